@@ -1,0 +1,159 @@
+"""Deduplication cost: `dedupe` on 10,000 and 100,000 generated postings, against a baseline
+measured in the same run (building the Posting objects and the three blocking indexes,
+the linear work any matcher must do), plus pairwise precision/recall on the generator's truth."""
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+
+from pipeline.dedupe import Posting, dedupe, reference_key
+from pipeline.urls import canonical_url
+
+SIZES = (10_000, 100_000)
+TARGET_SECONDS = 10.0  # for 100,000 postings
+TARGET_RATIO = 15.0  # 100k time / 10k time
+CSP = "https://choisirleservicepublic.gouv.fr/offre-emploi/"
+ET = "https://www.emploi-territorial.fr/offre/"
+
+STATE = ["ministere des armees", "ministere de l interieur", "ministere de la justice", "dgfip", "insee",
+         "rectorat de paris", "universite de lyon 2", "dinum", "ministere de la transition ecologique",
+         "agence regionale de sante", "direction generale de l aviation civile", "cnrs", "meteo france",
+         "ministere de l agriculture", "caisse des depots", "cour des comptes", "drsd", "ign", "anssi", "urssaf"]
+TITLES = ["chef de projet numerique", "developpeur full stack", "administrateur systemes et reseaux",
+          "technicien support informatique", "data scientist", "data engineer", "chef de projet si",
+          "responsable securite des systemes d information", "architecte technique", "product owner",
+          "gestionnaire ressources humaines", "assistant de direction", "charge de recrutement",
+          "gestionnaire budgetaire et comptable", "juriste", "chef de bureau", "adjoint au chef de bureau",
+          "ingenieur devops", "ux designer", "analyste cybersecurite", "technicien de proximite",
+          "responsable d applications", "chef de service informatique", "webmestre", "urbaniste si",
+          "directeur des systemes d information", "agent d accueil", "archiviste", "charge de communication",
+          "administrateur base de donnees", "ingenieur reseau", "technicien telecom", "chef de projet data",
+          "delegue a la protection des donnees", "gestionnaire marches publics", "secretaire general"]
+SUFFIXES = ["", "", "", " pole data", " dsi", " bureau des applications", " service infrastructure",
+            " direction du numerique", " cellule support"]
+WORDS = ("pilotage projet equipe agents service direction applications donnees securite reseau support "
+         "utilisateurs budget marches prestataires qualite conformite architecture infrastructure cloud "
+         "developpement maintenance exploitation supervision accompagnement formation documentation reporting "
+         "strategie transformation numerique usagers partenaires collectivite ministere procedure dossier "
+         "recrutement evaluation analyse conception deploiement integration tests recette incidents").split()
+
+
+def _sentences(rng: random.Random, n: int) -> list[str]:
+    return [" ".join(rng.choices(WORDS, k=rng.randint(12, 22))).capitalize() + "." for _ in range(n)]
+
+
+def generate(n: int, seed: int = 5) -> tuple[list[dict], list[int]]:
+    """`n` posting field dicts with realistic duplicates, and each posting's true job id."""
+    rng = random.Random(seed)
+    pool = _sentences(rng, 400)
+    communes = [f"commune de ville {k}" for k in range(3000)]
+    employers = STATE + communes
+    weights = [400.0 / (r + 1) ** 0.9 for r in range(len(STATE))] + [1.0] * len(communes)
+    home = {e: f"{rng.randint(1, 95):02d}" for e in employers}
+    out: list[dict] = []
+    truth: list[int] = []
+    seq = 1_000_000
+    job = 0
+
+    def emit(job_id: int, **fields) -> None:
+        fields.setdefault("first_seen_at", f"{fields.get('published_on') or '2026-10-01'}T06:00:00Z")
+        out.append(fields)
+        truth.append(job_id)
+
+    while len(out) < n:
+        job += 1
+        seq += rng.randint(1, 9)
+        employer = rng.choices(employers, weights)[0]
+        state = employer in STATE
+        dep = ("75" if rng.random() < 0.5 else f"{rng.randint(1, 95):02d}") if state else home[employer]
+        title = rng.choice(TITLES[: rng.randint(4, len(TITLES))]) + rng.choice(SUFFIXES)
+        text = " ".join(rng.sample(pool, rng.randint(7, 12)))
+        month, day = rng.randint(1, 9), rng.randint(1, 28)
+        pub = f"2026-{month:02d}-{day:02d}"
+        ref = f"2026-{seq}" if state else f"O{int(dep):03d}26{month:02d}{day:02d}{seq % 1_000_000:06d}"
+        base = dict(title_key=title, employer_key=employer, department_code=dep, published_on=pub, text=text)
+        slug = title.replace(" ", "-")
+        if state or rng.random() < 0.6:
+            emit(job, source="csp", url=f"{CSP}{slug}-reference-{ref}/", reference=ref, completeness=9, **base)
+        if not state:
+            emit(job, source="emploi-territorial", url=f"{ET}{ref.lower()}-{slug}", reference=ref.lower(),
+                 completeness=11, **{**base, "title_key": title.split(" ")[0] + " " + title})
+        r = rng.random()
+        if r < 0.25:
+            emit(job, source="csp-opendata", url="", reference=ref.lower(), completeness=8, **base)
+        if rng.random() < 0.05:
+            emit(job, source="dinum-page", url=f"http://www.{CSP[8:]}{ref}?utm_source=news&xtor=RSS-{seq % 7}",
+                 reference=None, completeness=3, **{**base, "text": ""})
+        if rng.random() < 0.03 and state:
+            emit(job, source="csp", url=f"{CSP}{slug}-reference-{ref}/", reference=ref, completeness=9, **base)
+        if rng.random() < 0.03:  # republished under a new reference, 3 to 12 weeks later
+            seq += 1
+            later = f"2026-{min(month + rng.randint(1, 3), 12):02d}-{day:02d}"
+            new = f"2026-{seq}" if state else f"O{int(dep):03d}26{later[5:7]}{day:02d}{seq % 1_000_000:06d}"
+            emit(job, source="csp", url=f"{CSP}{slug}-reference-{new}/", reference=new, completeness=9,
+                 **{**base, "published_on": later, "text": "Poste a pourvoir rapidement. " + text})
+        if rng.random() < 0.05:  # parallel positions: same title and text, new references, same day
+            for _ in range(rng.randint(1, 3)):
+                job += 1
+                seq += 1
+                emit(job, source="csp", url=f"{CSP}{slug}-reference-2026-{seq}/", reference=f"2026-{seq}",
+                     completeness=9, **base)
+    for k, fields in enumerate(out):
+        fields["posting_id"] = f"p{k:07d}"
+    return out[:n], truth[:n]
+
+
+def _pairwise(result, truth_of: dict[str, int]) -> tuple[float, float]:
+    cells, true_sizes = Counter(), Counter(truth_of.values())
+    for c in result.clusters:
+        for pid in c.posting_ids:
+            cells[(c.cluster_id, truth_of[pid])] += 1
+    pairs = lambda k: k * (k - 1) // 2  # noqa: E731
+    tp = sum(pairs(k) for k in cells.values())
+    predicted = sum(pairs(len(c.members)) for c in result.clusters)
+    actual = sum(pairs(k) for k in true_sizes.values())
+    return tp / predicted if predicted else 1.0, tp / actual if actual else 1.0
+
+
+def _baseline(rows: list[dict]) -> float:
+    start = time.perf_counter()
+    postings = [Posting(**r) for r in rows]
+    refs, urls, blocks = defaultdict(list), defaultdict(list), defaultdict(list)
+    for i, p in enumerate(postings):
+        if (key := reference_key(p.reference)):
+            refs[key].append(i)
+        if p.url:
+            urls[canonical_url(p.url)].append(i)
+        blocks[(p.employer_key, p.department_code)].append(i)
+    return time.perf_counter() - start
+
+
+def run() -> list[str]:
+    """Report lines: time per size, the 100k/10k ratio, the baseline and the ratio to it."""
+    lines, timings = [], {}
+    for n in SIZES:
+        rows, truth = generate(n)
+        base = _baseline(rows)
+        start = time.perf_counter()
+        postings = [Posting(**r) for r in rows]
+        result = dedupe(postings)
+        took = time.perf_counter() - start
+        timings[n] = took
+        stages = Counter(m.stage for c in result.clusters for m in c.members[1:])
+        precision, recall = _pairwise(result, {r["posting_id"]: t for r, t in zip(rows, truth)})
+        lines.append(f"{n:,} postings ({len(set(truth)):,} true offers): dedupe {took:.2f} s, "
+                     f"{len(result.clusters):,} clusters, merges {dict(sorted(stages.items()))}, "
+                     f"{len(result.rejected):,} rejected near-candidates")
+        lines.append(f"  baseline (Posting objects + reference/URL/block indexes): {base:.2f} s; "
+                     f"dedupe / baseline = {took / base:.1f}x")
+        lines.append(f"  pairwise precision {precision:.4f}, recall {recall:.4f} against the generator's truth")
+    ratio = timings[SIZES[1]] / timings[SIZES[0]]
+    lines.append(f"100k: {timings[SIZES[1]]:.2f} s (target <= {TARGET_SECONDS:.0f} s: "
+                 f"{'met' if timings[SIZES[1]] <= TARGET_SECONDS else 'NOT met'}); "
+                 f"100k/10k = {ratio:.1f} (target <= {TARGET_RATIO:.0f}: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(run()))

@@ -1,0 +1,298 @@
+"""The `offres` command: a thin click layer over the library.
+
+Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
+refused because the data looks broken; 4 done, but some input records were rejected.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from pipeline.store import default_db_path, open_db
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
+DEFAULT_EXPORT = Path(__file__).resolve().parent / "data" / "export" / "offres.json"
+
+
+def echo_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False))
+
+
+def fail(message: str, code: int = EXIT_FAILURE):
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", envvar="OFFRES_DB", default=default_db_path, show_default="data/offres.db",
+              type=click.Path(dir_okay=False), help="SQLite database (env OFFRES_DB).")
+@click.version_option(package_name="offres")
+@click.pass_context
+def main(ctx: click.Context, db_path: str) -> None:
+    """Digital-sector job offers of the French public service: crawl, clean, deduplicate, export.
+
+    Exit codes: 0 success, 1 failure, 2 usage error, 3 unhealthy crawl or export
+    refused (the data looks broken), 4 done but some input records were rejected.
+    """
+    ctx.obj = {"db_path": db_path}
+
+
+@main.command()
+@click.argument("source", default="csp")
+@click.option("--base-url", help="Crawl a mirror or local replica instead of the real site.")
+@click.option("--max-pages", type=int, help="Stop after this many listing pages (the crawl is then incomplete).")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@click.pass_obj
+def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, verbose: bool) -> None:
+    """Crawl a job board (default: csp) into the database and rebuild the offers.
+
+    Exits 3 when the crawl looks broken (incomplete, far fewer offers than the
+    last healthy crawl, fields suddenly empty): then no offer is closed.
+    """
+    from spiders.runner import CrawlFailed, run_crawl
+
+    click.echo(f"Crawling {source} ({base_url or 'real site'}) into {obj['db_path']}", err=True)
+    try:
+        run = run_crawl(source, obj["db_path"], base_url=base_url, max_pages=max_pages, verbose=verbose)
+    except CrawlFailed as exc:
+        fail(str(exc))
+    click.echo(f"Run {run['id']}: {run['pages']} listing pages, {run['offers_seen']} offers seen, "
+               f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
+               f"{run['offers_reopened']} reopened, {run['errors']} errors ({run['finish_reason']})")
+    if not run["healthy"]:
+        fail(f"crawl looks unhealthy, no offer closed: {run['health_notes']}", EXIT_UNHEALTHY)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_EXPORT,
+              show_default="data/export/offres.json", help="File to write (atomically).")
+@click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
+@click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
+@click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
+@click.pass_obj
+def export(obj: dict, fmt: str, output: Path, include_all: bool, force: bool, allow_empty: bool) -> None:
+    """Write the JSON export (schema version 1, docs/export.md).
+
+    Refuses (exit 3) to replace the file when the latest crawl looks broken,
+    when the export would be empty, or when it would lose more than half the offers.
+    """
+    from pipeline.export import ExportRefused, export_offers
+
+    db = open_db(obj["db_path"])
+    try:
+        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
+    except ExportRefused as exc:
+        fail(f"export not written: {exc}", EXIT_UNHEALTHY)
+    click.echo(f"Wrote {document['count']} offers to {output}")
+
+
+@main.command()
+@click.option("--now", help="Time of the rebuild (ISO 8601), for deadlines; default: now.")
+@click.pass_obj
+def reprocess(obj: dict, now: str | None) -> None:
+    """Rebuild the offers from the stored raw postings, without any network."""
+    from pipeline.lifecycle import rebuild_offers
+
+    db = open_db(obj["db_path"])
+    stats = rebuild_offers(db, now=parse_now(now), progress=lambda m: click.echo(m, err=True))
+    click.echo(f"{stats.offers} offers ({stats.open} open): {stats.new} new, {stats.updated} updated, "
+               f"{stats.closed} closed, {stats.reopened} reopened, {len(stats.errors)} errors")
+    if stats.unresolved:
+        click.echo("Unresolved values: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.unresolved.items())))
+    if stats.errors:
+        sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.pass_obj
+def ingest(obj: dict, file) -> None:
+    """Ingest raw postings from a JSON-lines FILE (- for standard input).
+
+    Each line is one raw posting record (README: "The raw posting record").
+    Bad lines are reported with their line number; the others are ingested (exit 4).
+    """
+    from pipeline.ingest import ingest_lines
+
+    db = open_db(obj["db_path"])
+    result = ingest_lines(db, file, name=Path(file.name).name)
+    for error in result.rejected:
+        click.secho(f"rejected {error}", fg="yellow", err=True)
+    click.echo(f"Ingested {result.ingested} postings ({result.new_postings} new, {result.new_versions} new versions), "
+               f"rejected {len(result.rejected)}; {result.rebuild.offers} offers "
+               f"({result.rebuild.new} new, {result.rebuild.updated} updated)")
+    if result.rejected:
+        sys.exit(EXIT_PARTIAL if result.ingested else EXIT_FAILURE)
+
+
+@main.command()
+@click.option("--runs", default=5, show_default=True, help="How many recent runs to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def stats(obj: dict, runs: int, as_json: bool) -> None:
+    """Offers by status, category, region, family and source; the last runs."""
+    from pipeline.reports import database_stats
+
+    data = database_stats(open_db(obj["db_path"]), runs=runs)
+    if as_json:
+        return echo_json(data)
+    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
+    for title, key in (("status", "by_status"), ("category (open)", "by_category"),
+                       ("region (open)", "by_region"), ("family (open digital)", "by_family"),
+                       ("postings by source", "postings_by_source")):
+        pairs = data.get(key) or []
+        click.echo(f"\nBy {title}:")
+        for value, count in pairs:
+            click.echo(f"  {count:>6}  {value}")
+    click.echo("\nLast runs:")
+    for run in data.get("runs", []):
+        health = "healthy" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}"
+        click.echo(f"  #{run['id']} {run['kind']} {run['source']} {run['started_at']}: {run['offers_seen']} seen, "
+                   f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
+                   f"{run['errors']} errors, {health}")
+
+
+@main.command()
+@click.option("--run", "run_id", type=int, help="Changes made by this run (default: the latest).")
+@click.pass_obj
+def changes(obj: dict, run_id: int | None) -> None:
+    """What the latest run (or --run N) changed: new, updated, closed, reopened offers."""
+    from pipeline.reports import changes_since, errors_of_run
+
+    db = open_db(obj["db_path"])
+    sql = "select * from runs where id = ?" if run_id else "select * from runs order by id desc limit 1"
+    run = next(db.query(sql, [run_id] if run_id else []), None)
+    if run is None:
+        fail("no run recorded yet" if not run_id else f"no run {run_id}")
+    click.echo(f"Run #{run['id']} ({run['kind']} {run['source']}, {run['started_at']})")
+    for name, rows in changes_since(db, run["started_at"]).items():
+        click.echo(f"\n{name}: {len(rows)}")
+        for row in rows[:50]:
+            reason = f" ({row['status_reason']})" if name == "closed" and row["status_reason"] else ""
+            click.echo(f"  {row['reference'] or row['id']}  {row['title']}{reason}")
+    errors = errors_of_run(db, run["id"])
+    if errors:
+        click.echo(f"\nerrors (first {len(errors)}):")
+        for error in errors:
+            click.echo(f"  {error['location']} [{error['field']}] {error['message']}")
+
+
+@main.command()
+@click.argument("field", type=click.Choice(["title", "category", "versant", "contract", "location",
+                                            "remote", "date", "reference", "employer"]))
+@click.argument("values", nargs=-1, required=True)
+@click.option("--now", help="Crawl time (ISO 8601) for relative dates such as 'il y a 3 jours'.")
+def normalize(field: str, values: tuple[str, ...], now: str | None) -> None:
+    """Print the normalised form of each VALUE of FIELD as one JSON object a line.
+
+    With - as the only value, read one value per line from standard input.
+    """
+    from pipeline.normalize import FIELDS
+
+    function, moment = FIELDS[field], parse_now(now)
+    stream = (line.rstrip("\n") for line in sys.stdin) if values == ("-",) else values
+    for value in stream:
+        echo_json(function(value, moment))
+
+
+@main.command()
+@click.argument("stdin", required=False, type=click.Choice(["-"]))
+@click.option("--title", help="Offer title.")
+@click.option("--metier", help="Reference métier label.")
+@click.option("--employer", help="Employer.")
+@click.option("--domain", help="The board's domain (e.g. Numérique).")
+def classify(stdin: str | None, title: str | None, metier: str | None, employer: str | None,
+             domain: str | None) -> None:
+    """Is an offer digital, and in which family? Prints {"digital", "family", "reason"}.
+
+    With -, reads JSON lines with keys title, metier, employer, domain.
+    """
+    from pipeline.classify import classify as run
+
+    if stdin == "-":
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                echo_json(run(item.get("title") or "", metier=item.get("metier"),
+                              employer=item.get("employer"), domain=item.get("domain")).as_dict())
+            except (ValueError, AttributeError) as exc:
+                echo_json({"error": f"line {number}: {exc}"})
+        return
+    if not title:
+        raise click.UsageError("give --title (or - to read JSON lines)")
+    echo_json(run(title, metier=metier, employer=employer, domain=domain).as_dict())
+
+
+@main.group()
+def taxonomy() -> None:
+    """The job-family taxonomy (data/taxonomy/)."""
+
+
+@taxonomy.command()
+@click.pass_obj
+def unmapped(obj: dict) -> None:
+    """Métier labels seen in the database that the taxonomy does not map."""
+    from pipeline.classify import taxonomy_version, unmapped_metiers
+
+    db = open_db(obj["db_path"])
+    counts = {r["metier"]: r["n"] for r in db.query(
+        "select metier, count(*) as n from offers where metier is not null group by metier")}
+    labels = unmapped_metiers(counts)
+    click.echo(f"taxonomy {taxonomy_version()}: {len(labels)} unmapped métier labels", err=True)
+    for label in sorted(labels, key=lambda label: (-counts.get(label, 0), label)):
+        click.echo(f"{counts.get(label, 0):>6}  {label}")
+
+
+@main.command()
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def explain(obj: dict, reference: str, as_json: bool) -> None:
+    """Why an offer is what it is: its postings, merges, rejected candidates, status."""
+    from pipeline.explain import explain_offer, format_explanation
+
+    report = explain_offer(open_db(obj["db_path"]), reference)
+    if report is None:
+        fail(f"no offer or posting with reference or id {reference!r}")
+    click.echo(json.dumps(report, ensure_ascii=False, indent=1) if as_json else format_explanation(report))
+
+
+@main.command()
+@click.option("--offers", "count", default=250, show_default=True, help="Offers on the replica.")
+@click.option("--seed", default=1, show_default=True, help="Seed of the generated offers.")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
+              show_default=True)
+def demo(count: int, seed: int, output_dir: Path) -> None:
+    """Run the whole pipeline offline on a local replica of the board.
+
+    Starts the replica on 127.0.0.1, crawls it, exports, changes the replica
+    (offers added, edited, removed), crawls and exports again, and prints a summary.
+    """
+    from pipeline.export import ExportRefused
+    from replica.demo import run_demo
+
+    try:
+        run_demo(output_dir, count=count, seed=seed, echo=click.echo)
+    except (RuntimeError, ExportRefused) as exc:
+        fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Pure parsers for choisirleservicepublic.gouv.fr pages: `(html, url) -> dict`.
+
+No network, no database. Values are returned as found on the page (strings,
+dates as written); normalisation happens later in `pipeline.normalize`.
+See docs/sources/csp.md for the markup these selectors follow.
+"""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urljoin
+
+from parsel import Selector, SelectorList
+
+PARSER_VERSION = "csp/1"
+SOURCE = "csp"
+
+# Elements that belong to the "recommended offers" cards reusing the listing
+# markup: an offer's own fields never come from inside them.
+NOT_IN_CARD = "not(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' fr-card ')])"
+DEADLINE_RE = re.compile(r"Date limite de candidature\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})", re.I)
+ONLINE_SINCE_RE = re.compile(r"En ligne depuis le\s+(.+)", re.I)
+SPACES_RE = re.compile(r"\s+")
+TERRITORIAL_REF_RE = re.compile(r"^[Oo]\d{15}$")
+GRADES_RE = re.compile(r"Grades?\s*(?:\(s\))?\s*(?:recherch[ée]s?\s*(?:\(s\))?)?\s*:\s*(.+)", re.I)
+BREAK_RE = re.compile(r"<br\s*/?>|</p>|</li>|</div>", re.I)
+ORIGINAL_HOSTS = ("emploi-territorial.fr",)
+
+# Table cells (`ul.table`), keyed by their <strong> label (folded).
+TABLE_KEYS = {
+    "nature de l'emploi": "contract",
+    "experience souhaitee": "experience",
+    "remuneration": "salary",
+    "categorie": "category",
+    "management": "management",
+    "teletravail possible": "remote",
+    "teletravail": "remote",
+}
+# Accordions, keyed by their button label (folded). Old markup said "Métier référence".
+ACCORDION_KEYS = {
+    "metier de reference": "metier",
+    "metier reference": "metier",
+    "statut du poste": "post_status",
+    "conditions particulieres d'exercice": "conditions_html",
+    "informations complementaires": "extra_html",
+}
+TEXT_ACCORDIONS = {"metier", "post_status"}
+SECTION_KEYS = {
+    "vos missions en quelques mots": "missions_html",
+    "vos missions": "missions_html",
+    "missions": "missions_html",
+    "profil recherche": "profile_html",
+}
+
+
+class ParseError(ValueError):
+    """A page that cannot give a usable record; names the URL and the field."""
+
+    def __init__(self, url: str, field: str, message: str) -> None:
+        super().__init__(f"{url}: {field}: {message}")
+        self.url, self.field = url, field
+
+
+def clean(text: str | None) -> str | None:
+    """Fold whitespace (including non-breaking spaces); empty becomes None."""
+    if text is None:
+        return None
+    text = SPACES_RE.sub(" ", text.replace("\xa0", " ")).strip()
+    return text or None
+
+
+def fold_label(label: str) -> str:
+    """Lower-case, unaccented, straight apostrophes, no trailing colon: a label key."""
+    import unicodedata
+
+    label = unicodedata.normalize("NFKD", label.replace("’", "'").replace("\xa0", " "))
+    label = "".join(c for c in label if not unicodedata.combining(c)).lower()
+    return SPACES_RE.sub(" ", label).strip(" :?")
+
+
+def text_of(nodes: SelectorList, exclude_sr_only: bool = False) -> str | None:
+    """Visible text of the nodes, whitespace folded."""
+    path = ".//text()[not(ancestor::*[contains(@class,'sr-only')])]" if exclude_sr_only else ".//text()"
+    return clean(" ".join(t for n in nodes for t in n.xpath(path).getall()))
+
+
+def inner_html(node: Selector) -> str | None:
+    """The HTML inside a node (children only), trimmed."""
+    parts = node.xpath("node()").getall()
+    html = "".join(parts).strip()
+    return html or None
+
+
+def parse_listing(html: str, url: str) -> dict:
+    """A listing page: its offer cards and the next page's URL (None on the last page)."""
+    sel = Selector(text=html)
+    cards = [parse_card(card, url) for card in sel.css("div.fr-card--offer")]
+    next_href = sel.css("a.fr-pagination__link--next::attr(href)").get()
+    return {
+        "cards": [c for c in cards if c is not None],
+        "next_url": urljoin(url, next_href.strip()) if next_href and next_href.strip() not in ("", "#") else None,
+        "has_pagination": bool(sel.css(".fr-pagination")),
+    }
+
+
+def parse_card(card: Selector, page_url: str) -> dict | None:
+    """One `div.fr-card--offer`: title, URL and the labelled `fr-card__desc` items."""
+    link = card.css("h3.fr-card__title a")
+    href = link.attrib.get("href") if link else None
+    if not href:
+        return None
+    out: dict = {"url": urljoin(page_url, href.strip()), "title": text_of(link)}
+    for item in card.css("ul.fr-card__desc > li"):
+        label = item.css("span.sr-only::text").get()
+        value = text_of([item], exclude_sr_only=True)
+        if label:
+            key = {"localisation": "location_area", "fonction publique": "versant",
+                   "employeur": "employer"}.get(fold_label(label))
+            if key:
+                out[key] = value
+        elif value and (m := ONLINE_SINCE_RE.search(value)):
+            out["published"] = m.group(0)
+    tags = [clean(t) for t in card.css(".fr-card__start .fr-tag").xpath("string()").getall()]
+    out["tags"] = [t for t in tags if t]
+    return out
+
+
+def hidden_inputs(sel: Selector) -> dict[str, str]:
+    """The page's `input[type=hidden][id^=content_]` values, first occurrence wins."""
+    values: dict[str, str] = {}
+    for node in sel.xpath("//input[starts-with(@id,'content_')]"):
+        key = node.attrib["id"][len("content_"):]
+        values.setdefault(key, (node.attrib.get("value") or "").strip())
+    return values
+
+
+def input_date(inputs: dict[str, str], prefix: str) -> str | None:
+    """`content_<prefix>_day/month/year` joined as written, dd/mm/yyyy."""
+    parts = [inputs.get(f"{prefix}_{p}", "") for p in ("day", "month", "year")]
+    return "/".join(parts) if all(parts) else None
+
+
+def json_ld(sel: Selector) -> dict:
+    """The page's JobPosting JSON-LD (non-strict schema.org), or {}."""
+    for raw in sel.xpath("//script[@type='application/ld+json']/text()").getall():
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        for item in data if isinstance(data, list) else [data]:
+            if isinstance(item, dict) and item.get("@type") == "JobPosting":
+                return item
+    return {}
+
+
+def labelled_items(nodes: SelectorList) -> dict[str, str]:
+    """`li` items made of a `span.sr-only` label and a value, keyed by folded label."""
+    out: dict[str, str] = {}
+    for item in nodes:
+        label = item.xpath(".//*[contains(@class,'sr-only')]/text()").get()
+        if label:
+            value = text_of([item], exclude_sr_only=True)
+            if value:
+                out.setdefault(fold_label(label), value)
+    return out
+
+
+def table_cells(sel: Selector) -> dict[str, str]:
+    """`ul.table > li.table-cell`: the <strong> label and the value beside it."""
+    out: dict[str, str] = {}
+    for cell in sel.xpath(f"//ul[contains(@class,'table')]/li[{NOT_IN_CARD}]"):
+        label = text_of(cell.css("strong"))
+        key = TABLE_KEYS.get(fold_label(label or ""))
+        if not key:
+            continue
+        results = cell.css("span.offer-result")
+        if results:  # salary: one value for contract staff, one for civil servants
+            notes = [text_of([n]) for n in cell.css("span.fr-text--xs")]
+            values = [text_of([r]) for r in results]
+            value = " ; ".join(f"{n} : {v}" if n else (v or "") for n, v in zip(notes + [None] * len(values), values))
+        else:
+            spans = cell.xpath("./span | ./div/span")
+            value = text_of(spans[1:]) if len(spans) > 1 else None
+        if value:
+            out[key] = value
+    return out
+
+
+def sections(sel: Selector) -> dict[str, str]:
+    """HTML of the blocks that follow the offer's own `h2` headings."""
+    out: dict[str, str] = {}
+    for h2 in sel.xpath(f"//main//h2[{NOT_IN_CARD}]"):
+        key = SECTION_KEYS.get(fold_label(text_of([h2]) or ""))
+        body = h2.xpath("following-sibling::*[1]")
+        if key and body and key not in out:
+            out[key] = inner_html(body[0])
+    about = sel.css(".about-agency .rte > div")
+    texts = [d for d in about if d.xpath(".//p|.//h3")]
+    if texts:
+        node = texts[-1]
+        html = "".join(node.xpath(".//div[contains(@class,'text-clamp--text')]/node()[not(self::button)]").getall())
+        out["about_html"] = clean(html) and html.strip() or inner_html(node)
+    return out
+
+
+def accordions(sel: Selector) -> dict[str, str]:
+    """The offer's accordions (Métier de référence, Statut du poste, ...)."""
+    out: dict[str, str] = {}
+    for section in sel.xpath(f"//section[contains(@class,'fr-accordion')][{NOT_IN_CARD}]"):
+        key = ACCORDION_KEYS.get(fold_label(text_of(section.css(".fr-accordion__btn")) or ""))
+        body = section.css(".fr-collapse")
+        if key and body and key not in out:
+            out[key] = text_of(body) if key in TEXT_ACCORDIONS else inner_html(body[0])
+    return out
+
+
+def original_link(sel: Selector) -> str | None:
+    """A web link from the offer's body to the original posting on another board."""
+    for href in sel.xpath(f"//main//a[{NOT_IN_CARD}]/@href").getall():
+        href = href.strip()
+        if href.startswith(("http://", "https://")) and any(host in href for host in ORIGINAL_HOSTS):
+            return href
+    return None
+
+
+def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
+    """Grades written as free text in the conditions: the "Grade(s) ..." line, else
+    (territorial offers, whose conditions hold only the grades) the whole text."""
+    if not conditions_html:
+        return None
+    text = Selector(text=f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>").xpath("string(//div)").get()
+    lines = [line for line in (clean(part) for part in text.split("\n")) if line]
+    for line in lines:
+        if match := GRADES_RE.match(line):
+            return clean(match.group(1))
+    return " ".join(lines) if territorial and lines else None
+
+
+def parse_offer(html: str, url: str) -> dict:
+    """An offer's detail page -> raw posting record (values as written on the page)."""
+    sel = Selector(text=html)
+    inputs = hidden_inputs(sel)
+    ld = json_ld(sel)
+    hero = labelled_items(sel.xpath(f"//main//li[{NOT_IN_CARD}]"))
+    cells = table_cells(sel)
+    blocks = sections(sel)
+    accs = accordions(sel)
+    main_text = text_of(sel.xpath(f"//main//text()[{NOT_IN_CARD}]/..")) or ""
+    deadline = DEADLINE_RE.search(main_text)
+    canonical = sel.xpath("//link[@rel='canonical']/@href").get()
+    address = (ld.get("jobLocation") or {}).get("address") or {}
+    reference = (inputs.get("ref") or sel.xpath("//main/@data-reference").get()
+                 or text_of(sel.xpath("//p[contains(@class,'number')]"), exclude_sr_only=True))
+    title = text_of(sel.xpath(f"//main//h1[{NOT_IN_CARD}]")) or clean(ld.get("title"))
+    record = {
+        "source": SOURCE,
+        "url": (canonical or url).strip(),
+        "title": title,
+        "reference": clean(reference),
+        "employer": hero.get("employeur") or inputs.get("entite") or clean(ld.get("hiringOrganization")),
+        "location": hero.get("localisation") or inputs.get("dept") or clean(address.get("addressLocality")),
+        "location_area": inputs.get("dept") or clean(address.get("addressLocality")),
+        "region": inputs.get("reg") or clean(address.get("addressRegion")),
+        "category": inputs.get("categorie") or cells.get("category"),
+        "versant": inputs.get("versant") or hero.get("fonction publique"),
+        "contract": cells.get("contract"),
+        "remote": cells.get("remote"),
+        "experience": cells.get("experience") or clean(ld.get("experienceRequirements")),
+        "salary": cells.get("salary") or clean(ld.get("baseSalary")),
+        "management": cells.get("management"),
+        "metier": inputs.get("metier") or accs.get("metier"),
+        "domain": inputs.get("domaine") or hero.get("domaine") or clean(ld.get("industry")),
+        "published": input_date(inputs, "startPublicationDate") or clean(ld.get("datePosted")),
+        "modified": input_date(inputs, "modificationDate"),
+        "deadline": deadline.group(1) if deadline else None,
+        "post_status": accs.get("post_status"),
+        "missions_html": blocks.get("missions_html") or ld_description(ld),
+        "profile_html": blocks.get("profile_html"),
+        "about_html": blocks.get("about_html"),
+        "conditions_html": accs.get("conditions_html"),
+        "extra_html": accs.get("extra_html"),
+        "original_url": original_link(sel),
+    }
+    territorial = bool(record["reference"] and TERRITORIAL_REF_RE.match(record["reference"]))
+    if territorial:
+        record["employer_category"] = record["employer"]
+    record["grades"] = grades_from(record["conditions_html"], territorial)
+    if not record["title"]:
+        raise ParseError(url, "title", "no h1 and no JSON-LD title on the page")
+    return {k: v for k, v in record.items() if v not in (None, "")}
+
+
+def ld_description(ld: dict) -> str | None:
+    """The JSON-LD `Description` (plain text) as an escaped paragraph, fallback only."""
+    from html import escape
+
+    text = clean(ld.get("Description") or ld.get("description"))
+    return f"<p>{escape(text)}</p>" if text else None

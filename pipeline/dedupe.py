@@ -1,0 +1,355 @@
+"""Cross-source deduplication: postings -> clusters, one cluster per offer.
+
+Three stages, each recorded on the merges it makes (see docs/deduplication.md):
+
+1. ``reference``: the same case-folded reference (the same reference on two boards);
+2. ``url``: the same canonical URL (`pipeline.urls.canonical_url`);
+3. ``near``: same employer and department, near-identical title and description,
+   publication dates close (`pipeline.dedupe_near`).
+
+Merges go through a union-find. A merge that would put two different references in one
+cluster is refused unless the pair itself carries strong (republication) evidence.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from rapidfuzz.fuzz import token_set_ratio
+
+from pipeline.dedupe_near import NearMatch, Rejection, near_duplicates
+from pipeline.urls import canonical_url
+
+__all__ = ["OFFICIAL_SOURCE", "Posting", "Member", "Cluster", "Rejection", "DedupeResult",
+           "dedupe", "reference_key", "explain"]
+
+OFFICIAL_SOURCE = "csp"  # choisirleservicepublic.gouv.fr: preferred as the canonical posting
+URL_TITLE_MIN = 50.0  # same-URL postings whose titles score below this are not merged
+MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
+
+_TAG = re.compile(r"<[^>]+>")
+_WS = re.compile(r"\s+")
+
+
+def reference_key(reference: str | None) -> str | None:
+    """The matching key of a reference: stripped and case-folded; None if too weak to trust."""
+    if not reference:
+        return None
+    key = _WS.sub("", reference).casefold()
+    if len(key) < MIN_REFERENCE_LENGTH or not any(c.isdigit() for c in key):
+        return None
+    return key
+
+
+def _strip_tags(fragment: str | None) -> str:
+    if not fragment:
+        return ""
+    return _WS.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+def _filled(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    if isinstance(value, (list, tuple, set)):
+        return len(value) > 0
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One already-normalised posting, as the deduplication sees it."""
+
+    posting_id: str
+    source: str
+    url: str
+    reference: str | None
+    title_key: str | None
+    employer_key: str | None
+    department_code: str | None
+    published_on: str | None
+    text: str
+    first_seen_at: str
+    completeness: int = 0
+
+    @classmethod
+    def from_offer_fields(cls, posting_id: str, source: str, first_seen_at: str, fields: Mapping) -> Posting:
+        """Build from the normalised offer fields (`reference, url, title_key, employer_key,
+        location{department_code}, published_on, missions_html, profile_html`); completeness
+        is the number of top-level fields that are filled (a dict counts when any value is)."""
+        location = fields.get("location") or {}
+        text = " ".join(t for t in (_strip_tags(fields.get("missions_html")),
+                                    _strip_tags(fields.get("profile_html"))) if t)
+        return cls(
+            posting_id=str(posting_id),
+            source=source,
+            url=fields.get("url") or "",
+            reference=fields.get("reference") or None,
+            title_key=fields.get("title_key") or None,
+            employer_key=fields.get("employer_key") or None,
+            department_code=location.get("department_code") if isinstance(location, dict) else None,
+            published_on=fields.get("published_on") or None,
+            text=text,
+            first_seen_at=first_seen_at,
+            completeness=sum(1 for v in fields.values() if _filled(v)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A posting in a cluster, with what attached it (`via` is the posting it matched)."""
+
+    posting_id: str
+    source: str
+    stage: str  # "canonical", "reference", "url" or "near"
+    score: float
+    reason: str
+    via: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain-dict form (for JSON)."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """One offer: its stable id, its canonical posting and its members (canonical first)."""
+
+    cluster_id: str
+    canonical_id: str
+    members: tuple[Member, ...]
+
+    @property
+    def posting_ids(self) -> tuple[str, ...]:
+        """The member posting ids, canonical first."""
+        return tuple(m.posting_id for m in self.members)
+
+    def to_dict(self) -> dict:
+        """Plain-dict form (for JSON)."""
+        return {"cluster_id": self.cluster_id, "canonical_id": self.canonical_id,
+                "members": [m.to_dict() for m in self.members]}
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    """Clusters (sorted by id), rejected near-candidates (sorted) and the postings seen."""
+
+    clusters: tuple[Cluster, ...]
+    rejected: tuple[Rejection, ...]
+    postings: Mapping[str, Posting]
+    _position: Mapping[str, int]
+
+    def cluster_of(self, posting_id: str) -> Cluster | None:
+        """The cluster holding `posting_id`, or None for an unknown id."""
+        pos = self._position.get(posting_id)
+        return None if pos is None else self.clusters[pos]
+
+    def rejected_for(self, posting_ids: Iterable[str]) -> list[Rejection]:
+        """Rejected near-candidates that involve any of `posting_ids`."""
+        ids = set(posting_ids)
+        return [r for r in self.rejected if r.posting_id in ids or r.other_id in ids]
+
+    def to_dict(self) -> dict:
+        """Plain-dict form (for JSON); identical for identical inputs."""
+        return {"clusters": [c.to_dict() for c in self.clusters],
+                "rejected": [r.to_dict() for r in self.rejected]}
+
+
+def canonical_order(p: Posting) -> tuple:
+    """Sort key of the canonical rule: official board, most complete, earliest seen, id."""
+    return (p.source != OFFICIAL_SOURCE, -p.completeness, p.first_seen_at, p.posting_id)
+
+
+def cluster_id_for(postings: Iterable[Posting]) -> str:
+    """Stable cluster id: hash of the posting id of the earliest-seen member."""
+    first = min(postings, key=lambda p: (p.first_seen_at, p.posting_id))
+    return "c" + hashlib.blake2b(first.posting_id.encode("utf-8"), digest_size=8).hexdigest()
+
+
+class _Merger:
+    """Union-find over posting indexes, with the reference guard and the merge log."""
+
+    def __init__(self, refkeys: list[str | None]) -> None:
+        self.parent = list(range(len(refkeys)))
+        self.refs: dict[int, frozenset[str]] = {i: frozenset((r,)) for i, r in enumerate(refkeys) if r}
+        self.edges: list[tuple[int, int, str, float, str]] = []
+        self.apart: dict[int, set[int]] = {}  # root -> postings its cluster must never join
+
+    def keep_apart(self, i: int, j: int) -> None:
+        """Record that the clusters of i and j must stay separate (parallel positions)."""
+        self.apart.setdefault(self.find(i), set()).add(j)
+        self.apart.setdefault(self.find(j), set()).add(i)
+
+    def kept_apart(self, i: int, j: int) -> bool:
+        a, b = self.find(i), self.find(j)
+        return any(self.find(k) == b for k in self.apart.get(a, ())) or \
+            any(self.find(k) == a for k in self.apart.get(b, ()))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def same(self, i: int, j: int) -> bool:
+        return self.find(i) == self.find(j)
+
+    def conflict(self, i: int, j: int) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The two reference sets when joining i and j would mix different references."""
+        ra, rb = self.refs.get(self.find(i), frozenset()), self.refs.get(self.find(j), frozenset())
+        return (ra, rb) if ra and rb and not ra & rb else None
+
+    def union(self, i: int, j: int, stage: str, score: float, reason: str) -> bool:
+        a, b = self.find(i), self.find(j)
+        if a == b:
+            return False
+        keep, gone = min(a, b), max(a, b)
+        self.parent[gone] = keep
+        merged = self.refs.get(keep, frozenset()) | self.refs.pop(gone, frozenset())
+        if merged:
+            self.refs[keep] = merged
+        if gone in self.apart:
+            self.apart.setdefault(keep, set()).update(self.apart.pop(gone))
+        self.edges.append((i, j, stage, score, reason))
+        return True
+
+
+def _load(postings: Iterable[Posting]) -> list[Posting]:
+    by_id: dict[str, Posting] = {}
+    for p in postings:
+        seen = by_id.get(p.posting_id)
+        if seen is not None and seen != p:
+            raise ValueError(f"posting_id {p.posting_id!r} given twice with different content")
+        by_id[p.posting_id] = p
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def dedupe(postings: Iterable[Posting]) -> DedupeResult:
+    """Group postings into offers; deterministic whatever the input order."""
+    items = _load(postings)
+    refkeys = [reference_key(p.reference) for p in items]
+    merger = _Merger(refkeys)
+    rejected: list[Rejection] = []
+
+    # Stage 1: same reference.
+    by_ref: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(refkeys):
+        if key:
+            by_ref[key].append(i)
+    for key, group in by_ref.items():
+        for j in group[1:]:
+            a, b = items[group[0]], items[j]
+            merger.union(group[0], j, "reference", 1.0,
+                         f"same reference {key.upper()} (case-folded) on {a.source} and {b.source}")
+
+    # Stage 2: same canonical URL (only between compatible references).
+    by_url: dict[str, list[int]] = defaultdict(list)
+    cache: dict[str, str] = {}
+    for i, p in enumerate(items):
+        if p.url:
+            key = cache.get(p.url)
+            if key is None:
+                key = cache[p.url] = canonical_url(p.url)
+            by_url[key].append(i)
+    for key, group in by_url.items():
+        for pos, j in enumerate(group[1:], start=1):
+            b = items[j]
+            anchor = next((k for k in group[:pos] if _url_conflict(items, merger, k, j) is None), None)
+            if anchor is None:
+                a = items[group[0]]
+                code, why = _url_conflict(items, merger, group[0], j) or ("", "")
+                rejected.append(Rejection(a.posting_id, b.posting_id, "url", code,
+                                          f"same canonical URL {key} but {why}: a mislabelled link?"))
+                continue
+            a = items[anchor]
+            note = f", same board {a.source}: re-ingested" if a.source == b.source else f" on {a.source} and {b.source}"
+            merger.union(anchor, j, "url", 1.0, f"same canonical URL {key}{note}")
+
+    # Stage 3: near-duplicates, best scores first.
+    matches, near_rejected = near_duplicates(items, refkeys, merger.same)
+    rejected.extend(near_rejected)
+    index = {p.posting_id: i for i, p in enumerate(items)}
+    for r in near_rejected:
+        if r.code == "parallel_positions":
+            merger.keep_apart(index[r.posting_id], index[r.other_id])
+    matches.sort(key=lambda m: (-m.score, items[m.i].posting_id, items[m.j].posting_id))
+    for m in matches:
+        if merger.same(m.i, m.j):
+            continue
+        clash = None if m.strong else merger.conflict(m.i, m.j)
+        if clash:
+            rejected.append(_guard_rejection(items, m, clash))
+            continue
+        if merger.kept_apart(m.i, m.j):
+            rejected.append(Rejection(items[m.i].posting_id, items[m.j].posting_id, "near", "would_join_parallel_positions",
+                                      f"matched ({m.reason}) but the clusters hold parallel positions"))
+            continue
+        merger.union(m.i, m.j, "near", m.score, m.reason)
+
+    return _build_result(items, merger, rejected)
+
+
+def _url_conflict(items: list[Posting], merger: _Merger, i: int, j: int) -> tuple[str, str] | None:
+    """Why a same-URL pair must not merge: different references, or unrelated titles."""
+    clash = merger.conflict(i, j)
+    if clash:
+        refs = " vs ".join(",".join(sorted(r.upper() for r in side)) for side in clash)
+        return "reference_conflict", f"different references ({refs})"
+    ta, tb = items[i].title_key, items[j].title_key
+    if ta and tb:
+        score = token_set_ratio(ta, tb)
+        if score < URL_TITLE_MIN:
+            return "title_conflict", f"unrelated titles (score {score:.1f} < {URL_TITLE_MIN:.0f})"
+    return None
+
+
+def _guard_rejection(items: list[Posting], m: NearMatch, clash: tuple[frozenset, frozenset]) -> Rejection:
+    refs = " vs ".join(",".join(sorted(r.upper() for r in side)) for side in clash)
+    return Rejection(items[m.i].posting_id, items[m.j].posting_id, "near", "would_join_different_references",
+                     f"matched ({m.reason}) but would join clusters with different references ({refs}) "
+                     f"on weak evidence", None, None, None)
+
+
+def _build_result(items: list[Posting], merger: _Merger, rejected: list[Rejection]) -> DedupeResult:
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(items)):
+        groups[merger.find(i)].append(i)
+    adjacency: dict[int, list[tuple[int, str, float, str]]] = defaultdict(list)
+    for i, j, stage, score, reason in merger.edges:
+        adjacency[i].append((j, stage, score, reason))
+        adjacency[j].append((i, stage, score, reason))
+
+    clusters = []
+    for members in groups.values():
+        canon = min(members, key=lambda k: canonical_order(items[k]))
+        attached = {canon: Member(items[canon].posting_id, items[canon].source, "canonical", 1.0,
+                                  "canonical posting: official board first, then most complete, then earliest seen")}
+        queue = deque([canon])
+        while queue:  # breadth-first from the canonical posting over the merges made
+            k = queue.popleft()
+            for other, stage, score, reason in sorted(adjacency[k], key=lambda e: items[e[0]].posting_id):
+                if other not in attached:
+                    attached[other] = Member(items[other].posting_id, items[other].source, stage, score,
+                                             reason, items[k].posting_id)
+                    queue.append(other)
+        rest = sorted((k for k in members if k != canon),
+                      key=lambda k: (items[k].first_seen_at, items[k].posting_id))
+        clusters.append(Cluster(cluster_id_for(items[k] for k in members), items[canon].posting_id,
+                                tuple(attached[k] for k in [canon, *rest])))
+    clusters.sort(key=lambda c: c.cluster_id)
+    position = {pid: n for n, c in enumerate(clusters) for pid in c.posting_ids}
+    rejected = sorted(set(rejected), key=lambda r: (r.posting_id, r.other_id, r.stage, r.code))
+    return DedupeResult(tuple(clusters), tuple(rejected),
+                        MappingProxyType({p.posting_id: p for p in items}), MappingProxyType(position))
+
+
+from pipeline.dedupe_explain import explain  # noqa: E402  (re-exported for `offres explain`)

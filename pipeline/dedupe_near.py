@@ -1,0 +1,226 @@
+"""Stage 3 of the deduplication: near-duplicates without a shared reference or URL.
+
+Blocking: only postings with the same employer key and the same department code
+(an unknown department on both sides counts as one block) are compared. Inside a
+block, postings are sorted by (title tokens, day) and each is compared with every
+other when the block is small, or with its next `WINDOW` neighbours when it is large,
+so the cost stays near-linear. A pair is a *near-candidate* when its title score is
+at least `TITLE_NEAR`; each near-candidate is either accepted (a `NearMatch`) or
+rejected with a reason (a `Rejection`).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from itertools import combinations
+from typing import TYPE_CHECKING, Callable
+
+from rapidfuzz.fuzz import ratio
+
+if TYPE_CHECKING:
+    from pipeline.dedupe import Posting
+
+TITLE_NEAR = 80.0  # below this title score a pair is not even a near-candidate
+TITLE_MIN = 90.0  # title score needed to merge (no conflicting references)
+TEXT_MIN = 85.0  # description score needed to merge (no conflicting references)
+TITLE_STRONG = 95.0  # title score needed when both references exist and differ
+TEXT_STRONG = 92.0  # description score needed when both references exist and differ
+TITLE_NO_TEXT = 97.0  # title score needed when a side has no description
+NO_TEXT_MAX_DAYS = 31  # ... and then the days apart allowed (a curated list lags the board)
+MAX_DAYS = 120  # publication dates further apart never merge
+REPUBLISH_MIN_DAYS = 7  # different references closer than this are parallel positions
+ALL_PAIRS_MAX = 48  # blocks up to this size compare all pairs
+WINDOW = 24  # larger blocks: neighbours compared in (title, day) order
+DEPT_GROUP_MAX = 16  # cross-department notes: (employer, title) groups up to this size
+TEXT_CHARS = 3000  # description characters compared
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A near-candidate pair that was not merged, and why."""
+
+    posting_id: str
+    other_id: str
+    stage: str
+    code: str
+    reason: str
+    title_score: float | None = None
+    text_score: float | None = None
+    days_apart: int | None = None
+
+    def to_dict(self) -> dict:
+        """Plain-dict form (for JSON)."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class NearMatch:
+    """An accepted stage-3 pair (indexes into the sorted posting list)."""
+
+    i: int
+    j: int
+    score: float
+    strong: bool
+    reason: str
+
+
+def fold_text(text: str) -> str:
+    """Lower-case, accent-free, punctuation-free words of the first `TEXT_CHARS` characters."""
+    text = unicodedata.normalize("NFKD", text[: TEXT_CHARS + 200].lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NON_ALNUM.sub(" ", text).strip()[:TEXT_CHARS]
+
+
+def _day(p: Posting) -> int | None:
+    for value in (p.published_on, p.first_seen_at):
+        if value:
+            try:
+                return date.fromisoformat(value[:10]).toordinal()
+            except ValueError:
+                continue
+    return None
+
+
+class _Scorer:
+    """Scores pairs of postings; caches the per-posting keys it needs."""
+
+    def __init__(self, postings: list[Posting], refkeys: list[str | None]) -> None:
+        self.p = postings
+        self.refkeys = refkeys
+        self.tkeys: dict[int, str] = {}
+        self.days: dict[int, int | None] = {}
+        self.texts: dict[int, str] = {}
+
+    def tkey(self, i: int) -> str:
+        key = self.tkeys.get(i)
+        if key is None:
+            key = self.tkeys[i] = " ".join(sorted((self.p[i].title_key or "").split()))
+        return key
+
+    def day(self, i: int) -> int | None:
+        if i not in self.days:
+            self.days[i] = _day(self.p[i])
+        return self.days[i]
+
+    def text(self, i: int) -> str:
+        folded = self.texts.get(i)
+        if folded is None:
+            folded = self.texts[i] = fold_text(self.p[i].text or "")
+        return folded
+
+    def judge(self, i: int, j: int) -> NearMatch | Rejection | None:
+        """None when not a near-candidate; else the match or the rejection."""
+        t = ratio(self.tkey(i), self.tkey(j), score_cutoff=TITLE_NEAR)
+        if not t:
+            return None
+        a, b = self.p[i], self.p[j]
+        ra, rb = self.refkeys[i], self.refkeys[j]
+        refs = f"{(ra or '').upper()} vs {(rb or '').upper()}"
+        di, dj = self.day(i), self.day(j)
+        gap = abs(di - dj) if di is not None and dj is not None else None
+
+        def reject(code: str, reason: str, x: float | None = None) -> Rejection:
+            return Rejection(a.posting_id, b.posting_id, "near", code, reason,
+                             round(t, 1), None if x is None else round(x, 1), gap)
+
+        if t < TITLE_MIN:
+            return reject("title_below_threshold", f"title score {t:.1f} < {TITLE_MIN:.0f}")
+        if gap is not None and gap > MAX_DAYS:
+            return reject("date_gap", f"published {gap} days apart > {MAX_DAYS}")
+        ta, tb = self.text(i), self.text(j)
+        x = ratio(ta, tb) if ta and tb else None
+        where = f"same employer '{a.employer_key}' and department {a.department_code or 'unknown'}"
+        days = "unknown days apart" if gap is None else f"{gap} days apart"
+        if ra and rb and ra != rb:
+            if x is None:
+                return reject("different_references_no_text",
+                              f"different references ({refs}) and no description to compare")
+            if t < TITLE_STRONG or x < TEXT_STRONG:
+                return reject("different_references_weak_evidence",
+                              f"different references ({refs}): title {t:.1f} (needs {TITLE_STRONG:.0f}), "
+                              f"description {x:.1f} (needs {TEXT_STRONG:.0f})", x)
+            if gap is None or gap < REPUBLISH_MIN_DAYS:
+                return reject("parallel_positions",
+                              f"different references ({refs}) with the same text {days}: parallel "
+                              f"positions, not a republication (needs >= {REPUBLISH_MIN_DAYS} days)", x)
+            score = round((0.4 * t + 0.6 * x) / 100.0, 3)
+            return NearMatch(i, j, score, True,
+                             f"republished under a new reference ({(ra or '').upper()} -> {(rb or '').upper()}): {where}, "
+                             f"title {t:.1f}, description {x:.1f}, {days}")
+        if x is None:
+            if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
+                return NearMatch(i, j, round(t / 100.0, 3), False,
+                                 f"{where}, title {t:.1f}, no description on one side, {days}")
+            return reject("no_text_weak_title",
+                          f"no description on one side: needs title >= {TITLE_NO_TEXT:.0f} and "
+                          f"<= {NO_TEXT_MAX_DAYS} days apart (title {t:.1f}, {days})")
+        if x < TEXT_MIN:
+            return reject("text_below_threshold", f"description score {x:.1f} < {TEXT_MIN:.0f}", x)
+        return NearMatch(i, j, round((0.4 * t + 0.6 * x) / 100.0, 3), False,
+                         f"{where}, title {t:.1f}, description {x:.1f}, {days}")
+
+
+def _block_pairs(members: list[int], order: Callable[[int], tuple]) -> list[tuple[int, int]]:
+    members = sorted(members, key=order)
+    if len(members) <= ALL_PAIRS_MAX:
+        return list(combinations(members, 2))
+    pairs = []
+    for pos, i in enumerate(members):
+        pairs.extend((i, j) for j in members[pos + 1: pos + 1 + WINDOW])
+    return pairs
+
+
+def near_duplicates(postings: list[Posting], refkeys: list[str | None],
+                    same_cluster: Callable[[int, int], bool]) -> tuple[list[NearMatch], list[Rejection]]:
+    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates."""
+    scorer = _Scorer(postings, refkeys)
+    blocks: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for i, p in enumerate(postings):
+        if p.employer_key and p.title_key:
+            blocks[(p.employer_key, p.department_code)].append(i)
+    matches: list[NearMatch] = []
+    rejections: list[Rejection] = []
+
+    def order(i: int) -> tuple:
+        return (scorer.tkey(i), scorer.day(i) or 0, i)
+
+    for key in sorted(blocks, key=lambda k: (k[0], k[1] or "")):
+        members = blocks[key]
+        if len(members) < 2:
+            continue
+        for i, j in _block_pairs(members, order):
+            i, j = min(i, j), max(i, j)
+            if same_cluster(i, j) or (refkeys[i] is not None and refkeys[i] == refkeys[j]):
+                continue
+            verdict = scorer.judge(i, j)
+            if isinstance(verdict, NearMatch):
+                matches.append(verdict)
+            elif verdict is not None:
+                rejections.append(verdict)
+    rejections.extend(_department_notes(postings, same_cluster))
+    return matches, rejections
+
+
+def _department_notes(postings: list[Posting], same_cluster: Callable[[int, int], bool]) -> list[Rejection]:
+    """Same employer and same title key in different departments: noted, never merged."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, p in enumerate(postings):
+        if p.employer_key and p.title_key and p.department_code:
+            groups[(p.employer_key, p.title_key)].append(i)
+    notes = []
+    for key in sorted(groups):
+        members = groups[key]
+        if not 2 <= len(members) <= DEPT_GROUP_MAX:
+            continue
+        for i, j in combinations(members, 2):
+            a, b = postings[i], postings[j]
+            if a.department_code != b.department_code and not same_cluster(i, j):
+                notes.append(Rejection(a.posting_id, b.posting_id, "near", "different_department",
+                                       f"same employer and title but departments {a.department_code} "
+                                       f"vs {b.department_code}", 100.0))
+    return notes

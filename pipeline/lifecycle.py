@@ -1,0 +1,170 @@
+"""Offers built from the stored postings: normalise, classify, deduplicate, status.
+
+`rebuild_offers` is a pure function of the stored postings and `now`, plus the
+previous offers (to keep `closed_at`/`reopened_at` and count the changes). It
+needs no network: `offres reprocess` is this function.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from pipeline.classify import classify
+from pipeline.dedupe import DedupeResult, Posting, dedupe
+from pipeline.normalize import normalize_posting
+from pipeline.store import load_postings, record_errors
+
+PARIS = ZoneInfo("Europe/Paris")
+OFFICIAL_SOURCE = "csp"
+HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "grades",
+                 "contract", "remote", "metier", "domain", "location", "digital", "family",
+                 "published_on", "deadline", "url", "sources", "missions_html", "profile_html")
+
+
+@dataclass
+class RebuildStats:
+    """What a rebuild changed."""
+
+    offers: int = 0
+    open: int = 0
+    new: int = 0
+    updated: int = 0
+    closed: int = 0
+    reopened: int = 0
+    errors: list[dict] = field(default_factory=list)
+    unresolved: dict[str, int] = field(default_factory=dict)
+
+
+def parse_time(value: str | None, default: datetime) -> datetime:
+    """An ISO time from the store, timezone-aware; `default` when missing or bad."""
+    if not value:
+        return default
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return default
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats) -> dict[str, dict]:
+    """Normalised and classified fields for each posting id; bad ones become errors."""
+    out: dict[str, dict] = {}
+    for row in rows:
+        record = row["record"]
+        try:
+            fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
+            verdict = classify(fields.get("title") or "", metier=fields.get("metier"),
+                               employer=fields.get("employer"), domain=fields.get("domain"))
+        except Exception as exc:  # a normaliser bug must not stop the other offers
+            stats.errors.append({"location": row["id"], "field": "*", "message": f"normalisation failed: {exc!r}"})
+            continue
+        fields.update(digital=verdict.digital, family=verdict.family, classification_reason=verdict.reason)
+        for name in fields.get("unresolved") or ():
+            stats.unresolved[name] = stats.unresolved.get(name, 0) + 1
+        out[row["id"]] = fields
+    return out
+
+
+def offer_status(fields: dict, members: list[dict], today: str) -> tuple[str, str | None]:
+    """(status, reason): closed when the deadline has passed or every posting is gone."""
+    deadline = fields.get("deadline")
+    if deadline and deadline < today:
+        return "closed", f"deadline {deadline} passed"
+    if members and all(m["gone_at"] for m in members):
+        latest = max(m["gone_at"] for m in members)
+        sources = ", ".join(sorted({m["source"] for m in members}))
+        return "closed", f"absent from the complete crawl of {sources} at {latest}"
+    return "open", None
+
+
+def fields_hash(row: dict) -> str:
+    """Hash of what an offer publishes: a change means the offer was updated."""
+    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str) -> dict:
+    """One `offers` row from a dedup cluster (its canonical posting's fields)."""
+    canonical = fields_by_id[cluster.canonical_id]
+    member_ids = list(cluster.posting_ids)
+    members = [rows_by_id[pid] for pid in member_ids]
+    sources = [{"source": rows_by_id[pid]["source"], "url": fields_by_id[pid].get("url"),
+                "reference": fields_by_id[pid].get("reference")} for pid in member_ids]
+    sources.sort(key=lambda s: (s["source"] != OFFICIAL_SOURCE, s["source"], s["url"] or ""))
+    status, reason = offer_status(canonical, members, today)
+    row = {
+        "id": cluster.cluster_id, "canonical_posting_id": cluster.canonical_id,
+        **{k: canonical.get(k) for k in (
+            "reference", "title", "title_raw", "title_key", "employer", "employer_category",
+            "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
+            "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html")},
+        "grades": canonical.get("grades") or [],
+        "location": canonical.get("location") or {},
+        "sources": sources,
+        "first_seen_at": min(m["first_seen_at"] for m in members),
+        "last_seen_at": max(m["last_seen_at"] for m in members),
+        "status": status, "status_reason": reason,
+    }
+    row["fields_hash"] = fields_hash(row)
+    return row
+
+
+def compute_clusters(db: Database, now: datetime, stats: RebuildStats,
+                     progress: Callable[[str], None] | None = None) -> tuple[dict, dict, DedupeResult]:
+    """(stored postings by id, normalised fields by id, dedup result): no write."""
+    rows = load_postings(db)
+    rows_by_id = {r["id"]: r for r in rows}
+    if progress:
+        progress(f"normalising {len(rows)} postings")
+    fields_by_id = normalise_all(rows, now, stats)
+    postings = [Posting.from_offer_fields(pid, rows_by_id[pid]["source"], rows_by_id[pid]["first_seen_at"], f)
+                for pid, f in fields_by_id.items()]
+    return rows_by_id, fields_by_id, dedupe(postings)
+
+
+def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None = None,
+                   progress: Callable[[str], None] | None = None) -> RebuildStats:
+    """Rebuild the `offers` and `merges` tables from the stored postings."""
+    now = now or datetime.now(timezone.utc)
+    stamp = now.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    today = now.astimezone(PARIS).date().isoformat()
+    stats = RebuildStats()
+    rows_by_id, fields_by_id, result = compute_clusters(db, now, stats, progress)
+    previous = {r["id"]: r for r in db.query("select id, status, closed_at, reopened_at, fields_hash, updated_at from offers")}
+    offers, merges = [], []
+    for cluster in result.clusters:
+        row = build_offer_row(cluster, fields_by_id, rows_by_id, today)
+        before = previous.get(row["id"])
+        row["closed_at"] = before["closed_at"] if before else None
+        row["reopened_at"] = before["reopened_at"] if before else None
+        row["updated_at"] = before["updated_at"] if before else stamp
+        if before is None:
+            stats.new += 1
+        elif before["fields_hash"] != row["fields_hash"]:
+            stats.updated += 1
+            row["updated_at"] = stamp
+        if row["status"] == "closed" and (before is None or before["status"] != "closed"):
+            row["closed_at"] = stamp
+            stats.closed += before is not None
+        elif row["status"] == "open" and before is not None and before["status"] == "closed":
+            row["reopened_at"], row["closed_at"] = stamp, None
+            stats.reopened += 1
+        offers.append(row)
+        merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
+                       "score": m.score, "reason": m.reason} for m in cluster.members)
+    with db.atomic():
+        db.execute("delete from offers")
+        db.execute("delete from merges")
+        db.table("offers").insert_all(offers, batch_size=500)
+        db.table("merges").insert_all(merges, batch_size=1000)
+    stats.offers = len(offers)
+    stats.open = sum(o["status"] == "open" for o in offers)
+    if stats.errors:
+        record_errors(db, run_id, "reprocess", stats.errors)
+    return stats

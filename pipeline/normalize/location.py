@@ -1,0 +1,310 @@
+"""Location normaliser: free-text job locations -> commune, department, region.
+
+Evidence, strongest first: a department code in parentheses (``Paris (75)``), a postal
+code (CEDEX/CS codes by their department prefix), department/region names, commune
+names (restricted to the department or postal code when one is known). Nothing is
+guessed: an ambiguous commune name without a department stays unresolved.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from pipeline.normalize.geography import (
+    ABBREVIATIONS, STOPWORDS, Geography, ascii_fold, get_geography,
+)
+
+KEYS = ("label", "city", "postal_code", "insee", "department_code", "department",
+        "region_code", "region")
+
+# Words that start a street name: commune names right after them are street names.
+STREET_WORDS = frozenset(
+    "rue r avenue av ave bd boulevard blvd place pl quai allee all chemin ch route rte "
+    "impasse imp cours square sq passage esplanade lices voie parvis rond carrefour "
+    "faubourg fbg promenade mail sentier villa hameau porte "
+    "general gal marechal docteur dr president professeur colonel commandant".split())
+# Tokens before a 5-digit number that make it a box number, not a postal code.
+BOX_WORDS = frozenset({"cs", "bp", "tsa", "sp", "cp", "case", "cidex"})
+# Foreign places (folded keys) whose words contain a French name ("Corée du Nord",
+# "Costa Rica"): matched first so that they hide those names.
+FOREIGN = frozenset(
+    "coreedunord afriquedunord ameriquedunord irlandedunord macedoinedunord capvert "
+    "costarica saintmarin saintchristopheetnieves saintvincentetlesgrenadines "
+    "moyenorient montreal".split())
+# Common words that are also commune names, found by running the matcher over the
+# sample offers' full text: only communes when a department or postal code is known.
+COMMON_WORDS = frozenset(
+    "charge son sens bonne bonnes marches plan relevant rue force champs salles ecole "
+    "cours serez lies campagne vue corps centres ligne grand ville y vers ars frais "
+    "termes degre long mer contre celle celles portes moyen champagne pannes bords "
+    "courant pia erp jury port eps ade hermes eu issus ponts marie maisons ange bois "
+    "maire fins simple premieres lire bu hommes job engins cercles signes seuil dangers "
+    "bannieres fourneaux viviers albert francois blaise descartes buffon saone "
+    "villeneuve laval".split())
+# Countries that are also commune names: communes only inside a known department.
+COUNTRY_WORDS = frozenset({"argentine", "grenade", "soudan", "suisse"})
+NOISE = frozenset({"cedex", "france"})  # never the start of a name; cedex ends one
+
+_PAREN_CODE = re.compile(r"\(\s*(2[ab]|\d{2,3})\s*\)")
+_BARE_CODE = re.compile(r"^\s*(2[ab]|\d{2,3})\s*$")
+_TOKEN = re.compile(r"[a-z]+|[0-9]+|[(),;:/|\[\]]| -|- ")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class _Match:
+    start: int
+    end: int
+    key: str
+    communes: tuple[str, ...]
+    former: bool  # communes come from a commune déléguée/associée name
+    dept: str | None
+    region: str | None
+    street: bool
+    common: bool  # a common word that is also a commune name ("son", "plan")
+    tail: bool = False  # several words ending a segment ("route du fort Ivry-sur-Seine")
+
+
+def _tokenize(folded: str) -> list[str]:
+    """Words and digit runs; '|' marks a hard boundary, '-' a spaced dash."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(folded):
+        if tok[0].isalnum():
+            out.append(ABBREVIATIONS.get(tok, tok))
+        elif tok.strip() == "-":
+            out.append("-")
+        else:
+            out.append("|")
+    return out
+
+
+def _street_flags(tokens: list[str]) -> list[int]:
+    """Per token: 0 free text, 1 inside a street name, 2 first words of a street name."""
+    flags = [0] * len(tokens)
+    state = 0
+    for i, tok in enumerate(tokens):
+        if tok in ("|", "-", "a") or tok.isdigit():
+            state = 0
+        elif tok in STREET_WORDS:
+            flags[i] = 2
+            state = 2
+            continue
+        elif state == 2 and tok not in STOPWORDS:
+            flags[i] = 2
+            state = 1
+            continue
+        flags[i] = state
+    return flags
+
+
+def _scan(geo: Geography, tokens: list[str], whole_key: str) -> list[_Match]:
+    """Greedy longest matches of commune, department and region names over the tokens."""
+    flags = _street_flags(tokens)
+    matches: list[_Match] = []
+    n = len(tokens)
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        if tok in ("|", "-") or tok.isdigit() or tok in NOISE or flags[i] == 2:
+            i += 1  # a street name's first words are never a place ("rue de Paris")
+            continue
+        spans: list[tuple[int, list[str]]] = []
+        parts: list[str] = []
+        j = i
+        while j < n and len(parts) < geo.max_tokens:
+            t = tokens[j]
+            if t == "|":
+                break
+            if t != "-":
+                if t == "cedex":
+                    break
+                parts.append(t)
+                spans.append((j + 1, list(parts)))
+            j += 1
+        found = None
+        for end, words in reversed(spans):
+            found = _lookup(geo, tokens, end, words, whole_key, flags[i])
+            if found:
+                found.start = i
+                found.tail = end - i > 1 and (end == n or tokens[end] in ("|", "-", "cedex"))
+                matches.append(found)
+                i = end
+                break
+        if not found:
+            i += 1
+    return matches
+
+
+def _lookup(geo: Geography, tokens: list[str], end: int, words: list[str],
+            whole_key: str, flag: int) -> _Match | None:
+    k = "".join(words)
+    if k in FOREIGN:
+        return _Match(0, end, k, (), False, None, None, False, False)
+    if words[-1].isdigit() and end < len(tokens) and (
+            tokens[end] in STREET_WORDS or tokens[end] in ("bis", "ter")):
+        return None  # "Paris 12 rue ...": 12 is a street number
+    loose = "".join(w for w in words if w not in STOPWORDS)
+    exact_only = words[0] in STOPWORDS or words[-1] in STOPWORDS
+    dept = geo.department_keys.get(k) or (None if exact_only else geo.department_keys.get(loose))
+    region = geo.region_keys.get(k) or (None if exact_only else geo.region_keys.get(loose))
+    communes = geo.commune_keys.get(k)
+    former = False
+    if communes is None:
+        communes = geo.former_keys.get(k)
+        former = communes is not None
+    if communes and len(k) < 3 and k != whole_key:
+        communes = None
+    if not (communes or dept or region):
+        return None
+    return _Match(0, end, k, communes or (), former, dept, region, flag == 1,
+                  k in COMMON_WORDS and k != whole_key or k in COUNTRY_WORDS)
+
+
+def _postcodes(geo: Geography, tokens: list[str]) -> list[str]:
+    """Plausible postal codes in order (box numbers such as ``CS 10205`` left out)."""
+    out = []
+    for i, tok in enumerate(tokens):
+        if len(tok) == 5 and tok.isdigit() and (i == 0 or tokens[i - 1] not in BOX_WORDS):
+            if geo.postcode_departments(tok):
+                out.append(tok)
+    return out
+
+
+def _family(geo: Geography, insees: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop a commune when one of its municipal arrondissements is also listed."""
+    parents = {geo.communes[i].parent for i in insees}
+    return tuple(i for i in insees if i not in parents)
+
+
+def _in_postcode(geo: Geography, insee: str, cands: tuple[str, ...]) -> str | None:
+    """The candidate for this commune among a postal code's communes (arrondissement if any)."""
+    sub = [c for c in cands if geo.communes[c].parent == insee]
+    if len(sub) == 1:
+        return sub[0]
+    return insee if insee in cands else None
+
+
+def _pick_postcode(geo: Geography, codes: list[str], dept: str | None,
+                   matches: list[_Match]) -> str | None:
+    """The postal code a commune name confirms, else the last one known (in ``dept``)."""
+    usable = [p for p in codes if dept is None or dept in geo.postcode_departments(p)]
+    for p in reversed(usable):
+        cands = geo.postal.get(p)
+        pdeps = geo.postcode_departments(p)
+        for m in matches:
+            for i in m.communes:
+                if (cands and _in_postcode(geo, i, cands)) or (
+                        not cands and geo.communes[i].department in pdeps):
+                    return p
+    known = [p for p in usable if p in geo.postal]
+    return (known or usable or [None])[-1]
+
+
+def _resolve(label: str) -> tuple[str | None, ...]:
+    geo = get_geography()
+    folded = ascii_fold(label)
+    tokens = _tokenize(folded)
+    whole_key = "".join(t for i, t in enumerate(tokens) if t not in ("|", "-")
+                        and t not in NOISE and not (i and tokens[i - 1] == "cedex"))
+    codes = [c.upper() for c in _PAREN_CODE.findall(folded) if c.upper() in geo.departments]
+    bare = _BARE_CODE.match(folded)
+    if bare and bare.group(1).upper() in geo.departments:
+        codes.append(bare.group(1).upper())
+    dept = codes[-1] if codes else None
+    matches = _scan(geo, tokens, whole_key)
+    postcode = _pick_postcode(geo, _postcodes(geo, tokens), dept, matches)
+    allowed: frozenset[str] | None = frozenset({dept}) if dept else None
+    if dept is None and postcode:
+        allowed = geo.postcode_departments(postcode)
+        dept = geo.department_of_postcode(postcode)
+    if allowed is None:
+        dept = _department_from_names(matches)
+        allowed = frozenset({dept}) if dept else None
+    constrained = allowed is not None
+
+    # Commune evidence: a name that is the department's own name is not a commune
+    # (``Belfort (90)``, ``Paris (75)``) unless a postal code says it is one.
+    cands = geo.postal.get(postcode) if postcode else None
+    evidence: list[tuple[_Match, list[str]]] = []
+    for m in matches:
+        if not m.communes or (m.dept and m.dept == dept and not postcode):
+            continue
+        if not constrained and (m.dept or m.region or m.common):
+            continue
+        targets = []
+        for i in m.communes:
+            hit = _in_postcode(geo, i, cands) if cands else None
+            if hit:
+                targets.append(hit)
+            elif allowed is None or geo.communes[i].department in allowed:
+                targets.append(i)
+        if targets:
+            evidence.append((m, targets))
+    strong = [e for e in evidence if not e[0].street] or (
+        evidence if constrained else [e for e in evidence if e[0].tail])
+    if cands:  # names confirmed by the postal code first
+        strong = [e for e in strong if any(t in cands for t in e[1])] or strong
+    strong = [e for e in strong if not e[0].former] or strong
+
+    insee = city = None
+    distinct = {t for _, ts in strong for t in ts}
+    if len(distinct) == 1:
+        insee = distinct.pop()
+    elif strong and constrained and len(set(strong[-1][1])) == 1:
+        insee = strong[-1][1][0]
+    elif distinct:  # one name, several communes: the name is known, not the commune
+        names = {geo.communes[t].city for t in distinct}
+        deps = {geo.communes[t].department for t in distinct}
+        whole = all(e[0].key == whole_key for e in strong)
+        city = names.pop() if len(names) == 1 and whole else None
+        if dept is None and len(deps) == 1:
+            dept = deps.pop()
+    elif cands:
+        family = _family(geo, cands)
+        if len(family) == 1:
+            insee = family[0]
+    if insee is None and city is None and dept == "75":
+        insee = "75056"  # the department of Paris is the commune of Paris
+    if insee:
+        commune = geo.communes[insee]
+        city, dept = commune.city, commune.department
+        if postcode is None and len(commune.postal_codes) == 1:
+            postcode = commune.postal_codes[0]
+    if postcode and dept and dept not in geo.postcode_departments(postcode):
+        postcode = None
+
+    if dept:
+        region = geo.departments[dept].region_code
+    else:
+        regions = {m.region for m in matches if m.region and not m.street}
+        region = regions.pop() if len(regions) == 1 else None
+    return (label, city, postcode, insee, dept,
+            geo.departments[dept].name if dept else None,
+            region, geo.regions.get(region) if region else None)
+
+
+def _department_from_names(matches: list[_Match]) -> str | None:
+    """The one department named outside street names (names that are also communes
+    are dropped when the names disagree: ``Vienne, Isère`` is Isère)."""
+    named = [m for m in matches if m.dept and not m.street]
+    codes = {m.dept for m in named}
+    if len(codes) > 1:
+        codes = {m.dept for m in named if not m.communes}
+    return codes.pop() if len(codes) == 1 else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached(label: str) -> tuple[str | None, ...]:
+    return _resolve(label)
+
+
+def normalize_location(value: str | None) -> dict[str, str | None]:
+    """Normalise a location string to label, city, postal code, INSEE code, department
+    and region (each None when unknown)."""
+    if value is None:
+        return dict.fromkeys(KEYS)
+    label = _SPACES.sub(" ", str(value)).strip()
+    if not label:
+        return dict.fromkeys(KEYS)
+    return dict(zip(KEYS, _cached(label)))

@@ -1,0 +1,31 @@
+"""Remote work: True, False or None."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pipeline.normalize.text import clean, fold
+
+# Ordered (pattern on the folded value, answer); the first match wins.
+REMOTE_RULES: tuple[tuple[re.Pattern[str], bool | None], ...] = (
+    (re.compile(r"non renseign|non communiqu|non precis"), None),
+    (re.compile(r"tele-?travail[^:]{0,20}:\s*oui\b"), True),
+    (re.compile(r"tele-?travail[^:]{0,20}:\s*non\b"), False),
+    (re.compile(r"pas de tele-?travail|tele-?travail (?:non|impossible|exclu|pas possible)|sans tele-?travail"), False),
+    (re.compile(r"\(?\s*tele-?travail (?:possible|partiel|envisageable|autorise)\s*\)?"), True),
+    (re.compile(r"^oui\b"), True),
+    (re.compile(r"^non\b"), False),
+)
+
+
+@lru_cache(maxsize=4096)
+def normalize_remote(value: str | None) -> dict:
+    """Return {"remote": True|False|None} from "Télétravail possible : Oui", "Non", "(télétravail possible)"..."""
+    text = clean(value)
+    if text is None:
+        return {"remote": None}
+    folded = fold(text)
+    for pattern, answer in REMOTE_RULES:
+        if pattern.search(folded):
+            return {"remote": answer}
+    return {"remote": None}

@@ -1,0 +1,77 @@
+"""Read-only summaries of the database for the operator (`offres stats`, `offres changes`)."""
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+
+def count_by(db: Database, expression: str, where: str = "1=1") -> list[tuple[str, int]]:
+    """(value, count) pairs of an SQL expression over the offers, largest first."""
+    sql = (f"select coalesce({expression}, 'unknown') as value, count(*) as n from offers "
+           f"where {where} group by value order by n desc, value")
+    return [(str(r["value"]), r["n"]) for r in db.query(sql)]
+
+
+def database_stats(db: Database, runs: int = 5) -> dict:
+    """Counts of offers by status, category, region, source and family; the last runs."""
+    if not db.table("offers").exists():
+        return {"offers": 0}
+    by_source: dict[str, int] = {}
+    for row in db.query("select source, count(*) as n from postings group by source order by source"):
+        by_source[row["source"]] = row["n"]
+    return {
+        "offers": db.table("offers").count,
+        "by_status": count_by(db, "status"),
+        "digital_open": db.execute("select count(*) from offers where status='open' and digital=1").fetchone()[0],
+        "by_category": count_by(db, "category", "status = 'open'"),
+        "by_region": count_by(db, "json_extract(location, '$.region')", "status = 'open'"),
+        "by_family": count_by(db, "family", "status = 'open' and digital = 1"),
+        "postings_by_source": sorted(by_source.items()),
+        "runs": list(db.query("select id, kind, source, started_at, finished_at, pages, offers_seen, offers_new, "
+                              "offers_updated, offers_closed, offers_reopened, errors, finish_reason, complete, "
+                              "healthy, health_notes from runs order by id desc limit ?", [runs])),
+    }
+
+
+def changes_since(db: Database, since: str) -> dict[str, list[dict]]:
+    """Offers that appeared, changed, closed or reopened at or after an ISO time."""
+    columns = "id, reference, title, status, status_reason, first_seen_at, updated_at, closed_at, reopened_at"
+    out: dict[str, list[dict]] = {}
+    queries = {
+        "new": "first_seen_at >= :t",
+        "updated": "updated_at >= :t and first_seen_at < :t",
+        "closed": "closed_at >= :t",
+        "reopened": "reopened_at >= :t",
+    }
+    for name, where in queries.items():
+        out[name] = list(db.query(f"select {columns} from offers where {where} order by id", {"t": since}))
+    return out
+
+
+def errors_of_run(db: Database, run_id: int, limit: int = 20) -> list[dict]:
+    """The errors recorded by one run."""
+    return list(db.query("select location, field, message from errors where run_id = ? order by id limit ?",
+                         [run_id, limit]))
+
+
+def offer_postings(db: Database, offer_id: str) -> list[dict]:
+    """The postings merged into one offer, with their merge stage and reason."""
+    rows = db.query("select m.posting_id, m.stage, m.score, m.reason, p.source, p.url, p.first_seen_at, "
+                    "p.last_seen_at, p.gone_at from merges m join postings p on p.id = m.posting_id "
+                    "where m.offer_id = ? order by m.posting_id", [offer_id])
+    return [dict(r) for r in rows]
+
+
+def find_offer(db: Database, needle: str) -> dict | None:
+    """An offer by id, reference (case-insensitive) or posting id."""
+    row = next(db.query("select * from offers where id = ? or upper(reference) = upper(?) limit 1",
+                        [needle, needle]), None)
+    if row is None:
+        hit = next(db.query("select offer_id from merges where upper(posting_id) like upper(?) limit 1",
+                            [f"%:{needle}"]), None)
+        if hit:
+            row = next(db.query("select * from offers where id = ?", [hit["offer_id"]]), None)
+    if row:
+        row = {**row, "sources": json.loads(row["sources"] or "[]")}
+    return row

@@ -1,0 +1,223 @@
+"""SQLite storage through sqlite-utils: schema, runs, raw postings, postings.
+
+Tables (see docs/storage.md): `runs` (one row per crawl or ingest), `raw_postings`
+(every distinct version of a posting as scraped), `postings` (one row per posting
+of a source: when it was seen), `offers` and `merges` (built by `lifecycle`),
+`errors` (bad records and pages, named by record and field).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+from sqlite_utils import Database
+
+from pipeline.record import RawPosting
+
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "offres.db"
+SCHEMA_VERSION = 1
+
+SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
+    "runs": ({
+        "id": int, "kind": str, "source": str, "started_at": str, "finished_at": str,
+        "base_url": str, "parser_version": str, "pages": int, "offers_seen": int,
+        "offers_new": int, "offers_updated": int, "offers_closed": int, "offers_reopened": int,
+        "errors": int, "finish_reason": str, "complete": int, "healthy": int, "health_notes": str, "fill_rates": str,
+    }, "id", [["source", "started_at"]]),
+    "raw_postings": ({
+        "id": int, "posting_id": str, "source": str, "url": str, "reference": str,
+        "content_hash": str, "record": str, "first_fetched_at": str, "fetched_at": str,
+        "parser_version": str, "run_id": int, "last_run_id": int, "trusted": int,
+    }, "id", [["posting_id", "content_hash"], ["posting_id", "id"]]),
+    "postings": ({
+        "id": str, "source": str, "url": str, "first_seen_at": str, "last_seen_at": str,
+        "last_run_id": int, "gone_at": str, "raw_id": int, "latest_raw_id": int,
+    }, "id", [["source"]]),
+    "errors": ({
+        "id": int, "run_id": int, "source": str, "at": str, "location": str,
+        "field": str, "message": str,
+    }, "id", [["run_id"]]),
+    "offers": ({
+        "id": str, "canonical_posting_id": str, "reference": str, "title": str, "title_raw": str,
+        "title_key": str, "employer": str, "employer_category": str, "versant": str,
+        "category": str, "grades": str, "contract": str, "remote": int, "metier": str,
+        "domain": str, "location": str, "digital": int, "family": str,
+        "classification_reason": str, "published_on": str, "deadline": str,
+        "first_seen_at": str, "last_seen_at": str, "status": str, "status_reason": str,
+        "closed_at": str, "reopened_at": str, "updated_at": str, "url": str, "sources": str,
+        "missions_html": str, "profile_html": str, "fields_hash": str,
+    }, "id", [["status", "digital"], ["reference"]]),
+    "merges": ({
+        "offer_id": str, "posting_id": str, "stage": str, "score": float, "reason": str,
+    }, ("offer_id", "posting_id"), [["posting_id"]]),
+}
+
+
+def utcnow() -> str:
+    """Now, UTC, ISO 8601 to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def default_db_path() -> str:
+    """`OFFRES_DB`, else data/offres.db in the project."""
+    return os.environ.get("OFFRES_DB") or str(DEFAULT_DB)
+
+
+def open_db(path: str | os.PathLike | None = None) -> Database:
+    """Open (and create) the database; WAL mode for files. `":memory:"` for tests."""
+    path = str(path or default_db_path())
+    if path == ":memory:":
+        db = Database(memory=True)
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = Database(path)
+        db.enable_wal()
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: Database) -> None:
+    """Create the tables and indexes that do not exist yet."""
+    for name, (columns, pk, indexes) in SCHEMA.items():
+        table = db.table(name)
+        if not table.exists():
+            table.create(columns, pk=pk)
+        else:
+            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+            for column, kind in missing.items():
+                table.add_column(column, kind)
+        for cols in indexes:
+            table.create_index(cols, if_not_exists=True, unique=(name == "raw_postings" and cols == ["posting_id", "content_hash"]))
+
+
+def start_run(db: Database, kind: str, source: str, base_url: str | None = None,
+              parser_version: str | None = None, started_at: str | None = None) -> int:
+    """Record the start of a crawl or an ingest; returns the run id."""
+    table = db.table("runs")
+    table.insert({"kind": kind, "source": source, "started_at": started_at or utcnow(),
+                  "base_url": base_url, "parser_version": parser_version, "pages": 0,
+                  "offers_seen": 0, "errors": 0})
+    return int(table.last_pk)
+
+
+def finish_run(db: Database, run_id: int, **values) -> dict:
+    """Record the end of a run; returns the whole row."""
+    values.setdefault("finished_at", utcnow())
+    db.table("runs").update(run_id, values)
+    return db.table("runs").get(run_id)
+
+
+def record_errors(db: Database, run_id: int | None, source: str, errors: Iterable[dict]) -> int:
+    """Store errors `{location, field, message}`; returns how many."""
+    rows = [{"run_id": run_id, "source": source, "at": utcnow(), **e} for e in errors]
+    if rows:
+        db.table("errors").insert_all(rows, batch_size=500)
+    return len(rows)
+
+
+@dataclass
+class WriteStats:
+    """What one batch of raw postings did to the store."""
+
+    received: int = 0
+    new_postings: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    seen_ids: set[str] = field(default_factory=set)
+
+
+def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int,
+                       parser_version: str | None = None, trusted: bool = True,
+                       partial_ids: set[str] | None = None) -> WriteStats:
+    """Store a batch of raw postings in one transaction.
+
+    A version already stored (same posting, same content hash) only gets its
+    `fetched_at` moved; a new content becomes a new version. `partial_ids`
+    names postings known only from a listing card (detail page failed): their
+    card record is stored only when the posting has no version yet.
+    """
+    stats = WriteStats()
+    partial_ids = partial_ids or set()
+    raw, known = db.table("raw_postings"), db.table("postings")
+    with db.atomic():
+        for posting in postings:
+            stats.received += 1
+            pid = posting.posting_id()
+            fetched = posting.fetched_at or utcnow()
+            stats.seen_ids.add(pid)
+            existing = next(known.rows_where("id = ?", [pid]), None)
+            if pid in partial_ids and existing and existing["raw_id"]:
+                known.update(pid, {"last_seen_at": fetched, "last_run_id": run_id, "gone_at": None})
+                stats.unchanged += 1
+                continue
+            digest = posting.content_hash()
+            version = next(raw.rows_where("posting_id = ? and content_hash = ?", [pid, digest]), None)
+            if version:
+                raw.update(version["id"], {"fetched_at": fetched, "last_run_id": run_id})
+                raw_id = version["id"]
+                stats.unchanged += 1
+            else:
+                raw.insert({
+                    "posting_id": pid, "source": posting.source, "url": posting.url,
+                    "reference": posting.reference, "content_hash": digest,
+                    "record": json.dumps(posting.as_dict(), ensure_ascii=False),
+                    "first_fetched_at": fetched, "fetched_at": fetched,
+                    "parser_version": parser_version, "run_id": run_id, "last_run_id": run_id,
+                    "trusted": int(trusted),
+                })
+                raw_id = int(raw.last_pk)
+                stats.new_versions += 1
+            row = {"id": pid, "source": posting.source, "url": posting.url, "last_seen_at": fetched,
+                   "last_run_id": run_id, "gone_at": None, "latest_raw_id": raw_id}
+            if trusted or not existing or not existing["raw_id"]:
+                row["raw_id"] = raw_id
+            if existing:
+                known.update(pid, row)
+            else:
+                stats.new_postings += 1
+                known.insert({**row, "first_seen_at": fetched})
+    return stats
+
+
+def promote_run(db: Database, run_id: int) -> None:
+    """A healthy run's versions become the ones the offers are built from."""
+    with db.atomic():
+        db.execute("update postings set raw_id = latest_raw_id where last_run_id = ?", [run_id])
+        db.execute("update raw_postings set trusted = 1 where last_run_id = ?", [run_id])
+
+
+def mark_gone(db: Database, source: str, seen_ids: set[str], at: str) -> int:
+    """After a complete, healthy crawl: postings of `source` not seen are gone."""
+    ids = [r["id"] for r in db.query("select id from postings where source = ? and gone_at is null", [source])
+           if r["id"] not in seen_ids]
+    with db.atomic():
+        for pid in ids:
+            db.table("postings").update(pid, {"gone_at": at})
+    return len(ids)
+
+
+def last_healthy_run(db: Database, source: str, before_id: int | None = None) -> dict | None:
+    """The latest complete and healthy crawl of a source (before a run id)."""
+    sql = "select * from runs where kind = 'crawl' and source = ? and healthy = 1 and complete = 1"
+    params: list = [source]
+    if before_id is not None:
+        sql += " and id < ?"
+        params.append(before_id)
+    return next(db.query(sql + " order by id desc limit 1", params), None)
+
+
+def latest_runs(db: Database, limit: int = 10) -> list[dict]:
+    """The most recent runs, newest first."""
+    return list(db.query("select * from runs order by id desc limit ?", [limit]))
+
+
+def load_postings(db: Database) -> list[dict]:
+    """Every posting with the raw record it uses (`record` decoded)."""
+    rows = db.query(
+        "select p.id, p.source, p.first_seen_at, p.last_seen_at, p.gone_at, r.record, r.fetched_at "
+        "from postings p join raw_postings r on r.id = p.raw_id order by p.id")
+    return [{**row, "record": json.loads(row["record"])} for row in rows]

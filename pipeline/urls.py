@@ -1,0 +1,98 @@
+"""URL canonicalisation: one matching key per posting URL.
+
+`canonical_url` turns the many spellings of one posting's address into one string:
+tracking parameters and fragments dropped, scheme and host lower-cased (http and https
+treated alike), `www.` dropped, the board's old domain mapped to the new one, and the
+detail pages of the boards whose URL carries the reference keyed on that reference
+(the slug is decoration: the site resolves the short form too). The result is still a
+URL that resolves; it is meant for comparison, not for display.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+CSP_HOST = "choisirleservicepublic.gouv.fr"
+ET_HOST = "emploi-territorial.fr"
+#: Old or alternative hosts of the same site -> the host used in keys.
+HOST_ALIASES = {
+    "place-emploi-public.gouv.fr": CSP_HOST,
+}
+
+#: Query parameters that only track the visit (exact names, lower-cased).
+TRACKING_PARAMS = frozenset({
+    "xtor", "xts", "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "igshid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "wt.mc_id",
+    "spm", "s_cid", "cmpid", "ncid", "trk", "origine", "from",
+})
+#: Query parameter prefixes that only track the visit.
+TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "matomo_", "piwik_", "oly_", "vero_", "hsa_")
+
+# /offre-emploi/<slug>-reference-<REF>/ or /offre-emploi/<REF>/
+_CSP_DETAIL = re.compile(r"^/offre-emploi/(?:(?P<slug>.*)-reference-)?(?P<ref>[^/]+)/?$", re.IGNORECASE)
+# /offre/o056261001001569-slug (current) or /offre/o09261-198718-slug (older numbering)
+_ET_DETAIL = re.compile(r"^/offre/(?P<ref>o\d{15}|o\d{5}-\d{6})(?:[-/].*)?$", re.IGNORECASE)
+_MULTISLASH = re.compile(r"/{2,}")
+
+
+def _is_tracking(name: str) -> bool:
+    low = name.lower()
+    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+def _host(netloc: str) -> str:
+    host = netloc.rsplit("@", 1)[-1].lower()
+    if host.endswith(":80") or host.endswith(":443"):
+        host = host.rsplit(":", 1)[0]
+    host = host.rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    return HOST_ALIASES.get(host, host)
+
+
+def _detail_ref(host: str, raw_path: str) -> str | None:
+    path = _MULTISLASH.sub("/", unquote(raw_path))
+    if host == CSP_HOST:
+        match = _CSP_DETAIL.match(path)
+    elif host == ET_HOST:
+        match = _ET_DETAIL.match(path)
+    else:
+        return None
+    ref = match.group("ref").strip() if match else ""
+    return ref.upper() or None
+
+
+def board_reference(url: str | None) -> str | None:
+    """The reference a known board's detail URL carries (upper-cased), or None."""
+    if not url or not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    return _detail_ref(_host(parts.netloc), parts.path)
+
+
+def canonical_url(url: str) -> str:
+    """The matching key of `url` (see the module docstring); '' for an empty URL."""
+    if not url or not url.strip():
+        return ""
+    raw = url.strip()
+    if "://" not in raw and not raw.startswith("//"):
+        raw = "https://" + raw.lstrip("/")
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https", ""):
+        scheme = "https"
+    host = _host(parts.netloc)
+    ref = _detail_ref(host, parts.path)
+    if ref is not None and host == CSP_HOST:
+        return f"https://{CSP_HOST}/offre-emploi/{quote(ref, safe='-_.~')}/"
+    if ref is not None and host == ET_HOST:
+        return f"https://{ET_HOST}/offre/{ref.lower()}"
+    path = _MULTISLASH.sub("/", quote(unquote(parts.path), safe="/-_.~!$&'()*+,;=:@%"))
+    if host == CSP_HOST:
+        path = path if path.endswith("/") else path + "/"
+    elif len(path) > 1:
+        path = path.rstrip("/")
+    if not path:
+        path = "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))

@@ -1,0 +1,89 @@
+"""`offres demo`: the whole pipeline, offline, against the local replica.
+
+Two crawls with a change of the replica in between, so the demo shows offers
+appearing, being updated and being closed. Crawls run as child processes
+(Scrapy's reactor runs once per process); the replica serves from this one.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from pipeline.export import export_offers
+from pipeline.reports import changes_since, database_stats
+from pipeline.store import open_db
+from replica import ReplicaServer, ReplicaSite, generate_offers
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def crawl(db_path: Path, base_url: str, echo: Callable[[str], None]) -> int:
+    """One `offres crawl csp --base-url` in a child process; returns its exit code."""
+    command = [sys.executable, "-m", "cli", "--db", str(db_path), "crawl", "csp", "--base-url", base_url]
+    completed = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
+    for line in completed.stdout.splitlines():
+        echo(f"  {line}")
+    if completed.returncode not in (0, 3):
+        raise RuntimeError(f"crawl failed (exit {completed.returncode}):\n{completed.stderr[-3000:]}")
+    return completed.returncode
+
+
+def fresh_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[str], None] = print) -> dict:
+    """Replica -> crawl -> export -> change -> crawl -> export; returns the last stats."""
+    output_dir = output_dir.resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    db_path = output_dir / "demo.db"
+    fresh_database(db_path)
+    now = datetime.now(timezone.utc)
+    site = ReplicaSite(generate_offers(count, seed, now=now), today=now.date(), seed=seed)
+    with ReplicaServer(site) as server:
+        echo(f"1. Local replica of choisirleservicepublic.gouv.fr at {server.base_url} ({count} offers, seed {seed})")
+        echo("2. First crawl")
+        crawl(db_path, server.base_url, echo)
+        db = open_db(db_path)
+        first = export_offers(db, output_dir / "offres.json")
+        export_offers(db, output_dir / "offres-all.json", include_all=True)
+        echo(f"3. Exported {first['count']} open digital offers to {output_dir / 'offres.json'}")
+        offers = site.offers
+        removed = [o.reference for o in offers[-4:]]
+        edited = [o.reference for o in offers[5:8]]
+        for reference in removed:
+            site.remove(reference)
+        for reference in edited:
+            site.edit(reference, title=site.get(reference).title + " (poste modifié)")
+        added = site.add_generated(5)
+        echo(f"4. Replica changed: {len(added)} offers added, {len(edited)} edited, {len(removed)} removed")
+        echo("5. Second crawl")
+        before = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        crawl(db_path, server.base_url, echo)
+    db = open_db(db_path)
+    second = export_offers(db, output_dir / "offres.json")
+    export_offers(db, output_dir / "offres-all.json", include_all=True)
+    changed = changes_since(db, before)
+    echo(f"6. Exported {second['count']} open digital offers; changes: "
+         + ", ".join(f"{len(rows)} {name}" for name, rows in changed.items()))
+    stats = database_stats(db)
+    summary = {"database": str(db_path), "export": str(output_dir / "offres.json"),
+               "export_all": str(output_dir / "offres-all.json"), "offers": stats["offers"],
+               "open_digital": second["count"], "by_family": stats["by_family"]}
+    (output_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+    echo("\nFiles:")
+    for key in ("database", "export", "export_all"):
+        echo(f"  {key:<10} {summary[key]}")
+    if second["offers"]:
+        sample = second["offers"][0]
+        echo("\nFirst offer of the export:")
+        echo(json.dumps({k: sample[k] for k in ("id", "reference", "title", "employer", "versant", "category",
+                                                  "location", "family", "published_on", "url")},
+                        ensure_ascii=False, indent=1))
+    echo("\nTry: .venv/bin/offres --db " + str(db_path) + " stats | changes | explain <REF>")
+    return summary

@@ -1,0 +1,345 @@
+"""The replica's state (``ReplicaSite``) and its threaded HTTP server (``ReplicaServer``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+from . import pages
+from .generator import NOW, Offer, generate_offers, site_slug
+
+_DETAIL = re.compile(r"^/offre-emploi/(?:(?P<slug>.*)-reference-)?(?P<ref>[A-Za-z0-9_\-]+)/?$")
+_LISTING = re.compile(r"^/nos-offres/filtres/domaine/(?P<domain>\d+)/(?:page/(?P<page>\d+)/?)?$")
+
+
+class ReplicaSite:
+    """The offers the replica currently publishes, with a cache of rendered pages."""
+
+    def __init__(self, offers: list[Offer] | None = None, *, today: date | None = None, seed: int = 0) -> None:
+        self._offers: dict[str, Offer] = {o.reference: o for o in offers or []}
+        self._seq: dict[str, int] = {}  # publication order of offers added later (newer first)
+        self.today = today or NOW.date()
+        self.seed = seed
+        self._generated = len(self._offers)
+        self._lock = threading.RLock()
+        self._cache: dict[tuple, bytes] = {}
+        self._ordered: list[Offer] | None = None
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def offers(self) -> list[Offer]:
+        """Current offers, newest first (the listing order)."""
+        with self._lock:
+            if self._ordered is None:
+                self._ordered = sorted(self._offers.values(), reverse=True,
+                                       key=lambda o: (o.published, self._seq.get(o.reference, 0), o.reference))
+            return list(self._ordered)
+
+    def get(self, reference: str) -> Offer | None:
+        """The offer with this reference (case-insensitive), if published."""
+        with self._lock:
+            found = self._offers.get(reference)
+            if found is None:
+                found = next((o for r, o in self._offers.items() if r.lower() == reference.lower()), None)
+            return found
+
+    def _changed(self) -> None:
+        self._cache.clear()
+        self._ordered = None
+
+    def add(self, offers: list[Offer]) -> None:
+        """Publish ``offers`` (replacing any with the same reference)."""
+        with self._lock:
+            for o in offers:
+                self._seq.setdefault(o.reference, len(self._seq) + 1)
+                self._offers[o.reference] = o
+            self._changed()
+
+    def add_generated(self, n: int) -> list[Offer]:
+        """Generate and publish ``n`` new offers dated ``today`` (the newest); returns them."""
+        with self._lock:
+            fresh = [o for o in generate_offers(n * 2, self.seed, start=self._generated + 1000)
+                     if o.reference not in self._offers][:n]
+            self._generated += n
+            taken: set[str] = set()
+            for i, o in enumerate(fresh):
+                fresh[i] = self._redate(o, taken)
+                taken.add(fresh[i].reference)
+            self.add(fresh)
+            return fresh
+
+    def _redate(self, o: Offer, taken: set[str]) -> Offer:
+        """``o`` published today (territorial references embed the publication date)."""
+        ref = o.reference
+        if o.territorial:
+            ref = f"{ref[:4]}{self.today:%y%m%d}{ref[10:]}"
+            while ref in self._offers or ref in taken:
+                ref = f"{ref[:10]}{(int(ref[10:]) + 1) % 1000000:06d}"
+        swap = (lambda text: text.replace(o.reference.lower(), ref.lower()))
+        return dataclasses.replace(
+            o, reference=ref, published=self.today, modified=self.today,
+            deadline=self.today + timedelta(days=30) if o.deadline else None,
+            original_url=swap(o.original_url) if o.original_url else None, missions_html=swap(o.missions_html))
+
+    def edit(self, reference: str, **changes: object) -> Offer:
+        """Change fields of an offer; bumps its modification date (and version). The slug is kept
+        unless ``slug`` is given, like the real site (URLs are stable)."""
+        with self._lock:
+            old = self._offers[reference]
+            modified = changes.pop("modified", None) or max(old.modified + timedelta(days=1), self.today)
+            new = dataclasses.replace(old, **changes, modified=modified, version=old.version + 1)
+            self._offers[reference] = new
+            self._changed()
+            return new
+
+    def remove(self, reference: str) -> Offer:
+        """Unpublish an offer (its pages answer 404 from now on)."""
+        with self._lock:
+            old = self._offers.pop(reference)
+            self._changed()
+            return old
+
+    # -- rendering ---------------------------------------------------------------------
+    def recommended(self, offer: Offer) -> list[Offer]:
+        """3 to 6 other offers shown at the bottom of ``offer``'s page (deterministic)."""
+        ordered = self.offers
+        others = [o for o in ordered if o.reference != offer.reference]
+        if not others:
+            return []
+        h = int(hashlib.md5(offer.reference.encode()).hexdigest(), 16)
+        k = min(len(others), 3 + h % 4)
+        start = h % len(others)
+        return [others[(start + i * 7) % len(others)] for i in range(k)] if len(others) > 7 * k else others[:k]
+
+    def last_page(self) -> int:
+        """Number of listing pages (at least 1)."""
+        return max(1, -(-len(self._offers) // pages.PER_PAGE))
+
+    def render_listing(self, base: str, page: int) -> bytes | None:
+        """Listing page ``page`` or ``None`` when beyond the last page."""
+        with self._lock:
+            key = ("list", base, page)
+            if key not in self._cache:
+                last = self.last_page()
+                if page < 1 or page > last:
+                    return None
+                chunk = self.offers[(page - 1) * pages.PER_PAGE: page * pages.PER_PAGE]
+                self._cache[key] = pages.listing_page(chunk, base, page, last, len(self._offers)).encode()
+            return self._cache[key]
+
+    def render_empty_listing(self, base: str) -> bytes:
+        """A listing with no result (other domains)."""
+        return pages.listing_page([], base, 1, 1, 0).encode()
+
+    def render_detail(self, base: str, offer: Offer) -> bytes:
+        """Detail page of ``offer`` (cached until the next change of the site)."""
+        with self._lock:
+            key = ("offer", base, offer.reference, offer.version)
+            if key not in self._cache:
+                self._cache[key] = pages.detail_page(offer, base, self.recommended(offer)).encode()
+            return self._cache[key]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "Apache"
+
+    def version_string(self) -> str:
+        return self.server_version
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else delayed ACKs cap keep-alive clients at ~25 requests/s
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence
+        pass
+
+    @property
+    def owner(self) -> "ReplicaServer":
+        return self.server.owner  # type: ignore[attr-defined]
+
+    def _send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=UTF-8",
+              location: str | None = None, head: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if location:
+            self.send_header("Location", location)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET(head=True)
+
+    def do_GET(self, head: bool = False) -> None:
+        owner = self.owner
+        path = urlsplit(self.path).path
+        owner._log(path)
+        status, body, ctype, location = owner.respond(path)
+        self._send(status, body, ctype, location, head)
+
+    def do_POST(self) -> None:
+        owner = self.owner
+        parts = urlsplit(self.path)
+        owner._log(parts.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = self.rfile.read(length).decode() if length else ""
+        params = {k: v[-1] for k, v in parse_qs(parts.query + "&" + form).items()}
+        status, payload = owner.admin(parts.path, params)
+        self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
+
+
+class ReplicaServer:
+    """Serves a ``ReplicaSite`` on ``host:port`` from a background thread (context manager).
+
+    ``base_url`` is ``http://HOST:PORT``; ``requests`` counts the paths served."""
+
+    def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.site = site
+        self.host = host
+        self.port = port
+        self.requests: Counter[str] = Counter()
+        self.log: list[str] = []
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._log_lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _log(self, path: str) -> None:
+        with self._log_lock:
+            self.requests[path] += 1
+            self.log.append(path)
+
+    def respond(self, path: str) -> tuple[int, bytes, str, str | None]:
+        """(status, body, content type, location) for a GET of ``path``."""
+        base, site = self.base_url, self.site
+        html = "text/html; charset=UTF-8"
+        if path == "/robots.txt":
+            return 200, pages.robots_txt(base).encode(), "text/plain; charset=utf-8", None
+        m = _LISTING.match(path)
+        if m:
+            page = int(m.group("page") or 1)
+            if m.group("domain") != "3522":
+                return 200, site.render_empty_listing(base), html, None
+            if m.group("page") and page == 1:
+                return 301, b"", html, pages.listing_url(base, 1)
+            body = site.render_listing(base, page)
+            if body is None:
+                return 404, pages.not_found_page(base).encode(), html, None
+            return 200, body, html, None
+        m = _DETAIL.match(path)
+        if m:
+            offer = site.get(m.group("ref"))
+            if offer is not None:
+                if path != offer.path:  # short form /offre-emploi/<REF>/ or stale slug
+                    return 301, b"", html, base + offer.path
+                return 200, site.render_detail(base, offer), html, None
+        if path in ("/nos-offres", "/nos-offres/"):
+            return 301, b"", html, pages.listing_url(base, 1)
+        return 404, pages.not_found_page(base).encode(), html, None
+
+    def admin(self, path: str, params: dict[str, str]) -> tuple[int, object]:
+        """The ``POST /__replica__/...`` admin API (add, edit, remove, offers)."""
+        site = self.site
+        try:
+            if path == "/__replica__/add":
+                added = site.add_generated(int(params.get("n", "1")))
+                return 200, {"added": [o.reference for o in added]}
+            if path == "/__replica__/remove":
+                site.remove(params["ref"])
+                return 200, {"removed": params["ref"]}
+            if path == "/__replica__/edit":
+                ref = params.pop("ref")
+                fields = {f.name for f in dataclasses.fields(Offer)} - {"reference", "version", "published",
+                                                                        "modified", "deadline"}
+                changes: dict[str, object] = {k: (v or None) if k in ("category", "metier", "remote") else v
+                                              for k, v in params.items() if k in fields}
+                if "deadline" in params:  # ISO date, empty for none
+                    changes["deadline"] = date.fromisoformat(params["deadline"]) if params["deadline"] else None
+                new = site.edit(ref, **changes)
+                return 200, {"edited": ref, "modified": new.modified.isoformat()}
+            if path == "/__replica__/offers":
+                return 200, {"offers": [{"reference": o.reference, "url": self.base_url + o.path, "title": o.title}
+                                        for o in site.offers]}
+        except KeyError as exc:
+            return 404, {"error": f"unknown offer or missing parameter: {exc}"}
+        except (TypeError, ValueError) as exc:
+            return 400, {"error": str(exc)}
+        return 404, {"error": "unknown admin action"}
+
+    def start(self) -> "ReplicaServer":
+        """Bind and serve in a daemon thread."""
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.owner = self  # type: ignore[attr-defined]
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        name="replica", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> "ReplicaServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+REAL_BASE = "https://choisirleservicepublic.gouv.fr"
+OLD_BASE = "https://place-emploi-public.gouv.fr"
+
+
+def rewrite_links(content: str | bytes, base_url: str) -> bytes:
+    """Point the real site's absolute URLs (and its old domain's) at ``base_url``."""
+    text = content.decode() if isinstance(content, bytes) else content
+    for old in (REAL_BASE, OLD_BASE):
+        text = text.replace(old, base_url)
+    return text.encode()
+
+
+class _StaticServer(ReplicaServer):
+    def __init__(self, mapping: dict[str, bytes | str], host: str, port: int, rewrite: bool) -> None:
+        super().__init__(ReplicaSite([]), host, port)
+        self.mapping = mapping
+        self.rewrite = rewrite
+
+    def respond(self, path: str) -> tuple[int, bytes, str, str | None]:
+        if path not in self.mapping:
+            return 404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=UTF-8", None
+        content = self.mapping[path]
+        body = rewrite_links(content, self.base_url) if self.rewrite else (
+            content.encode() if isinstance(content, str) else content)
+        ctype = "text/plain; charset=utf-8" if path.endswith(".txt") else "text/html; charset=UTF-8"
+        return 200, body, ctype, None
+
+
+@contextmanager
+def serve_static(mapping: dict[str, bytes | str], host: str = "127.0.0.1", port: int = 0,
+                 rewrite: bool = True) -> Iterator[ReplicaServer]:
+    """Serve fixed pages (path -> content) on loopback; any other path is 404.
+
+    With ``rewrite`` (default) the real site's absolute URLs in the content are rewritten
+    to the server's own ``base_url`` when served. ``mapping`` may be changed while serving."""
+    server = _StaticServer(mapping, host, port, rewrite)
+    with server:
+        yield server
+
+
+__all__ = ["ReplicaSite", "ReplicaServer", "serve_static", "rewrite_links", "site_slug"]

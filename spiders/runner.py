@@ -1,0 +1,46 @@
+"""Run one crawl in this process (Scrapy's reactor runs once per process)."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from scrapy.crawler import CrawlerProcess
+from sqlite_utils import Database
+
+from spiders.settings import crawl_settings
+
+SPIDERS = {"csp": "spiders.csp:CspSpider"}
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl could not run or did not record its run."""
+
+
+def spider_class(source: str):
+    """The spider class of a source slug."""
+    try:
+        module, name = SPIDERS[source].split(":")
+    except KeyError:
+        raise CrawlFailed(f"unknown source {source!r}; known: {', '.join(sorted(SPIDERS))}") from None
+    return getattr(import_module(module), name)
+
+
+def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages: int | None = None,
+              overrides: dict | None = None, verbose: bool = False) -> dict:
+    """Crawl one source into the database; returns the `runs` row of the crawl."""
+    cls = spider_class(source)
+    settings = crawl_settings(base_url, db_path, overrides)
+    if verbose:
+        settings["LOG_LEVEL"] = "INFO"
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(cls)
+    kwargs = {"base_url": base_url}
+    if max_pages:
+        kwargs["max_pages"] = max_pages
+    process.crawl(crawler, **kwargs)
+    process.start()
+    run_id = crawler.stats.get_value("offres/run_id")
+    if run_id is None:
+        raise CrawlFailed(f"the {source} crawl stopped before recording its run "
+                          f"(finish reason: {crawler.stats.get_value('finish_reason')})")
+    run = Database(db_path).table("runs").get(run_id)
+    return {**run, "stats": crawler.stats.get_stats()}

@@ -1,0 +1,72 @@
+"""Scrapy settings: polite by default on real sites, fast on a loopback replica."""
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+CONTACT_URL = os.environ.get("OFFRES_CONTACT_URL", "https://www.numerique.gouv.fr/rejoignez-nous/")
+USER_AGENT = f"offres/0.1 (+{CONTACT_URL}; digital public-sector job offers aggregator)"
+
+POLITE = {
+    "BOT_NAME": "offres",
+    "USER_AGENT": USER_AGENT,
+    "ROBOTSTXT_OBEY": True,
+    "CONCURRENT_REQUESTS": 4,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    "DOWNLOAD_DELAY": 2.0,
+    "RANDOMIZE_DOWNLOAD_DELAY": True,
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 2.0,
+    "AUTOTHROTTLE_MAX_DELAY": 60.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+    "RETRY_ENABLED": True,
+    "RETRY_TIMES": 3,
+    "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+    "RETRY_BACKOFF_BASE": 5.0,
+    "RETRY_BACKOFF_MAX": 120.0,
+    "DOWNLOAD_TIMEOUT": 60,
+    # Real Numérique listing pages weigh about 4.5 MB (facets); the cap leaves room.
+    "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+    "DOWNLOAD_WARNSIZE": 12 * 1024 * 1024,
+    "COOKIES_ENABLED": False,
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "spiders.retry.BackoffRetryMiddleware": 550,
+    },
+    "ITEM_PIPELINES": {"spiders.store_pipeline.StorePipeline": 300},
+}
+
+# A replica or mirror on this machine: no delay, no throttling, quick retries.
+LOOPBACK = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "RETRY_BACKOFF_BASE": 0.05,
+    "RETRY_BACKOFF_MAX": 0.5,
+    "DOWNLOAD_TIMEOUT": 20,
+}
+
+
+def is_loopback(url: str | None) -> bool:
+    """True when the URL's host is this machine (127.0.0.0/8, ::1, localhost)."""
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def crawl_settings(base_url: str | None, db_path: str, overrides: dict | None = None) -> dict:
+    """The settings of one crawl: polite defaults, loopback relaxations, then overrides."""
+    settings = dict(POLITE)
+    if is_loopback(base_url):
+        settings.update(LOOPBACK)
+    settings["OFFRES_DB"] = db_path
+    settings.update(overrides or {})
+    return settings

@@ -1,0 +1,101 @@
+"""Scrapy item pipeline: raw postings into SQLite, run bookkeeping, health, lifecycle."""
+from __future__ import annotations
+
+import json
+import sys
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+
+from pipeline.health import WATCHED_FIELDS, CrawlSummary, assess, fill_rates
+from pipeline.lifecycle import rebuild_offers
+from pipeline.record import RawPosting
+from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, promote_run,
+                            record_errors, start_run, utcnow, write_raw_postings)
+
+BATCH_SIZE = 100
+
+
+class StorePipeline:
+    """Buffers postings and writes them in batches; closes the run at the end."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_path = crawler.settings.get("OFFRES_DB")
+        self.progress = crawler.settings.getbool("OFFRES_PROGRESS", True)
+        self.buffer: list[RawPosting] = []
+        self.partial: set[str] = set()
+        self.seen: set[str] = set()
+        self.field_counts: dict[str, int] = {}
+        self.errors: list[dict] = []
+        self.new = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
+        return cls(crawler)
+
+    def open_spider(self, spider=None) -> None:
+        spider = spider or self.crawler.spider
+        self.db = open_db(self.db_path)
+        self.run_id = start_run(self.db, "crawl", spider.name, base_url=spider.base_url,
+                                parser_version=spider.parser_version)
+        self.started = utcnow()
+
+    def process_item(self, item, spider=None):
+        adapter = ItemAdapter(item)
+        posting = item if isinstance(item, RawPosting) else RawPosting.from_dict(adapter.asdict())
+        pid = posting.posting_id()
+        if pid in self.seen:
+            self.stats.inc_value("offres/duplicate_in_listing")
+            return item
+        self.seen.add(pid)
+        if "listing_only" in posting.extra:
+            self.partial.add(pid)
+            self.errors.append({"location": posting.url, "field": "*", "message": posting.extra["listing_only"]})
+        for name in WATCHED_FIELDS:
+            if getattr(posting, name):
+                self.field_counts[name] = self.field_counts.get(name, 0) + 1
+            else:
+                self.stats.inc_value(f"offres/field_missing/{name}")
+        self.buffer.append(posting)
+        if len(self.buffer) >= BATCH_SIZE:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        # Untrusted until the crawl is judged healthy (see close_spider).
+        result = write_raw_postings(self.db, self.buffer, self.run_id, trusted=False,
+                                    parser_version=self.crawler.spider.parser_version, partial_ids=self.partial)
+        self.new += result.new_postings
+        self.buffer = []
+        if self.progress:
+            print(f"  {len(self.seen)} offers stored ({self.new} new)", file=sys.stderr, flush=True)
+
+    def close_spider(self, spider=None) -> None:
+        spider = spider or self.crawler.spider
+        reason = self.stats.get_value("finish_reason") or "finished"
+        errors = len(self.errors) + (self.stats.get_value("offres/listing_errors") or 0)
+        summary = CrawlSummary(complete=spider.listing_complete and not spider.listing_failed,
+                               offers_seen=len(self.seen), errors=errors,
+                               fill_rates=fill_rates(self.field_counts, len(self.seen)), finish_reason=reason)
+        previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
+        if previous:
+            previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
+        healthy, notes = assess(summary, previous)
+        self.flush()
+        record_errors(self.db, self.run_id, spider.name, self.errors)
+        closed_postings = 0
+        if healthy:  # versions from a crawl that looks broken are kept, but replace no good one
+            promote_run(self.db, self.run_id)
+            closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
+        rebuilt = rebuild_offers(self.db, run_id=self.run_id)
+        finish_run(self.db, self.run_id, pages=spider.pages, offers_seen=len(self.seen),
+                   offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
+                   offers_reopened=rebuilt.reopened, errors=errors, finish_reason=reason,
+                   complete=int(summary.complete), healthy=int(healthy), health_notes="; ".join(notes) or None,
+                   fill_rates=json.dumps(summary.fill_rates))
+        self.stats.set_value("offres/run_id", self.run_id)
+        self.stats.set_value("offres/postings_gone", closed_postings)

@@ -1,0 +1,92 @@
+"""Offer lifecycle: built from postings; first_seen_at kept; closed, reopened."""
+from datetime import datetime, timezone
+
+from pipeline.lifecycle import rebuild_offers
+from pipeline.record import RawPosting
+from pipeline.store import mark_gone, start_run, write_raw_postings
+from tests.conftest import make_record
+
+NOW = datetime(2026, 10, 10, 12, tzinfo=timezone.utc)
+
+
+def store(db, *records, run=None):
+    run = run or start_run(db, "crawl", "csp")
+    write_raw_postings(db, [RawPosting.from_dict(r) for r in records], run)
+    return run
+
+
+def offer(db, reference):
+    return next(db.query("select * from offers where reference = ?", [reference]))
+
+
+def test_offers_are_built_and_counted(db):
+    store(db, make_record("2026-1"), make_record("2026-2", title="Data scientist H/F"))
+    stats = rebuild_offers(db, now=NOW)
+    assert (stats.offers, stats.new, stats.open) == (2, 2, 2)
+    row = offer(db, "2026-2")
+    assert row["title"] == "Data scientist" and row["digital"] == 1 and row["family"] == "donnees"
+    assert rebuild_offers(db, now=NOW).new == 0  # idempotent
+
+
+def test_update_keeps_first_seen(db):
+    store(db, make_record("2026-1"))
+    rebuild_offers(db, now=NOW)
+    first_seen = offer(db, "2026-1")["first_seen_at"]
+    store(db, make_record("2026-1", title="Développeur backend", fetched_at="2026-10-09T08:00:00+00:00"))
+    stats = rebuild_offers(db, now=NOW)
+    row = offer(db, "2026-1")
+    assert stats.updated == 1 and row["title"] == "Développeur backend"
+    assert row["first_seen_at"] == first_seen and row["last_seen_at"] == "2026-10-09T08:00:00+00:00"
+
+
+def test_deadline_passed_closes(db):
+    store(db, make_record("2026-1", deadline="09/10/2026"), make_record("2026-2", deadline="10/10/2026"))
+    rebuild_offers(db, now=NOW)
+    assert offer(db, "2026-1")["status"] == "closed" and "deadline 2026-10-09" in offer(db, "2026-1")["status_reason"]
+    assert offer(db, "2026-2")["status"] == "open"  # the deadline day itself is still open
+
+
+def test_absent_from_a_complete_crawl_closes_then_reopens(db):
+    store(db, make_record("2026-1"), make_record("2026-2"))
+    rebuild_offers(db, now=NOW)
+    mark_gone(db, "csp", {"csp:2026-1"}, "2026-10-10T00:00:00+00:00")
+    stats = rebuild_offers(db, now=NOW)
+    row = offer(db, "2026-2")
+    assert stats.closed == 1 and row["status"] == "closed" and "absent" in row["status_reason"]
+    assert row["closed_at"]
+    store(db, make_record("2026-2", fetched_at="2026-10-11T08:00:00+00:00"))
+    stats = rebuild_offers(db, now=NOW)
+    row = offer(db, "2026-2")
+    assert stats.reopened == 1 and row["status"] == "open" and row["reopened_at"] and row["closed_at"] is None
+
+
+def test_same_reference_on_two_boards_is_one_offer_with_both_sources(db):
+    store(db, make_record("O056261001001569", title="Chargé de recrutement - CONSEIL DÉPARTEMENTAL DU MORBIHAN",
+                          fetched_at="2026-10-03T08:00:00+00:00"))
+    store(db, make_record("o056261001001569", source="emploi-territorial",
+                          url="https://www.emploi-territorial.fr/offre/o056261001001569-charge-de-recrutement",
+                          fetched_at="2026-10-01T08:00:00+00:00"))
+    rebuild_offers(db, now=NOW)
+    rows = list(db.query("select * from offers"))
+    assert len(rows) == 1
+    import json
+    sources = json.loads(rows[0]["sources"])
+    assert [s["source"] for s in sources] == ["csp", "emploi-territorial"]
+    assert rows[0]["first_seen_at"] == "2026-10-01T08:00:00+00:00"  # the earliest posting
+
+
+def test_a_broken_record_is_reported_and_the_rest_goes_on(db, monkeypatch):
+    import pipeline.lifecycle as lifecycle
+
+    real = lifecycle.normalize_posting
+
+    def flaky(record, now):
+        if record.get("reference") == "2026-2":
+            raise ValueError("boom")
+        return real(record, now)
+
+    monkeypatch.setattr(lifecycle, "normalize_posting", flaky)
+    store(db, make_record("2026-1"), make_record("2026-2"))
+    stats = rebuild_offers(db, now=NOW)
+    assert stats.offers == 1 and stats.errors[0]["location"] == "csp:2026-2"
+    assert db.table("errors").count == 1
