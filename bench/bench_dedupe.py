@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 
 from pipeline.dedupe import Posting, dedupe, reference_key
 from pipeline.urls import canonical_url
@@ -13,6 +14,8 @@ from pipeline.urls import canonical_url
 SIZES = (10_000, 100_000)
 TARGET_SECONDS = 10.0  # for 100,000 postings
 TARGET_RATIO = 15.0  # 100k time / 10k time
+POSTINGS_PER_DAY = 650  # all boards together: 10,000 postings are about two weeks of crawling
+START = date(2025, 10, 1)
 CSP = "https://choisirleservicepublic.gouv.fr/offre-emploi/"
 ET = "https://www.emploi-territorial.fr/offre/"
 
@@ -54,6 +57,7 @@ def generate(n: int, seed: int = 5) -> tuple[list[dict], list[int]]:
     out: list[dict] = []
     truth: list[int] = []
     seq = 1_000_000
+    span = n / POSTINGS_PER_DAY
     job = 0
 
     def emit(job_id: int, **fields) -> None:
@@ -69,9 +73,9 @@ def generate(n: int, seed: int = 5) -> tuple[list[dict], list[int]]:
         dep = ("75" if rng.random() < 0.5 else f"{rng.randint(1, 95):02d}") if state else home[employer]
         title = rng.choice(TITLES[: rng.randint(4, len(TITLES))]) + rng.choice(SUFFIXES)
         text = " ".join(rng.sample(pool, rng.randint(7, 12)))
-        month, day = rng.randint(1, 9), rng.randint(1, 28)
-        pub = f"2026-{month:02d}-{day:02d}"
-        ref = f"2026-{seq}" if state else f"O{int(dep):03d}26{month:02d}{day:02d}{seq % 1_000_000:06d}"
+        published = START + timedelta(days=int(span * len(out) / n))  # the crawl advances with the set
+        pub = published.isoformat()
+        ref = f"2026-{seq}" if state else f"O{int(dep):03d}{published:%y%m%d}{seq % 1_000_000:06d}"
         base = dict(title_key=title, employer_key=employer, department_code=dep, published_on=pub, text=text)
         slug = title.replace(" ", "-")
         if state or rng.random() < 0.6:
@@ -89,8 +93,9 @@ def generate(n: int, seed: int = 5) -> tuple[list[dict], list[int]]:
             emit(job, source="csp", url=f"{CSP}{slug}-reference-{ref}/", reference=ref, completeness=9, **base)
         if rng.random() < 0.03:  # republished under a new reference, 3 to 12 weeks later
             seq += 1
-            later = f"2026-{min(month + rng.randint(1, 3), 12):02d}-{day:02d}"
-            new = f"2026-{seq}" if state else f"O{int(dep):03d}26{later[5:7]}{day:02d}{seq % 1_000_000:06d}"
+            moved = published + timedelta(days=rng.randint(21, 84))
+            later = moved.isoformat()
+            new = f"2026-{seq}" if state else f"O{int(dep):03d}{moved:%y%m%d}{seq % 1_000_000:06d}"
             emit(job, source="csp", url=f"{CSP}{slug}-reference-{new}/", reference=new, completeness=9,
                  **{**base, "published_on": later, "text": "Poste a pourvoir rapidement. " + text})
         if rng.random() < 0.05:  # parallel positions: same title and text, new references, same day

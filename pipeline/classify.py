@@ -90,13 +90,17 @@ def metier_key(label: str) -> str:
 
 
 # ---------------------------------------------------------------- taxonomy
-def _pattern(p: str) -> str:
+def _pattern(p: str, macros: dict[str, str]) -> str:
     """A fragment in capitals is an acronym (case-sensitive); anything else is case-insensitive."""
-    return p if re.fullmatch(r"[A-Z0-9]+", p) else f"(?i:{p})"
+    if re.fullmatch(r"[A-Z0-9 ]+", p):
+        return p
+    for name, value in macros.items():
+        p = p.replace(f"%{name}%", f"(?:{value})")
+    return f"(?i:{p})"
 
 
-def _alternation(entries: list[tuple[str, str]]) -> re.Pattern[str]:
-    parts = [f"(?P<{name}>{_pattern(p)})" for name, p in entries]
+def _alternation(entries: list[tuple[str, str]], macros: dict[str, str]) -> re.Pattern[str]:
+    parts = [f"(?P<{name}>{_pattern(p, macros)})" for name, p in entries]
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(parts) + r")(?![A-Za-z0-9])")
 
 
@@ -113,27 +117,34 @@ class _Taxonomy:
         self.uninformative = frozenset(metier_key(x) for x in m["uninformative"])
         t = data["title"]
         entries: list[tuple[str, str]] = []
+        role_entries: list[tuple[str, str]] = []
         self.kinds: dict[str, tuple[str, str | None]] = {}
 
-        def add(kind: str, family: str | None, patterns: list[str]) -> None:
+        def add(kind: str, family: str | None, patterns: list[str], into: list[tuple[str, str]]) -> None:
             for p in patterns:
-                name = f"g{len(entries)}"
-                entries.append((name, p))
+                name = f"g{len(self.kinds)}"
+                into.append((name, p))
                 self.kinds[name] = (kind, family)
 
-        org = data["organisations"]
-        add("veto", None, t["veto"])
+        # pass 1: specialties before topics, so "technicien informatique" is one specialty, not a topic
+        add("veto", None, t["veto"], entries)
         for family in SPECIALTY_PRIORITY:
-            add("specialty", family, t["specialty"].get(family, []))
-        for family, patterns in t.get("in_digital_organisation", {}).items():
-            add("orgrole", family, patterns)
-        for family in ROLE_ORDER:
-            add("role", family, t["role"].get(family, []))
+            add("specialty", family, t["specialty"].get(family, []), entries)
         for family in TOPIC_ORDER:
-            add("topic", family, t["topic"].get(family, []))
-        self.title_re = _alternation(entries)
-        self.org_re = _alternation([(f"o{i}", p) for i, p in enumerate(org["names"] + org["acronyms"])])
-        self.domain_re = _alternation([(f"d{i}", p) for i, p in enumerate(data["domains"]["digital"])])
+            add("topic", family, t["topic"].get(family, []), entries)
+        # pass 2: role words, scanned apart so that a role never hides a specialty
+        for family, patterns in t.get("in_digital_organisation", {}).items():
+            add("orgrole", family, patterns, role_entries)
+        for family in ROLE_ORDER:
+            add("role", family, t["role"].get(family, []), role_entries)
+        for family, patterns in t.get("generic_role", {}).items():
+            add("grole", family, patterns, role_entries)
+        org = data["organisations"]
+        macros = data.get("macros", {})
+        self.title_re = _alternation(entries, macros)
+        self.role_re = _alternation(role_entries, macros)
+        self.org_re = _alternation([(f"o{i}", p) for i, p in enumerate(org["names"] + org["acronyms"])], macros)
+        self.domain_re = _alternation([(f"d{i}", p) for i, p in enumerate(data["domains"]["digital"])], macros)
 
 
 @lru_cache(maxsize=1)
@@ -149,14 +160,11 @@ def taxonomy_version() -> str:
 # ---------------------------------------------------------------- signals
 @dataclass(frozen=True)
 class _Hits:
-    specialty: tuple[tuple[str, str], ...]  # (family, matched text)
-    role: tuple[tuple[str, str], ...]
+    specialty: tuple[tuple[str, str], ...]  # (family, matched text), title order
+    role: tuple[tuple[str, str, str], ...]  # (family, text, kind: role / grole (generic) / orgrole), title order
     topic: tuple[tuple[str, str], ...]
     veto: tuple[str, ...]
     org: tuple[str, ...]
-    org_role: tuple[tuple[str, str], ...] = ()  # role words that only mean something in a digital organisation
-    role_pos: tuple[int, ...] = ()
-    org_role_pos: tuple[int, ...] = ()
 
 
 @lru_cache(maxsize=65536)
@@ -165,8 +173,8 @@ def _scan(text: str) -> _Hits:
     tax = _taxonomy()
     folded = fold(text)
     org_spans = [m.span() for m in tax.org_re.finditer(folded)]
-    spec, role, topic, veto, org_role, role_pos, org_role_pos = [], [], [], [], [], [], []
-    for m in tax.title_re.finditer(folded):
+    spec, role, topic, veto = [], [], [], []
+    for m in (*tax.title_re.finditer(folded), *tax.role_re.finditer(folded)):
         kind, family = tax.kinds[m.lastgroup]
         if org_spans and kind != "veto":
             a, b = m.span()
@@ -175,19 +183,14 @@ def _scan(text: str) -> _Hits:
         found = m.group().strip()
         if kind == "specialty":
             spec.append((family, found))
-        elif kind == "role":
-            role.append((family, found))
-            role_pos.append(m.start())
-        elif kind == "orgrole":
-            org_role.append((family, found))
-            org_role_pos.append(m.start())
+        elif kind in ("role", "grole", "orgrole"):
+            role.append((family, found, kind))
         elif kind == "topic":
             topic.append((family, found))
         else:
             veto.append(found)
     org = tuple(folded[x:y].strip() for x, y in org_spans)
-    return _Hits(tuple(spec), tuple(role), tuple(topic), tuple(veto), org,
-                 tuple(org_role), tuple(role_pos), tuple(org_role_pos))
+    return _Hits(tuple(spec), tuple(role), tuple(topic), tuple(veto), org)
 
 
 @lru_cache(maxsize=16384)
@@ -201,11 +204,11 @@ def _domain_digital(domain: str) -> bool:
     return _taxonomy().domain_re.search(fold(domain)) is not None
 
 
-_UNKNOWN = object()
+_UNKNOWN = "?"  # métier absent, uninformative or unmapped
 
 
-def _metier_family(metier: str | None) -> object:
-    """A family slug, None (known non-digital), or _UNKNOWN (absent, uninformative or unmapped)."""
+def _metier_family(metier: str | None) -> str | None:
+    """A family slug, None (a known non-digital métier) or _UNKNOWN."""
     if not metier or not metier.strip():
         return _UNKNOWN
     tax = _taxonomy()
@@ -215,12 +218,30 @@ def _metier_family(metier: str | None) -> object:
     return tax.metiers.get(key, _UNKNOWN)
 
 
-def _best_specialty(spec: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    best = None
-    for family, found in spec:
-        if best is None or SPECIALTY_PRIORITY.index(family) < SPECIALTY_PRIORITY.index(best[0]):
-            best = (family, found)
-    return best
+def _family(hits: _Hits, metier: str | None, mfam: str | None, in_org: bool) -> tuple[str, str]:
+    """Family of an offer already judged digital, and why (docs/classification.md, "Family")."""
+    roles = [r for r in hits.role if in_org or r[2] != "orgrole"]
+    topics = [t for t in hits.topic if not (in_org and t[0] == "pilotage")]
+    if hits.specialty:
+        fam, word = min(hits.specialty, key=lambda h: SPECIALTY_PRIORITY.index(h[0]))
+        return fam, f"title keyword '{word}' -> {fam}"
+    if roles and topics and not hits.veto:
+        if topics[0][0] in SPECIFIC_TOPICS:
+            return topics[0][0], f"title topic '{topics[0][1]}' -> {topics[0][0]}"
+        return roles[0][0], f"title role '{roles[0][1]}' on topic '{topics[0][1]}' -> {roles[0][0]}"
+    if mfam not in (None, _UNKNOWN):
+        return mfam, f"métier '{metier}' -> {mfam}"  # type: ignore[return-value]
+    if in_org and (hits.veto or not topics):
+        # a technical role word still tells the family; managers and generic roles are support functions
+        tech = [r for r in roles if r[2] == "orgrole" or (r[2] == "role" and r[0] != "pilotage")]
+        if tech and not hits.veto:
+            return tech[0][0], f"title role '{tech[0][1]}' in a digital organisation -> {tech[0][0]}"
+        return "fonctions-support", "non-technical role in a digital organisation -> fonctions-support"
+    if roles:
+        return roles[0][0], f"title role '{roles[0][1]}' -> {roles[0][0]}"
+    if topics:
+        return topics[0][0], f"title topic '{topics[0][1]}' -> {topics[0][0]}"
+    return "support", "no family clue -> support"
 
 
 # ---------------------------------------------------------------- classify
@@ -228,69 +249,37 @@ def classify(title: str, metier: str | None = None, employer: str | None = None,
     """Decide digital yes/no and the family of one offer (see docs/classification.md)."""
     hits = _scan(title or "")
     mfam = _metier_family(metier)
-    if mfam is _UNKNOWN and metier and metier_key(metier) not in _taxonomy().uninformative:
+    if mfam == _UNKNOWN and metier and metier_key(metier) not in _taxonomy().uninformative:
         extra = _scan(metier)  # unmapped métier: its words count like the title's, after them
-        hits = _Hits(hits.specialty + extra.specialty, hits.role + extra.role, hits.topic + extra.topic, hits.veto, hits.org)
+        hits = _Hits(hits.specialty + extra.specialty, hits.role + extra.role, hits.topic + extra.topic,
+                     hits.veto, hits.org + extra.org)
     org = hits.org[0] if hits.org else (_employer_org(employer) if employer else None)
-    if org:
-        # In a digital organisation "numérique" names the employer's field, not the job,
-        # and a few role words take their digital meaning ("responsable des opérations").
-        roles = tuple(r for _, r in sorted(zip(hits.role_pos + hits.org_role_pos, hits.role + hits.org_role)))
-        topics = tuple(x for x in hits.topic if x[0] != "pilotage")
-        hits = _Hits(hits.specialty, roles, topics, hits.veto, hits.org)
-    spec = _best_specialty(hits.specialty)
-    mdigital = isinstance(mfam, str)
+    mdigital = mfam not in (None, _UNKNOWN)
 
-    def family_of_digital(default: str) -> tuple[str, str]:
-        if spec:
-            return spec[0], f"title keyword '{spec[1]}' -> {spec[0]}"
-        if hits.role and hits.topic and not hits.veto:
-            tf, tw = hits.topic[0]
-            if tf in SPECIFIC_TOPICS:
-                return tf, f"title topic '{tw}' -> {tf}"
-            f, w = hits.role[0]
-            return f, f"title role '{w}' on topic '{tw}' -> {f}"
-        if mdigital:
-            return mfam, f"métier '{metier}' -> {mfam}"  # type: ignore[return-value]
-        if org and hits.org_role_pos == () and hits.role and not hits.veto:
-            f, w = hits.role[0]
-            if any(w == x[1] for x in _scan(title or "").org_role):
-                return f, f"title role '{w}' in a digital organisation -> {f}"
-        if org and (hits.veto or not hits.topic):
-            return "fonctions-support", "non-technical role -> fonctions-support"
-        if hits.role:
-            f, w = hits.role[0]
-            return f, f"title role '{w}' -> {f}"
-        if hits.topic:
-            f, w = hits.topic[0]
-            return f, f"title topic '{w}' -> {f}"
-        return default, f"no family clue -> {default}"
-
-    if spec:
-        fam, why = family_of_digital("support")
-        return Classification(True, fam, why)
+    if hits.specialty:
+        return Classification(True, *_family(hits, metier, mfam, bool(org)))
     if org:
-        fam, why = family_of_digital("fonctions-support")
+        fam, why = _family(hits, metier, mfam, True)
         return Classification(True, fam, f"digital organisation '{org}'; {why}")
     if mdigital:
         if hits.veto and not hits.topic:
             return Classification(False, None, f"title '{hits.veto[0]}' is not digital (overrides métier '{metier}')")
-        fam, why = family_of_digital(mfam)  # type: ignore[arg-type]
+        fam, why = _family(hits, metier, mfam, False)
         return Classification(True, fam, why if why.startswith("métier") else f"métier '{metier}' is digital; {why}")
-    if mfam is None and not hits.topic:
-        return Classification(False, None, f"métier '{metier}' is not digital")
     if hits.topic:
         if hits.veto:
             return Classification(False, None, f"title '{hits.veto[0]}' is not digital (overrides '{hits.topic[0][1]}')")
         if mfam is None:
             return Classification(False, None, f"métier '{metier}' is not digital (overrides title '{hits.topic[0][1]}')")
-        fam, why = family_of_digital("support")
+        fam, why = _family(hits, metier, mfam, False)
         return Classification(True, fam, f"title topic '{hits.topic[0][1]}' is digital; {why}")
     if domain and _domain_digital(domain):
         if hits.veto or mfam is None:
-            return Classification(False, None, f"title/métier not digital (overrides domain '{domain}')")
-        fam, why = family_of_digital("support")
+            return Classification(False, None, f"title or métier is not digital (overrides domain '{domain}')")
+        fam, why = _family(hits, metier, mfam, False)
         return Classification(True, fam, f"domain '{domain}' is digital; {why}")
+    if mfam is None:
+        return Classification(False, None, f"métier '{metier}' is not digital")
     return Classification(False, None, "no digital signal")
 
 

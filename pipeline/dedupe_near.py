@@ -16,9 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from rapidfuzz.fuzz import ratio
+from rapidfuzz.process import extract
 
 if TYPE_CHECKING:
     from pipeline.dedupe import Posting
@@ -32,10 +33,11 @@ TITLE_NO_TEXT = 97.0  # title score needed when a side has no description
 NO_TEXT_MAX_DAYS = 31  # ... and then the days apart allowed (a curated list lags the board)
 MAX_DAYS = 120  # publication dates further apart never merge
 REPUBLISH_MIN_DAYS = 7  # different references closer than this are parallel positions
-ALL_PAIRS_MAX = 48  # blocks up to this size compare all pairs
-WINDOW = 24  # larger blocks: neighbours compared in (title, day) order
+ALL_PAIRS_MAX = 17  # blocks up to this size compare all pairs
+WINDOW = 16  # larger blocks: next neighbours compared in (title, day) order
 DEPT_GROUP_MAX = 16  # cross-department notes: (employer, title) groups up to this size
-TEXT_CHARS = 3000  # description characters compared
+TEXT_SHOWN_BELOW = 25.0  # description scores this far under the threshold are only shown as "< floor"
+TEXT_CHARS = 1500  # description characters compared (the start of the text)
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -71,8 +73,9 @@ class NearMatch:
 
 def fold_text(text: str) -> str:
     """Lower-case, accent-free, punctuation-free words of the first `TEXT_CHARS` characters."""
-    text = unicodedata.normalize("NFKD", text[: TEXT_CHARS + 200].lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text[: TEXT_CHARS + 200].lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _NON_ALNUM.sub(" ", text).strip()[:TEXT_CHARS]
 
 
@@ -113,16 +116,15 @@ class _Scorer:
             folded = self.texts[i] = fold_text(self.p[i].text or "")
         return folded
 
-    def judge(self, i: int, j: int) -> NearMatch | Rejection | None:
-        """None when not a near-candidate; else the match or the rejection."""
-        t = ratio(self.tkey(i), self.tkey(j), score_cutoff=TITLE_NEAR)
-        if not t:
-            return None
+    def judge(self, i: int, j: int, t: float) -> NearMatch | Rejection:
+        """The match or the rejection of a near-candidate pair whose title score is `t`."""
         a, b = self.p[i], self.p[j]
         ra, rb = self.refkeys[i], self.refkeys[j]
+        differ = bool(ra and rb and ra != rb)
         refs = f"{(ra or '').upper()} vs {(rb or '').upper()}"
         di, dj = self.day(i), self.day(j)
         gap = abs(di - dj) if di is not None and dj is not None else None
+        days = "unknown days apart" if gap is None else f"{gap} days apart"
 
         def reject(code: str, reason: str, x: float | None = None) -> Rejection:
             return Rejection(a.posting_id, b.posting_id, "near", code, reason,
@@ -132,47 +134,54 @@ class _Scorer:
             return reject("title_below_threshold", f"title score {t:.1f} < {TITLE_MIN:.0f}")
         if gap is not None and gap > MAX_DAYS:
             return reject("date_gap", f"published {gap} days apart > {MAX_DAYS}")
+        if differ and t < TITLE_STRONG:
+            return reject("different_references_weak_evidence",
+                          f"different references ({refs}): title {t:.1f} < {TITLE_STRONG:.0f}")
         ta, tb = self.text(i), self.text(j)
-        x = ratio(ta, tb) if ta and tb else None
-        where = f"same employer '{a.employer_key}' and department {a.department_code or 'unknown'}"
-        days = "unknown days apart" if gap is None else f"{gap} days apart"
-        if ra and rb and ra != rb:
-            if x is None:
+        if not (ta and tb):
+            if differ:
                 return reject("different_references_no_text",
                               f"different references ({refs}) and no description to compare")
-            if t < TITLE_STRONG or x < TEXT_STRONG:
-                return reject("different_references_weak_evidence",
-                              f"different references ({refs}): title {t:.1f} (needs {TITLE_STRONG:.0f}), "
-                              f"description {x:.1f} (needs {TEXT_STRONG:.0f})", x)
-            if gap is None or gap < REPUBLISH_MIN_DAYS:
-                return reject("parallel_positions",
-                              f"different references ({refs}) with the same text {days}: parallel "
-                              f"positions, not a republication (needs >= {REPUBLISH_MIN_DAYS} days)", x)
-            score = round((0.4 * t + 0.6 * x) / 100.0, 3)
-            return NearMatch(i, j, score, True,
-                             f"republished under a new reference ({(ra or '').upper()} -> {(rb or '').upper()}): {where}, "
-                             f"title {t:.1f}, description {x:.1f}, {days}")
-        if x is None:
             if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
                 return NearMatch(i, j, round(t / 100.0, 3), False,
-                                 f"{where}, title {t:.1f}, no description on one side, {days}")
+                                 f"{self.where(a)}, title {t:.1f}, no description on one side, {days}")
             return reject("no_text_weak_title",
                           f"no description on one side: needs title >= {TITLE_NO_TEXT:.0f} and "
                           f"<= {NO_TEXT_MAX_DAYS} days apart (title {t:.1f}, {days})")
-        if x < TEXT_MIN:
-            return reject("text_below_threshold", f"description score {x:.1f} < {TEXT_MIN:.0f}", x)
-        return NearMatch(i, j, round((0.4 * t + 0.6 * x) / 100.0, 3), False,
-                         f"{where}, title {t:.1f}, description {x:.1f}, {days}")
+        needed = TEXT_STRONG if differ else TEXT_MIN
+        floor = needed - TEXT_SHOWN_BELOW
+        x = ratio(ta, tb, score_cutoff=floor)  # 0 when below the floor: cheaper, and shown as "< floor"
+        shown = f"{x:.1f}" if x else f"< {floor:.0f}"
+        if x < needed:
+            code = "different_references_weak_evidence" if differ else "text_below_threshold"
+            what = f"different references ({refs}): " if differ else ""
+            return reject(code, f"{what}description score {shown} < {needed:.0f}", x)
+        score = round((0.4 * t + 0.6 * x) / 100.0, 3)
+        if not differ:
+            return NearMatch(i, j, score, False, f"{self.where(a)}, title {t:.1f}, description {shown}, {days}")
+        if gap is None or gap < REPUBLISH_MIN_DAYS:
+            return reject("parallel_positions",
+                          f"different references ({refs}) with the same text {days}: parallel "
+                          f"positions, not a republication (needs >= {REPUBLISH_MIN_DAYS} days)", x)
+        return NearMatch(i, j, score, True,
+                         f"republished under a new reference ({refs.replace(' vs ', ' -> ')}): {self.where(a)}, "
+                         f"title {t:.1f}, description {shown}, {days}")
+
+    @staticmethod
+    def where(p: Posting) -> str:
+        return f"same employer '{p.employer_key}' and department {p.department_code or 'unknown'}"
 
 
-def _block_pairs(members: list[int], order: Callable[[int], tuple]) -> list[tuple[int, int]]:
+def _block_pairs(members: list[int], order: Callable[[int], tuple], tkey: Callable[[int], str]
+                 ) -> Iterator[tuple[int, int, float]]:
+    """Near-candidate pairs of one block with their title score (scored in C, by rapidfuzz)."""
     members = sorted(members, key=order)
-    if len(members) <= ALL_PAIRS_MAX:
-        return list(combinations(members, 2))
-    pairs = []
-    for pos, i in enumerate(members):
-        pairs.extend((i, j) for j in members[pos + 1: pos + 1 + WINDOW])
-    return pairs
+    keys = [tkey(i) for i in members]
+    span = len(members) if len(members) <= ALL_PAIRS_MAX else WINDOW
+    for pos, i in enumerate(members[:-1]):
+        choices = keys[pos + 1: pos + 1 + span]
+        for _, score, k in extract(keys[pos], choices, scorer=ratio, score_cutoff=TITLE_NEAR, limit=None):
+            yield i, members[pos + 1 + k], score
 
 
 def near_duplicates(postings: list[Posting], refkeys: list[str | None],
@@ -193,15 +202,12 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
         members = blocks[key]
         if len(members) < 2:
             continue
-        for i, j in _block_pairs(members, order):
+        for i, j, t in _block_pairs(members, order, scorer.tkey):
             i, j = min(i, j), max(i, j)
             if same_cluster(i, j) or (refkeys[i] is not None and refkeys[i] == refkeys[j]):
                 continue
-            verdict = scorer.judge(i, j)
-            if isinstance(verdict, NearMatch):
-                matches.append(verdict)
-            elif verdict is not None:
-                rejections.append(verdict)
+            verdict = scorer.judge(i, j, t)
+            (matches if isinstance(verdict, NearMatch) else rejections).append(verdict)
     rejections.extend(_department_notes(postings, same_cluster))
     return matches, rejections
 

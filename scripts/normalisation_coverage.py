@@ -1,6 +1,6 @@
 """Run the normalisers over every sample file and write docs/normalisation.md (coverage per field).
 
-Usage: python scripts/normalisation_coverage.py [--samples DIR] [--out FILE]
+Usage: python scripts/normalisation_coverage.py [--samples DIR] [--out FILE] [--bench]
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
-def render(m: dict) -> str:
+def render(m: dict, bench_lines: list[str] | None = None) -> str:
     """The Markdown report."""
     t, total = m["targets"], sum(m["files"].values())
     lines = [
@@ -148,6 +148,9 @@ def render(m: dict) -> str:
             lines.append(f"- **{field}**: " + "; ".join(f"`{v}` ({n})" for v, n in counter.most_common(TOP)))
     lines += ["", "### Titles", ""]
     lines += [f"- {name}: {count}" for name, count in m["title_changes"].items()]
+    if bench_lines:
+        lines += ["", "## Throughput (`python -m bench normalize`, one core, measured with this report)", ""]
+        lines += [f"- {line}" for line in bench_lines]
     lines += ["", DECISIONS]
     return "\n".join(lines) + "\n"
 
@@ -207,8 +210,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=SAMPLES_DIR)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "normalisation.md")
+    parser.add_argument("--bench", action="store_true", help="also run bench/bench_normalize.py and add its figures")
     args = parser.parse_args()
-    report = render(measure(args.samples))
+    bench_lines = None
+    if args.bench:
+        import sys
+
+        sys.path.insert(0, str(ROOT))  # bench/ is a folder of the repository, not an installed package
+        from bench.bench_normalize import run
+
+        bench_lines = run()
+    report = render(measure(args.samples), bench_lines)
     args.out.write_text(report, encoding="utf-8")
     print(report)
     return 0

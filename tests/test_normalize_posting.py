@@ -223,3 +223,21 @@ def test_with_the_real_location_normaliser():
     finally:
         posting._LOCATE = monkey
         posting._locate.cache_clear()
+
+
+def test_registry_of_cli_fields():
+    from pipeline import normalize
+
+    assert set(normalize.FIELDS) == {"title", "category", "versant", "contract", "location", "remote", "date", "reference", "employer"}
+    assert normalize.FIELDS["title"]("Chef.fe de projet H/F", None)["title"] == "Chef.fe de projet"
+    assert normalize.FIELDS["category"]("Catégorie A (cadre)", None) == {"category": "A", "grades": []}
+    assert normalize.FIELDS["category"]("Rédacteur, Rédacteur principal", None) == {
+        "category": "B", "grades": ["Rédacteur", "Rédacteur principal"]}
+    assert normalize.FIELDS["date"]("il y a 3 jours", NOW) == {"date": "2026-10-03", "end": None}
+    assert normalize.FIELDS["reference"]("o056261001001569", NOW) == {"reference": "O056261001001569"}
+    assert normalize.FIELDS["employer"]("Communes", None)["employer_category"] == "Communes"
+    assert set(normalize.FIELDS["location"]("Paris (75)", None)) == set(posting.LOCATION_KEYS)
+    for name in ["normalize_title", "normalize_category", "normalize_versant", "normalize_contract", "normalize_location",
+                 "normalize_remote", "normalize_date", "normalize_reference", "normalize_employer", "normalize_posting",
+                 "reference_from_url"]:
+        assert callable(getattr(normalize, name))

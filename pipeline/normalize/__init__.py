@@ -12,7 +12,7 @@ from pipeline.normalize.category import explicit_category, normalize_category
 from pipeline.normalize.contract import normalize_contract
 from pipeline.normalize.dates import normalize_date
 from pipeline.normalize.employer import normalize_employer
-from pipeline.normalize.posting import _LOCATE as normalize_location
+from pipeline.normalize.location import normalize_location
 from pipeline.normalize.posting import normalize_posting
 from pipeline.normalize.reference import normalize_reference, reference_from_url
 from pipeline.normalize.remote import normalize_remote

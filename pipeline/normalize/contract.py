@@ -26,9 +26,13 @@ CONTRACT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-@lru_cache(maxsize=4096)
 def normalize_contract(value: str | None) -> dict:
     """Return {"contract": "titulaires_et_contractuels"|"contractuels"|"titulaires"|None}."""
+    return dict(_normalize_contract(value))
+
+
+@lru_cache(maxsize=4096)
+def _normalize_contract(value: str | None) -> dict:
     text = clean(value)
     if text is None:
         return {"contract": None}

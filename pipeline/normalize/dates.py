@@ -27,7 +27,7 @@ _ANY_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _TEXT_DATE = re.compile(rf"(?<![a-z0-9])(1er|\d{{1,2}})\s+({'|'.join(sorted(MONTHS, key=len, reverse=True))})\.?\s+(\d{{4}})")
 _RELATIVE = re.compile(r"il y a\s+(\d+|un|une)\s+(minute|heure|jour|semaine|mois|an)s?\b")
 _RELATIVE_WORDS = {"aujourd'hui": 0, "hier": 1, "avant-hier": 2, "avant hier": 2}
-_NONE_WORDS = re.compile(r"des que possible|asap|immediat|non renseign|non precis|a definir|vacant|$^")
+_NONE_WORDS = re.compile(r"des que possible|asap|immediat|non renseign|non precis|a definir|vacant")
 _FALLBACK_HINT = re.compile(rf"\d|{'|'.join(MONTHS)}|hier|aujourd|il y a|depuis")
 _EMPTY = {"date": None, "end": None}
 

@@ -65,9 +65,13 @@ def clean_employer(value: str | None) -> str | None:
     return lines[0] if len(lines[0]) <= MAX_EMPLOYER_LEN else None
 
 
-@lru_cache(maxsize=65536)
 def normalize_employer(value: str | None, title: str | None = None) -> dict:
     """Return {"employer", "employer_key", "employer_category"}; a category takes the employer from the title suffix."""
+    return dict(_normalize_employer(value, title))
+
+
+@lru_cache(maxsize=65536)
+def _normalize_employer(value: str | None, title: str | None = None) -> dict:
     text = clean_employer(value)
     if text is None:
         return dict(_EMPTY)

@@ -42,14 +42,24 @@ REGION_ALIASES = {
     "27": ("Bourgogne", "Franche-Comté", "BFC"),
     "28": ("Haute-Normandie", "Basse-Normandie"),
     "32": ("Nord-Pas-de-Calais", "Picardie", "Nord Pas de Calais Picardie"),
-    "44": ("Alsace", "Lorraine", "Champagne-Ardenne", "Alsace Champagne Ardenne Lorraine", "ACAL"),
+    "44": ("Alsace", "Lorraine", "Champagne-Ardenne", "Alsace Champagne Ardenne Lorraine"),
     "52": ("Pays de Loire",),
     "75": ("Aquitaine", "Limousin", "Poitou-Charentes", "Aquitaine Limousin Poitou Charentes"),
     "76": ("Midi-Pyrénées", "Languedoc-Roussillon", "Languedoc Roussillon Midi Pyrénées"),
-    "84": ("Rhône-Alpes", "Auvergne", "Auvergne Rhone Alpes", "AURA"),
+    "84": ("Rhône-Alpes", "Auvergne", "Auvergne Rhone Alpes"),
     "93": ("PACA", "Provence Alpes Cote d Azur", "Région Sud", "Provence"),
     "94": ("Corse",),
     "04": ("Réunion", "Ile de la Réunion"),
+}
+
+# Usual names of communes that are not (or no longer) official: merged or renamed
+# communes. A name shared with an official commune stays ambiguous ("Évry": 89 or 91).
+COMMUNE_ALIASES = {
+    "Évry": ("91228",),
+    "Montreuil-sous-Bois": ("93048",),
+    "Cherbourg": ("50129",),
+    "Châlons-sur-Marne": ("51108",),
+    "Boulogne": ("92012", "62160"),
 }
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -159,6 +169,9 @@ class Geography:
             else:
                 for alias in _arrondissement_keys(tokens):
                     _append(names, alias, insee)
+        for name, insees in COMMUNE_ALIASES.items():
+            for insee in insees:
+                _append(names, key(name), insee)
         self.commune_keys = {k: tuple(v) for k, v in names.items()}
         self.former_keys = {k: tuple(v) for k, v in former.items()}
         self.postal = {k: tuple(v) for k, v in postal.items()}

@@ -26,12 +26,14 @@ STREET_WORDS = frozenset(
     "general gal marechal docteur dr president professeur colonel commandant".split())
 # Tokens before a 5-digit number that make it a box number, not a postal code.
 BOX_WORDS = frozenset({"cs", "bp", "tsa", "sp", "cp", "case", "cidex"})
-# Foreign places (folded keys) whose words contain a French name ("Corée du Nord",
-# "Costa Rica"): matched first so that they hide those names.
+# Places (folded keys) whose words contain another place's name ("Corée du Nord",
+# "Costa Rica", "Marne-la-Vallée"): matched first so that they hide those names.
 FOREIGN = frozenset(
     "coreedunord afriquedunord ameriquedunord irlandedunord macedoinedunord capvert "
     "costarica saintmarin saintchristopheetnieves saintvincentetlesgrenadines "
-    "moyenorient montreal".split())
+    "moyenorient montreal".split()) | frozenset(
+    # French places that are not communes and would read as another place.
+    "ladefense parisladefense marnelavallee".split())
 # Common words that are also commune names, found by running the matcher over the
 # sample offers' full text: only communes when a department or postal code is known.
 COMMON_WORDS = frozenset(
@@ -45,6 +47,7 @@ COMMON_WORDS = frozenset(
 # Countries that are also commune names: communes only inside a known department.
 COUNTRY_WORDS = frozenset({"argentine", "grenade", "soudan", "suisse"})
 NOISE = frozenset({"cedex", "france"})  # never the start of a name; cedex ends one
+_AFTER_NUMBER = STREET_WORDS | {"bis", "ter"}  # "Paris 12 rue ...": a street number
 
 _PAREN_CODE = re.compile(r"\(\s*(2[ab]|\d{2,3})\s*\)")
 _BARE_CODE = re.compile(r"^\s*(2[ab]|\d{2,3})\s*$")
@@ -106,8 +109,8 @@ def _scan(geo: Geography, tokens: list[str], whole_key: str) -> list[_Match]:
     i = 0
     while i < n:
         tok = tokens[i]
-        if tok in ("|", "-") or tok.isdigit() or tok in NOISE or flags[i] == 2:
-            i += 1  # a street name's first words are never a place ("rue de Paris")
+        if tok in ("|", "-") or tok.isdigit() or tok in NOISE:
+            i += 1
             continue
         spans: list[tuple[int, list[str]]] = []
         parts: list[str] = []
@@ -124,7 +127,11 @@ def _scan(geo: Geography, tokens: list[str], whole_key: str) -> list[_Match]:
             j += 1
         found = None
         for end, words in reversed(spans):
-            found = _lookup(geo, tokens, end, words, whole_key, flags[i])
+            if flags[i] == 2 and (tok not in STREET_WORDS or len(words) < 2):
+                break  # a street name's first words are never a place ("rue de Paris")
+            found = _lookup(geo, tokens, i, end, words, whole_key, flags[i])
+            if found and flags[i] == 2 and not found.communes:
+                found = None
             if found:
                 found.start = i
                 found.tail = end - i > 1 and (end == n or tokens[end] in ("|", "-", "cedex"))
@@ -136,29 +143,30 @@ def _scan(geo: Geography, tokens: list[str], whole_key: str) -> list[_Match]:
     return matches
 
 
-def _lookup(geo: Geography, tokens: list[str], end: int, words: list[str],
+def _lookup(geo: Geography, tokens: list[str], start: int, end: int, words: list[str],
             whole_key: str, flag: int) -> _Match | None:
     k = "".join(words)
-    if k in FOREIGN:
-        return _Match(0, end, k, (), False, None, None, False, False)
-    if words[-1].isdigit() and end < len(tokens) and (
-            tokens[end] in STREET_WORDS or tokens[end] in ("bis", "ter")):
-        return None  # "Paris 12 rue ...": 12 is a street number
+    if k in FOREIGN:  # hides the names inside; a commune only within a known department
+        return _Match(0, end, k, geo.commune_keys.get(k, ()), False, None, None, False, True)
+    if words[-1].isdigit() and (
+            end < len(tokens) and tokens[end] in _AFTER_NUMBER
+            or start and tokens[start - 1] in ("universite", "univ")):
+        return None  # "Paris 12 rue ...", "Université Lyon 2": not arrondissements
     loose = "".join(w for w in words if w not in STOPWORDS)
     exact_only = words[0] in STOPWORDS or words[-1] in STOPWORDS
     dept = geo.department_keys.get(k) or (None if exact_only else geo.department_keys.get(loose))
     region = geo.region_keys.get(k) or (None if exact_only else geo.region_keys.get(loose))
     communes = geo.commune_keys.get(k)
-    former = False
-    if communes is None:
-        communes = geo.former_keys.get(k)
-        former = communes is not None
-    if communes and len(k) < 3 and k != whole_key:
-        communes = None
+    formers = geo.former_keys.get(k)
+    former = communes is None and formers is not None
+    if communes and formers:
+        communes = tuple(dict.fromkeys(communes + formers))
+    elif formers:
+        communes = formers
     if not (communes or dept or region):
         return None
-    return _Match(0, end, k, communes or (), former, dept, region, flag == 1,
-                  k in COMMON_WORDS and k != whole_key or k in COUNTRY_WORDS)
+    common = (len(k) < 3 or k in COMMON_WORDS) and k != whole_key or k in COUNTRY_WORDS
+    return _Match(0, end, k, communes or (), former, dept, region, flag == 1, common)
 
 
 def _postcodes(geo: Geography, tokens: list[str]) -> list[str]:
@@ -201,7 +209,7 @@ def _pick_postcode(geo: Geography, codes: list[str], dept: str | None,
     return (known or usable or [None])[-1]
 
 
-def _resolve(label: str) -> tuple[str | None, ...]:
+def _resolve(label: str, hint: str | None = None) -> tuple[str | None, ...]:
     geo = get_geography()
     folded = ascii_fold(label)
     tokens = _tokenize(folded)
@@ -219,7 +227,7 @@ def _resolve(label: str) -> tuple[str | None, ...]:
         allowed = geo.postcode_departments(postcode)
         dept = geo.department_of_postcode(postcode)
     if allowed is None:
-        dept = _department_from_names(matches)
+        dept = _department_from_names(matches) or hint
         allowed = frozenset({dept}) if dept else None
     constrained = allowed is not None
 
@@ -232,13 +240,9 @@ def _resolve(label: str) -> tuple[str | None, ...]:
             continue
         if not constrained and (m.dept or m.region or m.common):
             continue
-        targets = []
-        for i in m.communes:
-            hit = _in_postcode(geo, i, cands) if cands else None
-            if hit:
-                targets.append(hit)
-            elif allowed is None or geo.communes[i].department in allowed:
-                targets.append(i)
+        hits = [h for h in (_in_postcode(geo, i, cands) for i in m.communes) if h] if cands else []
+        targets = hits or [i for i in m.communes
+                           if allowed is None or geo.communes[i].department in allowed]
         if targets:
             evidence.append((m, targets))
     strong = [e for e in evidence if not e[0].street] or (
@@ -247,7 +251,7 @@ def _resolve(label: str) -> tuple[str | None, ...]:
         strong = [e for e in strong if any(t in cands for t in e[1])] or strong
     strong = [e for e in strong if not e[0].former] or strong
 
-    insee = city = None
+    insee = city = region = None
     distinct = {t for _, ts in strong for t in ts}
     if len(distinct) == 1:
         insee = distinct.pop()
@@ -260,6 +264,8 @@ def _resolve(label: str) -> tuple[str | None, ...]:
         city = names.pop() if len(names) == 1 and whole else None
         if dept is None and len(deps) == 1:
             dept = deps.pop()
+        regions = {geo.departments[geo.communes[t].department].region_code for t in distinct}
+        region = regions.pop() if len(regions) == 1 else None  # "Dijon ou Besançon"
     elif cands:
         family = _family(geo, cands)
         if len(family) == 1:
@@ -276,7 +282,7 @@ def _resolve(label: str) -> tuple[str | None, ...]:
 
     if dept:
         region = geo.departments[dept].region_code
-    else:
+    elif region is None:
         regions = {m.region for m in matches if m.region and not m.street}
         region = regions.pop() if len(regions) == 1 else None
     return (label, city, postcode, insee, dept,
@@ -295,16 +301,26 @@ def _department_from_names(matches: list[_Match]) -> str | None:
 
 
 @functools.lru_cache(maxsize=65536)
-def _cached(label: str) -> tuple[str | None, ...]:
-    return _resolve(label)
+def _cached(label: str, hint: str | None) -> tuple[str | None, ...]:
+    alone = _cached(label, None) if hint else _resolve(label)
+    return alone if not hint or alone[4] else _resolve(label, hint)
 
 
-def normalize_location(value: str | None) -> dict[str, str | None]:
+def normalize_location(value: str | None, department: str | None = None) -> dict[str, str | None]:
     """Normalise a location string to label, city, postal code, INSEE code, department
-    and region (each None when unknown)."""
+    and region (each None when unknown).
+
+    ``department`` (a code such as ``"93"``, e.g. from the board's separate department
+    field) is used only when the string alone gives no department: it then settles
+    ambiguous city names (``ST DENIS Cedex``, ``FRESNES``).
+    """
     if value is None:
         return dict.fromkeys(KEYS)
     label = _SPACES.sub(" ", str(value)).strip()
     if not label:
         return dict.fromkeys(KEYS)
-    return dict(zip(KEYS, _cached(label)))
+    if department is not None:
+        department = str(department).strip().upper().zfill(2)
+        if department not in get_geography().departments:
+            department = None
+    return dict(zip(KEYS, _cached(label, department)))

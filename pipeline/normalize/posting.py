@@ -10,6 +10,7 @@ from pipeline.normalize.category import normalize_category
 from pipeline.normalize.contract import normalize_contract
 from pipeline.normalize.dates import normalize_date
 from pipeline.normalize.employer import normalize_employer, title_suffix
+from pipeline.normalize.location import normalize_location
 from pipeline.normalize.reference import normalize_reference, reference_from_url
 from pipeline.normalize.remote import normalize_remote
 from pipeline.normalize.text import clean, is_blank
@@ -22,19 +23,7 @@ _ASTERISKS = re.compile(r"\s*\*+\s*")
 _SUFFIX_SEP = re.compile(r"\s+[-–—]\s+")
 
 
-def _no_location(value: str | None) -> dict:
-    return dict.fromkeys(LOCATION_KEYS)
-
-
-def _location_function() -> Callable[[str | None], dict]:
-    try:
-        from pipeline.normalize.location import normalize_location
-    except ImportError:  # the location normaliser is another module's job; degrade to "unknown"
-        return _no_location
-    return normalize_location
-
-
-_LOCATE = _location_function()
+_LOCATE: Callable[[str | None], dict] = normalize_location  # replaceable in tests
 
 
 @lru_cache(maxsize=65536)
@@ -59,7 +48,7 @@ def resolve_location(precise: str | None, area: str | None) -> dict:
     first = dict(_locate(precise)) if precise else None
     second = dict(_locate(area)) if area else None
     if not first:
-        return second or _no_location(None)
+        return second or dict.fromkeys(LOCATION_KEYS)
     if not second:
         return first
     dep1, dep2 = first.get("department_code"), second.get("department_code")
@@ -107,7 +96,7 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
     versant = normalize_versant(raw.get("versant"))["versant"]
     check("versant", raw.get("versant"), versant)
     category = normalize_category(raw.get("category"), raw.get("grades"))
-    check("category", (raw.get("category") or "") + (raw.get("grades") or ""), category["category"])
+    check("category", f"{raw.get('category') or ''}{raw.get('grades') or ''}", category["category"])
     contract = normalize_contract(raw.get("contract"))["contract"]
     check("contract", raw.get("contract"), contract)
 

@@ -72,9 +72,13 @@ def reference_from_url(url: str | None) -> str | None:
     return match_reference(unquote(match.group(1))) if match else None
 
 
-@lru_cache(maxsize=65536)
 def normalize_reference(value: str | None) -> dict:
     """Return {"reference": canonical reference or None} from a field, a URL or a feed title."""
+    return dict(_normalize_reference(value))
+
+
+@lru_cache(maxsize=65536)
+def _normalize_reference(value: str | None) -> dict:
     text = clean(value)
     if text is None:
         return {"reference": None}

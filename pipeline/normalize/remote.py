@@ -18,9 +18,13 @@ REMOTE_RULES: tuple[tuple[re.Pattern[str], bool | None], ...] = (
 )
 
 
-@lru_cache(maxsize=4096)
 def normalize_remote(value: str | None) -> dict:
     """Return {"remote": True|False|None} from "Télétravail possible : Oui", "Non", "(télétravail possible)"..."""
+    return dict(_normalize_remote(value))
+
+
+@lru_cache(maxsize=4096)
+def _normalize_remote(value: str | None) -> dict:
     text = clean(value)
     if text is None:
         return {"remote": None}

@@ -51,15 +51,6 @@ def fold(value: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def fold_aligned(value: str) -> str:
-    """Lower-case and accent-free, one output character per input character (offsets kept)."""
-    out = []
-    for ch in value:
-        base = unicodedata.normalize("NFKD", ch)[:1] or ch
-        out.append(base.lower() if len(base.lower()) == 1 else ch)
-    return "".join(out)
-
-
 @lru_cache(maxsize=65536)
 def key(value: str) -> str:
     """Matching key: folded, every run of punctuation or space turned into one space."""

@@ -37,18 +37,18 @@ _DANGLING = [
 _SUFFIXES = "e|fe|ne|ere|trice|rice|ice|euse|se|ve|le|esse|eure|te"
 _INCLUSIVE = re.compile(rf"(?<=[a-z])\s?(?:[.·•∙/\-]\s?\(?|\(\s?)(?:{_SUFFIXES})\s?\)?(?![a-z])")
 # Feminine word endings -> masculine (key only; over-folding is harmless as both sides fold alike).
-_FEMININE = [
-    (re.compile(r"\bcheffe\b"), "chef"),
-    (re.compile(r"trice\b"), "teur"),
-    (re.compile(r"(?<=[a-z]{3})euse\b"), "eur"),
-    (re.compile(r"(?<=[a-z]{3})eure\b"), "eur"),
-    (re.compile(r"(?<=[a-z]{2})iere\b"), "ier"),
-    (re.compile(r"(?<=[a-z]{2})ienne\b"), "ien"),
-    (re.compile(r"(?<=[a-z]{2})ee\b"), "e"),
-    (re.compile(r"(?<=[a-z]{2})(ant|oint|ent)e\b"), r"\1"),
-    (re.compile(r"(?<=[a-z]{3})ive\b"), "if"),
-    (re.compile(r"(?<=[a-z]{3})elle\b"), "el"),
-]
+_FEMININE_ENDINGS = {
+    "trice": "teur", "euse": "eur", "eure": "eur", "iere": "ier", "ienne": "ien", "ee": "e",
+    "ante": "ant", "ointe": "oint", "ente": "ent", "ive": "if", "elle": "el",
+}
+_FEMININE = re.compile(rf"\bcheffe\b|(?<=[a-z]{{2}})(?:{'|'.join(sorted(_FEMININE_ENDINGS, key=len, reverse=True))})\b")
+
+
+def _masculine(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return "chef" if word == "cheffe" else _FEMININE_ENDINGS[word]
+
+
 _ARTICLE = r"(?:(?:un|une|le|la|l)\s+)?"
 _PAIR_WORDS = re.compile(rf"\b{_ARTICLE}([a-z0-9]+) (?:/|ou) {_ARTICLE}\1\b")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -69,8 +69,7 @@ def title_key(value: str) -> str:
     """Matching key: case, accents, gender markers and inclusive/feminine forms folded."""
     text = fold(GENDER_MARKER.sub(" ", value))
     text = _INCLUSIVE.sub("", text)
-    for pattern, repl in _FEMININE:
-        text = pattern.sub(repl, text)
+    text = _FEMININE.sub(_masculine, text)
     text = _KEEP_SLASH.sub(" ", text)
     text = _SLASH.sub(" / ", text).strip()
     previous = None
@@ -79,9 +78,13 @@ def title_key(value: str) -> str:
     return _NON_ALNUM.sub(" ", text).strip()
 
 
-@lru_cache(maxsize=65536)
 def normalize_title(value: str | None) -> dict:
     """Return {"title", "title_key", "positions"} for a published job title."""
+    return dict(_normalize_title(value))
+
+
+@lru_cache(maxsize=65536)
+def _normalize_title(value: str | None) -> dict:
     text = clean(value)
     if text is None:
         return {"title": None, "title_key": None, "positions": None}

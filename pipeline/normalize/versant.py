@@ -14,9 +14,13 @@ VERSANTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-@lru_cache(maxsize=4096)
 def normalize_versant(value: str | None) -> dict:
     """Return {"versant": "etat"|"territoriale"|"hospitaliere"|None}."""
+    return dict(_normalize_versant(value))
+
+
+@lru_cache(maxsize=4096)
+def _normalize_versant(value: str | None) -> dict:
     text = clean(value)
     if text is None:
         return {"versant": None}

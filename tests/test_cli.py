@@ -1,0 +1,76 @@
+"""The `offres` command: every command has help; library errors become clear messages and exit codes."""
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import make_record
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in all_commands(main)], ids=" ".join)
+def test_every_command_has_help(path):
+    command = dict(all_commands(main))[path]
+    assert command.help and len(command.help) > 20, f"{' '.join(path)} has no real help"
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def run(tmp_path, *args, input=None):
+    return CliRunner().invoke(main, ["--db", str(tmp_path / "o.db"), *args], input=input)
+
+
+def test_normalize_reads_values_and_stdin(tmp_path):
+    result = run(tmp_path, "normalize", "category", "Catégorie A+ (Encadrement supérieur)", "cat. B")
+    assert [json.loads(line)["category"] for line in result.output.splitlines()] == ["A+", "B"]
+    result = run(tmp_path, "normalize", "date", "-", "--now", "2026-10-05T08:00:00+00:00",
+                 input="il y a 3 jours\n02/10/2026\n")
+    assert [json.loads(line)["date"] for line in result.output.splitlines()] == ["2026-10-02", "2026-10-02"]
+
+
+def test_classify_flags_and_stdin(tmp_path):
+    result = run(tmp_path, "classify", "--title", "Ingénieur réseau H/F", "--domain", "Défense")
+    assert json.loads(result.output)["digital"] is True
+    lines = json.dumps({"title": "Data scientist"}) + "\n" + json.dumps({"title": "Comptable"}) + "\n"
+    answers = [json.loads(line) for line in run(tmp_path, "classify", "-", input=lines).output.splitlines()]
+    assert [a["digital"] for a in answers] == [True, False]
+
+
+def test_ingest_then_export_stats_explain(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(make_record("2026-1")) + "\nnot json\n" + json.dumps(make_record("2026-2")) + "\n")
+    result = run(tmp_path, "ingest", str(feed))
+    assert result.exit_code == 4 and "feed.jsonl:2" in result.output
+    out = tmp_path / "export.json"
+    result = run(tmp_path, "export", "--output", str(out))
+    assert result.exit_code == 0 and json.loads(out.read_text())["count"] == 2
+    result = run(tmp_path, "stats")
+    assert result.exit_code == 0 and "2 offers, 2 open digital" in result.output
+    result = run(tmp_path, "explain", "2026-1")
+    assert result.exit_code == 0 and "csp:2026-1" in result.output
+    assert run(tmp_path, "explain", "NOPE-404").exit_code == 1
+    assert run(tmp_path, "changes").exit_code == 0
+
+
+def test_export_of_an_empty_database_is_refused(tmp_path):
+    result = run(tmp_path, "export", "--output", str(tmp_path / "x.json"))
+    assert result.exit_code == 3 and "no offer" in result.output
+
+
+def test_unknown_source(tmp_path):
+    result = run(tmp_path, "crawl", "nowhere")
+    assert result.exit_code == 1 and "unknown source" in result.output
+
+
+def test_db_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("OFFRES_DB", str(tmp_path / "env.db"))
+    assert CliRunner().invoke(main, ["stats"]).exit_code == 0
+    assert (tmp_path / "env.db").exists()
