@@ -22,7 +22,7 @@ DEPARTMENTS = {"92": ("Hauts-de-Seine", "11"), "56": ("Morbihan", "53"), "75": (
 CITIES = {"malakoff": ("Malakoff", "92"), "espelette": ("Espelette", "64"), "lyon": ("Lyon", "69"), "paris": ("Paris", "75")}
 
 
-def fake_location(value):
+def fake_location(value, department=None):
     """Stand-in with the signature of pipeline.normalize.location.normalize_location."""
     out = dict.fromkeys(posting.LOCATION_KEYS)
     if not value:

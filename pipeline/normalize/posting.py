@@ -27,8 +27,10 @@ _LOCATE: Callable[[str | None], dict] = normalize_location  # replaceable in tes
 
 
 @lru_cache(maxsize=65536)
-def _locate(value: str | None) -> tuple[tuple[str, object], ...]:
-    return tuple(_LOCATE(value).items())
+def _locate(value: str | None, department: str | None = None) -> tuple[tuple[str, object], ...]:
+    if department is None:
+        return tuple(_LOCATE(value).items())
+    return tuple(_LOCATE(value, department=department).items())
 
 
 def _rank(loc: dict) -> int:
@@ -45,8 +47,11 @@ def resolve_location(precise: str | None, area: str | None) -> dict:
 
     When both resolve to different departments, the board's coarser structured field (`area`) wins.
     """
-    first = dict(_locate(precise)) if precise else None
     second = dict(_locate(area)) if area else None
+    first = dict(_locate(precise)) if precise else None
+    if first and second and second.get("department_code") and not first.get("department_code"):
+        # the board's department settles an ambiguous town of the precise string
+        first = dict(_locate(precise, second["department_code"]))
     if not first:
         return second or dict.fromkeys(LOCATION_KEYS)
     if not second:
