@@ -152,11 +152,11 @@ def stats(obj: dict, runs: int, as_json: bool) -> None:
     if as_json:
         return echo_json(data)
     click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
-    for title, key in (("status", "by_status"), ("category (open)", "by_category"),
-                       ("region (open)", "by_region"), ("family (open digital)", "by_family"),
-                       ("postings by source", "postings_by_source")):
+    for title, key in (("Offers by status", "by_status"), ("Open offers by category", "by_category"),
+                       ("Open offers by region", "by_region"), ("Open digital offers by family", "by_family"),
+                       ("Postings by source", "postings_by_source")):
         pairs = data.get(key) or []
-        click.echo(f"\nBy {title}:")
+        click.echo(f"\n{title}:")
         for value, count in pairs:
             click.echo(f"  {count:>6}  {value}")
     click.echo("\nLast runs:")

@@ -19,7 +19,7 @@ def main(selected: list[str]) -> int:
         names = [n for n in names if any(s in n for s in selected)]
     for name in names:
         module = importlib.import_module(f"bench.{name}")
-        print(f"== {name[len('bench_'):]}")
+        print(f"== {name[len('bench_'):]}", flush=True)
         for line in module.run():
             print(f"   {line}")
         sys.stdout.flush()

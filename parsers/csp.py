@@ -15,9 +15,6 @@ from parsel import Selector, SelectorList
 PARSER_VERSION = "csp/1"
 SOURCE = "csp"
 
-# Elements that belong to the "recommended offers" cards reusing the listing
-# markup: an offer's own fields never come from inside them.
-NOT_IN_CARD = "not(ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' fr-card ')])"
 DEADLINE_RE = re.compile(r"Date limite de candidature\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})", re.I)
 ONLINE_SINCE_RE = re.compile(r"En ligne depuis le\s+(.+)", re.I)
 SPACES_RE = re.compile(r"\s+")
@@ -81,7 +78,22 @@ def fold_label(label: str) -> str:
 def text_of(nodes: SelectorList, exclude_sr_only: bool = False) -> str | None:
     """Visible text of the nodes, whitespace folded."""
     path = ".//text()[not(ancestor::*[contains(@class,'sr-only')])]" if exclude_sr_only else ".//text()"
-    return clean(" ".join(t for n in nodes for t in n.xpath(path).getall()))
+    return clean(" ".join(t for n in nodes for t in n.root.xpath(path)))
+
+
+def drop_cards(sel: Selector) -> None:
+    """Remove the "recommended offers" cards, which reuse the listing markup,
+    so that none of an offer's fields can come from them."""
+    for card in sel.root.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' fr-card ')]"):
+        parent = card.getparent()
+        if parent is not None:
+            if card.tail:  # keep the text that follows the card
+                previous = card.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + card.tail
+                else:
+                    parent.text = (parent.text or "") + card.tail
+            parent.remove(card)
 
 
 def inner_html(node: Selector) -> str | None:
@@ -168,7 +180,7 @@ def labelled_items(nodes: SelectorList) -> dict[str, str]:
 def table_cells(sel: Selector) -> dict[str, str]:
     """`ul.table > li.table-cell`: the <strong> label and the value beside it."""
     out: dict[str, str] = {}
-    for cell in sel.xpath(f"//ul[contains(@class,'table')]/li[{NOT_IN_CARD}]"):
+    for cell in sel.xpath("//ul[contains(@class,'table')]/li"):
         label = text_of(cell.css("strong"))
         key = TABLE_KEYS.get(fold_label(label or ""))
         if not key:
@@ -189,7 +201,7 @@ def table_cells(sel: Selector) -> dict[str, str]:
 def sections(sel: Selector) -> dict[str, str]:
     """HTML of the blocks that follow the offer's own `h2` headings."""
     out: dict[str, str] = {}
-    for h2 in sel.xpath(f"//main//h2[{NOT_IN_CARD}]"):
+    for h2 in sel.xpath("//main//h2"):
         key = SECTION_KEYS.get(fold_label(text_of([h2]) or ""))
         body = h2.xpath("following-sibling::*[1]")
         if key and body and key not in out:
@@ -206,7 +218,7 @@ def sections(sel: Selector) -> dict[str, str]:
 def accordions(sel: Selector) -> dict[str, str]:
     """The offer's accordions (Métier de référence, Statut du poste, ...)."""
     out: dict[str, str] = {}
-    for section in sel.xpath(f"//section[contains(@class,'fr-accordion')][{NOT_IN_CARD}]"):
+    for section in sel.xpath("//section[contains(@class,'fr-accordion')]"):
         key = ACCORDION_KEYS.get(fold_label(text_of(section.css(".fr-accordion__btn")) or ""))
         body = section.css(".fr-collapse")
         if key and body and key not in out:
@@ -216,7 +228,7 @@ def accordions(sel: Selector) -> dict[str, str]:
 
 def original_link(sel: Selector) -> str | None:
     """A web link from the offer's body to the original posting on another board."""
-    for href in sel.xpath(f"//main//a[{NOT_IN_CARD}]/@href").getall():
+    for href in sel.xpath("//main//a/@href").getall():
         href = href.strip()
         if href.startswith(("http://", "https://")) and any(host in href for host in ORIGINAL_HOSTS):
             return href
@@ -239,19 +251,20 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
 def parse_offer(html: str, url: str) -> dict:
     """An offer's detail page -> raw posting record (values as written on the page)."""
     sel = Selector(text=html)
+    drop_cards(sel)
     inputs = hidden_inputs(sel)
     ld = json_ld(sel)
-    hero = labelled_items(sel.xpath(f"//main//li[{NOT_IN_CARD}]"))
+    hero = labelled_items(sel.xpath("//main//li"))
     cells = table_cells(sel)
     blocks = sections(sel)
     accs = accordions(sel)
-    main_text = text_of(sel.xpath(f"//main//text()[{NOT_IN_CARD}]/..")) or ""
+    main_text = clean(sel.xpath("string(//main)").get()) or ""
     deadline = DEADLINE_RE.search(main_text)
     canonical = sel.xpath("//link[@rel='canonical']/@href").get()
     address = (ld.get("jobLocation") or {}).get("address") or {}
     reference = (inputs.get("ref") or sel.xpath("//main/@data-reference").get()
                  or text_of(sel.xpath("//p[contains(@class,'number')]"), exclude_sr_only=True))
-    title = text_of(sel.xpath(f"//main//h1[{NOT_IN_CARD}]")) or clean(ld.get("title"))
+    title = text_of(sel.xpath("//main//h1")) or clean(ld.get("title"))
     record = {
         "source": SOURCE,
         "url": (canonical or url).strip(),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import re._constants as _K  # first-character sets of the taxonomy patterns (see _Matcher)
+import re._parser as _parser
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,9 +101,90 @@ def _pattern(p: str, macros: dict[str, str]) -> str:
     return f"(?i:{p})"
 
 
-def _alternation(entries: list[tuple[str, str]], macros: dict[str, str]) -> re.Pattern[str]:
-    parts = [f"(?P<{name}>{_pattern(p, macros)})" for name, p in entries]
-    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(parts) + r")(?![A-Za-z0-9])")
+_ALL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _first_chars(items: list, ignorecase: bool) -> tuple[set[str], bool]:
+    """Characters a parsed pattern can start with, and whether it can match the empty string."""
+    first: set[str] = set()
+    for op, av in items:
+        chars, nullable = _first_of(op, av, ignorecase)
+        first |= chars
+        if not nullable:
+            return first, False
+    return first, True
+
+
+def _first_of(op, av, ignorecase: bool) -> tuple[set[str], bool]:
+    cased = (lambda c: {c.lower(), c.upper()}) if ignorecase else (lambda c: {c})
+    if op is _K.LITERAL:
+        return cased(chr(av)), False
+    if op is _K.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is _K.LITERAL:
+                chars |= cased(chr(value))
+            elif kind is _K.RANGE:
+                for code in range(value[0], value[1] + 1):
+                    chars |= cased(chr(code))
+            else:
+                return set(_ALL), False
+        return chars, False
+    if op is _K.BRANCH:
+        chars, nullable = set(), False
+        for branch in av[1]:
+            c, n = _first_chars(branch, ignorecase)
+            chars |= c
+            nullable = nullable or n
+        return chars, nullable
+    if op is _K.SUBPATTERN:
+        _, add, delete, items = av
+        ic = (ignorecase or bool(add & re.IGNORECASE)) and not delete & re.IGNORECASE
+        return _first_chars(items, ic)
+    if op in (_K.MAX_REPEAT, _K.MIN_REPEAT):
+        low, _, items = av
+        chars, nullable = _first_chars(items, ignorecase)
+        return chars, nullable or low == 0
+    if op in (_K.AT, _K.ASSERT, _K.ASSERT_NOT):
+        return set(), True
+    return set(_ALL), False
+
+
+class _Matcher:
+    """An alternation tried only at word starts, and only with the branches that can start with that character.
+
+    Same matches as finditer() over the whole alternation (leftmost, first listed branch, no
+    overlap), without trying ~200 branches at every position.
+    """
+
+    def __init__(self, entries: list[tuple[str, str]], macros: dict[str, str]) -> None:
+        buckets: dict[str, list[str]] = {c: [] for c in _ALL}
+        for name, p in entries:
+            body = _pattern(p, macros)
+            try:
+                first = _first_chars(list(_parser.parse(body)), False)[0] & _ALL or _ALL
+            except Exception:  # an unforeseen construct: try the branch everywhere
+                first = _ALL
+            for c in first:
+                buckets[c].append(f"(?P<{name}>{body})")
+        self.table = {c: re.compile("(?:" + "|".join(parts) + r")(?![A-Za-z0-9])") for c, parts in buckets.items() if parts}
+
+    def finditer(self, folded: str) -> list[re.Match[str]]:
+        out, resume, pos, table = [], 0, 1, self.table
+        for token in folded[1:-1].split(" "):
+            if pos >= resume and token:
+                rx = table.get(token[0])
+                if rx is not None:
+                    m = rx.match(folded, pos)
+                    if m:
+                        out.append(m)
+                        resume = m.end()
+            pos += len(token) + 1
+        return out
+
+    def search(self, folded: str) -> re.Match[str] | None:
+        found = self.finditer(folded)
+        return found[0] if found else None
 
 
 class _Taxonomy:
@@ -141,10 +224,10 @@ class _Taxonomy:
             add("grole", family, patterns, role_entries)
         org = data["organisations"]
         macros = data.get("macros", {})
-        self.title_re = _alternation(entries, macros)
-        self.role_re = _alternation(role_entries, macros)
-        self.org_re = _alternation([(f"o{i}", p) for i, p in enumerate(org["names"] + org["acronyms"])], macros)
-        self.domain_re = _alternation([(f"d{i}", p) for i, p in enumerate(data["domains"]["digital"])], macros)
+        self.title_re = _Matcher(entries, macros)
+        self.role_re = _Matcher(role_entries, macros)
+        self.org_re = _Matcher([(f"o{i}", p) for i, p in enumerate(org["names"] + org["acronyms"])], macros)
+        self.domain_re = _Matcher([(f"d{i}", p) for i, p in enumerate(data["domains"]["digital"])], macros)
 
 
 @lru_cache(maxsize=1)
@@ -250,9 +333,9 @@ def classify(title: str, metier: str | None = None, employer: str | None = None,
     hits = _scan(title or "")
     mfam = _metier_family(metier)
     if mfam == _UNKNOWN and metier and metier_key(metier) not in _taxonomy().uninformative:
-        extra = _scan(metier)  # unmapped métier: its words count like the title's, after them
+        extra = _scan(metier)  # unmapped métier: its job words count like the title's, after them
         hits = _Hits(hits.specialty + extra.specialty, hits.role + extra.role, hits.topic + extra.topic,
-                     hits.veto, hits.org + extra.org)
+                     hits.veto, hits.org)
     org = hits.org[0] if hits.org else (_employer_org(employer) if employer else None)
     mdigital = mfam not in (None, _UNKNOWN)
 

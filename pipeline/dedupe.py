@@ -12,6 +12,7 @@ cluster is refused unless the pair itself carries strong (republication) evidenc
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import html
 import re
@@ -31,6 +32,8 @@ __all__ = ["OFFICIAL_SOURCE", "Posting", "Member", "Cluster", "Rejection", "Dedu
 OFFICIAL_SOURCE = "csp"  # choisirleservicepublic.gouv.fr: preferred as the canonical posting
 URL_TITLE_MIN = 50.0  # same-URL postings whose titles score below this are not merged
 MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
+
+CANONICAL_REASON = "canonical posting: official board first, then most complete, then earliest seen"
 
 _TAG = re.compile(r"<[^>]+>")
 _WS = re.compile(r"\s+")
@@ -235,7 +238,16 @@ def _load(postings: Iterable[Posting]) -> list[Posting]:
 
 def dedupe(postings: Iterable[Posting]) -> DedupeResult:
     """Group postings into offers; deterministic whatever the input order."""
-    items = _load(postings)
+    enabled = gc.isenabled()
+    gc.disable()  # many small objects, no cycles: the cyclic collector only costs time here
+    try:
+        return _dedupe(_load(postings))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _dedupe(items: list[Posting]) -> DedupeResult:
     refkeys = [reference_key(p.reference) for p in items]
     merger = _Merger(refkeys)
     rejected: list[Rejection] = []
@@ -330,9 +342,13 @@ def _build_result(items: list[Posting], merger: _Merger, rejected: list[Rejectio
 
     clusters = []
     for members in groups.values():
+        if len(members) == 1:
+            p = items[members[0]]
+            clusters.append(Cluster(cluster_id_for((p,)), p.posting_id,
+                                    (Member(p.posting_id, p.source, "canonical", 1.0, CANONICAL_REASON),)))
+            continue
         canon = min(members, key=lambda k: canonical_order(items[k]))
-        attached = {canon: Member(items[canon].posting_id, items[canon].source, "canonical", 1.0,
-                                  "canonical posting: official board first, then most complete, then earliest seen")}
+        attached = {canon: Member(items[canon].posting_id, items[canon].source, "canonical", 1.0, CANONICAL_REASON)}
         queue = deque([canon])
         while queue:  # breadth-first from the canonical posting over the merges made
             k = queue.popleft()

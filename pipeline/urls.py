@@ -33,6 +33,11 @@ _CSP_DETAIL = re.compile(r"^/offre-emploi/(?:(?P<slug>.*)-reference-)?(?P<ref>[^
 # /offre/o056261001001569-slug (current) or /offre/o09261-198718-slug (older numbering)
 _ET_DETAIL = re.compile(r"^/offre/(?P<ref>o\d{15}|o\d{5}-\d{6})(?:[-/].*)?$", re.IGNORECASE)
 _MULTISLASH = re.compile(r"/{2,}")
+# Fast paths for the common detail URLs (same keys as the general path, without urlsplit).
+_FAST_CSP = re.compile(r"^https?://(?:www\.)?(?:choisirleservicepublic|place-emploi-public)\.gouv\.fr/offre-emploi/"
+                       r"(?:[^/?#%]*-reference-)?([A-Za-z0-9_.-]+)/?(?:[?#].*)?$", re.IGNORECASE)
+_FAST_ET = re.compile(r"^https?://(?:www\.)?emploi-territorial\.fr/offre/(o\d{15}|o\d{5}-\d{6})(?:[-/?#][^%]*)?$",
+                      re.IGNORECASE)
 
 
 def _is_tracking(name: str) -> bool:
@@ -75,6 +80,12 @@ def canonical_url(url: str) -> str:
     if not url or not url.strip():
         return ""
     raw = url.strip()
+    fast = _FAST_CSP.match(raw)
+    if fast:
+        return f"https://{CSP_HOST}/offre-emploi/{fast.group(1).upper()}/"
+    fast = _FAST_ET.match(raw)
+    if fast:
+        return f"https://{ET_HOST}/offre/{fast.group(1).lower()}"
     if "://" not in raw and not raw.startswith("//"):
         raw = "https://" + raw.lstrip("/")
     parts = urlsplit(raw)

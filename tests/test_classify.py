@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,28 @@ def test_every_taxonomy_family_is_a_known_slug():
     for section in ("specialty", "topic", "role", "generic_role", "in_digital_organisation"):
         assert set(data["title"][section]) <= set(FAMILIES), section
     assert set(data["metiers"]["digital"]) <= set(FAMILIES)
+
+
+def test_word_start_matcher_agrees_with_a_plain_alternation():
+    from pipeline.classify import _Matcher, _pattern, fold
+
+    patterns = ["cyber\\w*", "SI", "chef\\w* de projets? (?:\\w+ ){0,2}(?:si|informatiques?)", "(?:ux|ui) ?design\\w*",
+                "reseaux?(?! d eau)", "[345]g", "PO", "donnees(?! personnelles)", "IA"]
+    entries = [(f"p{i}", p) for i, p in enumerate(patterns)]
+    plain = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(f"(?P<{n}>{_pattern(p, {})})" for n, p in entries) + r")(?![A-Za-z0-9])")
+    matcher = _Matcher(entries, {})
+    for text in ["Chef de projet SI et cyberdéfense", "POSTE réseaux d'eau", "Réseau 5G / UX design", "PO IA si SIGNAL",
+                 "Cheffe de projets applicatifs informatiques", "données personnelles, données", "", "   ", "é"]:
+        folded = fold(text)
+        assert [(m.span(), m.lastgroup) for m in matcher.finditer(folded)] == \
+            [(m.span(), m.lastgroup) for m in plain.finditer(folded)], text
+
+
+def test_no_metier_label_maps_two_ways():
+    data = json.loads(TAXONOMY.read_text(encoding="utf-8"))
+    outcome: dict[str, str | None] = {}
+    labelled = [(label, family) for family, labels in data["metiers"]["digital"].items() for label in labels]
+    labelled += [(label, None) for label in data["metiers"]["not_digital"]]
+    for label, family in labelled:
+        key = metier_key(label)
+        assert outcome.setdefault(key, family) == family, (label, outcome[key], family)
