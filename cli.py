@@ -185,6 +185,9 @@ def changes(obj: dict, run_id: int | None) -> None:
         for row in rows[:50]:
             reason = f" ({row['status_reason']})" if name == "closed" and row["status_reason"] else ""
             click.echo(f"  {row['reference'] or row['id']}  {row['title']}{reason}")
+    counters = json.loads(run.get("stats") or "{}")
+    if counters:
+        click.echo("\ncounters: " + ", ".join(f"{k} {v}" for k, v in counters.items()))
     errors = errors_of_run(db, run["id"])
     if errors:
         click.echo(f"\nerrors (first {len(errors)}):")

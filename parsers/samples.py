@@ -1,4 +1,4 @@
-"""Adapters: the files of /work/shared/samples/ as raw posting records (docs/architecture.md).
+"""Adapters: the sample files of shared/samples/ as raw posting records (docs/architecture.md).
 
 Each adapter is pure apart from reading its file and returns a list of records. `source` is
 `csp` for the board's own exports (Talentsoft JSON and CSV, the Pôle emploi `|` file) and
@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 from typing import Callable, Iterator
 
-SAMPLES_DIR = Path("/work/shared/samples")
+PROJECT = Path(__file__).resolve().parent.parent
+# shared/ sits beside the project's clone; OFFRES_SAMPLES points elsewhere.
+SAMPLES_DIR = Path(os.environ.get("OFFRES_SAMPLES") or PROJECT.parent / "shared" / "samples")
+# Subsets of the same files, committed with the tests (tests/fixtures/normalize/README.md).
+FIXTURE_SAMPLES = {
+    "pep-talentsoft-2021.json": "talentsoft-2021-sample.json",
+    "pep-talentsoft-2021-01.csv": "talentsoft-2021-01-sample.csv",
+    "pep-to-pole-emploi-2021.csv": "pep-to-pole-emploi-2021-sample.csv",
+    "emploi-territorial-2026.json": "emploi-territorial-2026.json",
+}
 OLD_BOARD = "https://place-emploi-public.gouv.fr/offre-emploi/{ref}/"
 _TERRITORIAL = re.compile(r"territorial", re.IGNORECASE)
 _LABEL_LINE = re.compile(r"(?:^|\\n|\n)\s*(Cat[ée]gorie|Corps|Grades?)\s*:\s*([^\\\n]+)")
@@ -136,10 +146,14 @@ ADAPTERS: dict[str, Callable[[Path], list[dict]]] = {
 }
 
 
-def iter_samples(directory: Path = SAMPLES_DIR) -> Iterator[tuple[str, dict]]:
-    """(file name, raw posting) for every offer of every sample file present."""
+def iter_samples(directory: Path | None = None) -> Iterator[tuple[str, dict]]:
+    """(file name, raw posting) for every offer of every sample file present.
+
+    Default: shared/samples when present, else the subsets in tests/fixtures/normalize."""
+    fixtures = directory is None and not SAMPLES_DIR.exists()
+    directory = PROJECT / "tests" / "fixtures" / "normalize" if fixtures else Path(directory or SAMPLES_DIR)
     for name, adapter in ADAPTERS.items():
-        path = Path(directory) / name
+        path = directory / (FIXTURE_SAMPLES[name] if fixtures else name)
         if path.exists():
             for record in adapter(path):
                 yield name, record

@@ -37,7 +37,7 @@ ALL_PAIRS_MAX = 17  # blocks up to this size compare all pairs
 WINDOW = 16  # larger blocks: next neighbours compared in (title, day) order
 DEPT_GROUP_MAX = 16  # cross-department notes: (employer, title) groups up to this size
 TEXT_SHOWN_BELOW = 25.0  # description scores this far under the threshold are only shown as "< floor"
-TEXT_CHARS = 1500  # description characters compared (the start of the text)
+TEXT_CHARS = 1000  # description characters compared (the start of the text)
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -137,7 +137,8 @@ class _Scorer:
         if differ and t < TITLE_STRONG:
             return reject("different_references_weak_evidence",
                           f"different references ({refs}): title {t:.1f} < {TITLE_STRONG:.0f}")
-        ta, tb = self.text(i), self.text(j)
+        same_text = bool(a.text) and a.text == b.text
+        ta, tb = ("x", "x") if same_text else (self.text(i), self.text(j))
         if not (ta and tb):
             if differ:
                 return reject("different_references_no_text",
@@ -150,7 +151,7 @@ class _Scorer:
                           f"<= {NO_TEXT_MAX_DAYS} days apart (title {t:.1f}, {days})")
         needed = TEXT_STRONG if differ else TEXT_MIN
         floor = needed - TEXT_SHOWN_BELOW
-        x = ratio(ta, tb, score_cutoff=floor)  # 0 when below the floor: cheaper, and shown as "< floor"
+        x = 100.0 if same_text else ratio(ta, tb, score_cutoff=floor)  # 0 below the floor, shown "< floor"
         shown = f"{x:.1f}" if x else f"< {floor:.0f}"
         if x < needed:
             code = "different_references_weak_evidence" if differ else "text_below_threshold"

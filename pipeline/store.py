@@ -26,7 +26,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "id": int, "kind": str, "source": str, "started_at": str, "finished_at": str,
         "base_url": str, "parser_version": str, "pages": int, "offers_seen": int,
         "offers_new": int, "offers_updated": int, "offers_closed": int, "offers_reopened": int,
-        "errors": int, "finish_reason": str, "complete": int, "healthy": int, "health_notes": str, "fill_rates": str,
+        "errors": int, "finish_reason": str, "complete": int, "healthy": int, "health_notes": str, "fill_rates": str, "stats": str,
     }, "id", [["source", "started_at"]]),
     "raw_postings": ({
         "id": int, "posting_id": str, "source": str, "url": str, "reference": str,

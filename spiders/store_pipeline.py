@@ -14,6 +14,7 @@ from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, pr
                             record_errors, start_run, utcnow, write_raw_postings)
 
 BATCH_SIZE = 100
+KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotstxt/", "log_count/ERROR")
 
 
 class StorePipeline:
@@ -74,6 +75,10 @@ class StorePipeline:
         if self.progress:
             print(f"  {len(self.seen)} offers stored ({self.new} new)", file=sys.stderr, flush=True)
 
+    def kept_stats(self) -> dict:
+        """The data-quality and fetch counters worth keeping with the run."""
+        return {k: v for k, v in sorted(self.stats.get_stats().items()) if k.startswith(KEPT_STATS)}
+
     def close_spider(self, spider=None) -> None:
         spider = spider or self.crawler.spider
         reason = self.stats.get_value("finish_reason") or "finished"
@@ -96,6 +101,6 @@ class StorePipeline:
                    offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                    offers_reopened=rebuilt.reopened, errors=errors, finish_reason=reason,
                    complete=int(summary.complete), healthy=int(healthy), health_notes="; ".join(notes) or None,
-                   fill_rates=json.dumps(summary.fill_rates))
+                   fill_rates=json.dumps(summary.fill_rates), stats=json.dumps(self.kept_stats(), default=str))
         self.stats.set_value("offres/run_id", self.run_id)
         self.stats.set_value("offres/postings_gone", closed_postings)

@@ -220,3 +220,14 @@ def test_no_metier_label_maps_two_ways():
     for label, family in labelled:
         key = metier_key(label)
         assert outcome.setdefault(key, family) == family, (label, outcome[key], family)
+
+
+@pytest.mark.parametrize("title, family", [
+    ("Responsable de la DSI", "pilotage"), ("Directrice du numérique", "pilotage"), ("Webmaster", "developpement"),
+    ("Médiateur numérique", "support"), ("Géomaticien(ne)", "donnees"), ("Développeur.se web", "developpement"),
+    ("Administrateur(trice) systèmes et réseaux", "infrastructure"), ("Chargé(e) d'accessibilité numérique", "design"),
+    ("Ingénieur·e cloud", "infrastructure"), ("Technicien(ne) informatique de proximité", "support"),
+])
+def test_common_digital_titles_and_gender_marks(title, family):
+    result = classify(title)
+    assert (result.digital, result.family) == (True, family), result.reason
