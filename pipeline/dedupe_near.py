@@ -24,7 +24,7 @@ from rapidfuzz.process import extract
 if TYPE_CHECKING:
     from pipeline.dedupe import Posting
 
-TITLE_NEAR = 80.0  # below this title score a pair is not even a near-candidate
+TITLE_NEAR = 85.0  # below this title score a pair is not even a near-candidate
 TITLE_MIN = 90.0  # title score needed to merge (no conflicting references)
 TEXT_MIN = 85.0  # description score needed to merge (no conflicting references)
 TITLE_STRONG = 95.0  # title score needed when both references exist and differ
@@ -119,21 +119,23 @@ class _Scorer:
     def judge(self, i: int, j: int, t: float) -> NearMatch | Rejection:
         """The match or the rejection of a near-candidate pair whose title score is `t`."""
         a, b = self.p[i], self.p[j]
-        ra, rb = self.refkeys[i], self.refkeys[j]
-        differ = bool(ra and rb and ra != rb)
-        refs = f"{(ra or '').upper()} vs {(rb or '').upper()}"
         di, dj = self.day(i), self.day(j)
         gap = abs(di - dj) if di is not None and dj is not None else None
+        if t < TITLE_MIN:
+            return Rejection(a.posting_id, b.posting_id, "near", "title_below_threshold",
+                             f"title score {t:.1f} < {TITLE_MIN:.0f}", round(t, 1), None, gap)
+        if gap is not None and gap > MAX_DAYS:
+            return Rejection(a.posting_id, b.posting_id, "near", "date_gap",
+                             f"published {gap} days apart > {MAX_DAYS}", round(t, 1), None, gap)
+        ra, rb = self.refkeys[i], self.refkeys[j]
+        differ = bool(ra and rb and ra != rb)
+        refs = f"{(ra or '').upper()} vs {(rb or '').upper()}" if differ else ""
         days = "unknown days apart" if gap is None else f"{gap} days apart"
 
         def reject(code: str, reason: str, x: float | None = None) -> Rejection:
             return Rejection(a.posting_id, b.posting_id, "near", code, reason,
                              round(t, 1), None if x is None else round(x, 1), gap)
 
-        if t < TITLE_MIN:
-            return reject("title_below_threshold", f"title score {t:.1f} < {TITLE_MIN:.0f}")
-        if gap is not None and gap > MAX_DAYS:
-            return reject("date_gap", f"published {gap} days apart > {MAX_DAYS}")
         if differ and t < TITLE_STRONG:
             return reject("different_references_weak_evidence",
                           f"different references ({refs}): title {t:.1f} < {TITLE_STRONG:.0f}")

@@ -31,10 +31,12 @@ def fill_rates(counts: dict[str, int], total: int) -> dict[str, float]:
     return {f: round(counts.get(f, 0) / total, 3) if total else 0.0 for f in WATCHED_FIELDS}
 
 
-def assess(summary: CrawlSummary, previous: dict | None) -> tuple[bool, list[str]]:
+def assess(summary: CrawlSummary, previous: dict | None,
+           floors: dict[str, float] = FIRST_RUN_FLOOR) -> tuple[bool, list[str]]:
     """(healthy, notes) for a crawl, against the last healthy crawl of the source.
 
-    `previous` is that run's row with `offers_seen` and `fill_rates` (a dict).
+    `previous` is that run's row with `offers_seen` and `fill_rates` (a dict);
+    `floors` are the fill rates a source's first crawl must reach.
     """
     notes: list[str] = []
     if summary.finish_reason != "finished":
@@ -54,7 +56,7 @@ def assess(summary: CrawlSummary, previous: dict | None) -> tuple[bool, list[str
             if rate_before >= 0.5 and rate < rate_before - MAX_FIELD_DROP:
                 notes.append(f"field '{name}' filled for {rate:.0%} of offers against {rate_before:.0%}")
     elif summary.offers_seen:
-        for name, floor in FIRST_RUN_FLOOR.items():
+        for name, floor in floors.items():
             rate = summary.fill_rates.get(name, 0.0)
             if rate < floor:
                 notes.append(f"field '{name}' filled for only {rate:.0%} of offers")

@@ -72,13 +72,16 @@ def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats) -> dict[
 
 
 def offer_status(fields: dict, members: list[dict], today: str) -> tuple[str, str | None]:
-    """(status, reason): closed when the deadline has passed or every posting is gone."""
+    """(status, reason): closed when the deadline has passed, or when every posting is
+    gone; the official board's word wins over pages that only link to it."""
     deadline = fields.get("deadline")
     if deadline and deadline < today:
         return "closed", f"deadline {deadline} passed"
-    if members and all(m["gone_at"] for m in members):
-        latest = max(m["gone_at"] for m in members)
-        sources = ", ".join(sorted({m["source"] for m in members}))
+    official = [m for m in members if m["source"] == OFFICIAL_SOURCE]
+    judged = official or members
+    if judged and all(m["gone_at"] for m in judged):
+        latest = max(m["gone_at"] for m in judged)
+        sources = ", ".join(sorted({m["source"] for m in judged}))
         return "closed", f"absent from the complete crawl of {sources} at {latest}"
     return "open", None
 

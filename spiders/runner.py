@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from spiders.settings import crawl_settings
 
-SPIDERS = {"csp": "spiders.csp:CspSpider"}
+SPIDERS = {"csp": "spiders.csp:CspSpider", "dinum-page": "spiders.dinum_page:DinumPageSpider"}
 
 
 class CrawlFailed(RuntimeError):

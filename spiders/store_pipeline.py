@@ -7,7 +7,7 @@ import sys
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from pipeline.health import WATCHED_FIELDS, CrawlSummary, assess, fill_rates
+from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates
 from pipeline.lifecycle import rebuild_offers
 from pipeline.record import RawPosting
 from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, promote_run,
@@ -30,6 +30,7 @@ class StorePipeline:
         self.seen: set[str] = set()
         self.field_counts: dict[str, int] = {}
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []
         self.new = 0
 
     @classmethod
@@ -54,6 +55,8 @@ class StorePipeline:
         if "listing_only" in posting.extra:
             self.partial.add(pid)
             self.errors.append({"location": posting.url, "field": "*", "message": posting.extra["listing_only"]})
+        if "link_conflict" in posting.extra:  # a data-quality warning: recorded, not a failure
+            self.warnings.append({"location": posting.url, "field": "url", "message": posting.extra["link_conflict"]})
         for name in WATCHED_FIELDS:
             if getattr(posting, name):
                 self.field_counts[name] = self.field_counts.get(name, 0) + 1
@@ -89,9 +92,9 @@ class StorePipeline:
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
-        healthy, notes = assess(summary, previous)
+        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR))
         self.flush()
-        record_errors(self.db, self.run_id, spider.name, self.errors)
+        record_errors(self.db, self.run_id, spider.name, self.errors + self.warnings)
         closed_postings = 0
         if healthy:  # versions from a crawl that looks broken are kept, but replace no good one
             promote_run(self.db, self.run_id)

@@ -119,3 +119,23 @@ def test_real_captures_served_on_loopback(tmp_path):
     assert offer["domain"] == "Ressources humaines"
     card_only = offers["O056261001001569"]
     assert card_only["employer_category"] == "Conseils départementaux" and card_only["published_on"] == "2026-10-01"
+
+
+def test_curated_page_joins_the_board_offers(tmp_path):
+    """The DINUM page served on loopback: its entries merge with the board's postings."""
+    db = tmp_path / "o.db"
+    feed = tmp_path / "board.jsonl"
+    feed.write_text(json.dumps({"source": "csp", "title": "Data scientist H/F", "reference": "2023-1196743",
+                                "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/data-scientist-hf-reference-2023-1196743/",
+                                "employer": "DINUM", "location": "Paris (75)"}) + "\n")
+    assert offres(db, "ingest", str(feed)).returncode == 0
+    page = (Path(__file__).parent / "fixtures" / "dinum_page" / "input.html").read_bytes()
+    with serve_static({"/rejoignez-nous/": page}, rewrite=False) as server:
+        result = offres(db, "crawl", "dinum-page", "--base-url", server.base_url)
+    assert result.returncode == 0, result.stderr
+    offers = offers_by_reference(db)
+    assert len(offers) == 19
+    sources = json.loads(offers["2023-1196743"]["sources"])
+    assert [s["source"] for s in sources] == ["csp", "dinum-page"]
+    errors = list(Database(db).query("select field, message from errors where source = 'dinum-page'"))
+    assert len(errors) == 2 and all("disagree" in e["message"] for e in errors)

@@ -90,3 +90,14 @@ def test_a_broken_record_is_reported_and_the_rest_goes_on(db, monkeypatch):
     stats = rebuild_offers(db, now=NOW)
     assert stats.offers == 1 and stats.errors[0]["location"] == "csp:2026-2"
     assert db.table("errors").count == 1
+
+
+def test_the_official_board_closes_an_offer_a_curated_page_still_lists(db):
+    store(db, make_record("2023-1201312"))
+    store(db, make_record("2023-1201312", source="dinum-page", url="https://choisirleservicepublic.gouv.fr/offre-emploi/2023-1201312/"))
+    rebuild_offers(db, now=NOW)
+    assert db.table("offers").count == 1
+    mark_gone(db, "csp", set(), "2026-10-10T00:00:00+00:00")
+    rebuild_offers(db, now=NOW)
+    row = offer(db, "2023-1201312")
+    assert row["status"] == "closed" and "crawl of csp" in row["status_reason"]
