@@ -15,7 +15,7 @@ from pipeline.urls import canonical_url
 SIZES = (10_000, 100_000)
 TARGET_SECONDS = 10.0  # for 100,000 postings
 TARGET_RATIO = 15.0  # 100k time / 10k time
-REPEAT = 3  # best of
+REPEAT = {10_000: 9, 100_000: 3}  # best of: the small run is short, so noisier
 POSTINGS_PER_DAY = 650  # all boards together: 10,000 postings are about two weeks of crawling
 START = date(2025, 10, 1)
 CSP = "https://choisirleservicepublic.gouv.fr/offre-emploi/"
@@ -86,11 +86,13 @@ def generate(n: int, seed: int = 5) -> tuple[list[dict], list[int]]:
         ref = f"2026-{seq}" if state else f"O{int(dep):03d}{published:%y%m%d}{seq % 1_000_000:06d}"
         base = dict(title_key=title, employer_key=employer, department_code=dep, published_on=pub, text=text)
         slug = title.replace(" ", "-")
-        if state or rng.random() < 0.6:
-            emit(job, source="csp", url=f"{CSP}{slug}-reference-{ref}/", reference=ref, completeness=9, **base)
+        if state or rng.random() < 0.6:  # territorial offers on CSP: the title ends with the employer
+            shown = title if state else f"{title} {employer}"
+            emit(job, source="csp", url=f"{CSP}{slug}-reference-{ref}/", reference=ref, completeness=9,
+                 **{**base, "title_key": shown})
         if not state:
             emit(job, source="emploi-territorial", url=f"{ET}{ref.lower()}-{slug}", reference=ref.lower(),
-                 completeness=11, **{**base, "title_key": title.split(" ")[0] + " " + title})
+                 completeness=11, **base)
         r = rng.random()
         if r < 0.25:
             emit(job, source="csp-opendata", url="", reference=ref.lower(), completeness=8, **base)
@@ -153,9 +155,9 @@ def run() -> list[str]:
     for n in SIZES:
         rows, truth = generate(n)
         postings = [Posting(**r) for r in rows]
-        base = min(_baseline(postings) for _ in range(REPEAT))
+        base = min(_baseline(postings) for _ in range(REPEAT[n]))
         took = float("inf")
-        for _ in range(REPEAT):
+        for _ in range(REPEAT[n]):
             start = time.perf_counter()
             result = dedupe(postings)
             took = min(took, time.perf_counter() - start)

@@ -3,7 +3,8 @@
 Three stages, each recorded on the merges it makes (see docs/deduplication.md):
 
 1. ``reference``: the same case-folded reference (the same reference on two boards);
-2. ``url``: the same canonical URL (`pipeline.urls.canonical_url`);
+2. ``url``: the same URL key (`pipeline.urls.url_key`: the canonical URL, or the reference of a
+   board's detail page);
 3. ``near``: same employer and department, near-identical title and description,
    publication dates close (`pipeline.dedupe_near`).
 
@@ -24,14 +25,17 @@ from typing import Iterable, Mapping
 from rapidfuzz.fuzz import token_set_ratio
 
 from pipeline.dedupe_near import NearMatch, Rejection, near_duplicates
-from pipeline.urls import canonical_url
+from pipeline.urls import url_key
 
 __all__ = ["OFFICIAL_SOURCE", "Posting", "Member", "Cluster", "Rejection", "DedupeResult",
            "dedupe", "reference_key", "explain"]
 
 OFFICIAL_SOURCE = "csp"  # choisirleservicepublic.gouv.fr: preferred as the canonical posting
 URL_TITLE_MIN = 50.0  # same-URL postings whose titles score below this are not merged
+URL_ANCHORS = 32  # same-URL postings tried as an anchor before giving up (bounds the cost)
 MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
+
+NOT_COUNTED = frozenset({"unresolved"})  # bookkeeping keys of the normalised fields, not data
 
 CANONICAL_REASON = "canonical posting: official board first, then most complete, then earliest seen"
 
@@ -87,7 +91,8 @@ class Posting:
     def from_offer_fields(cls, posting_id: str, source: str, first_seen_at: str, fields: Mapping) -> Posting:
         """Build from the normalised offer fields (`reference, url, title_key, employer_key,
         location{department_code}, published_on, missions_html, profile_html`); completeness
-        is the number of top-level fields that are filled (a dict counts when any value is)."""
+        is the number of top-level fields that are filled (a dict counts when any value is;
+        `unresolved` is not counted)."""
         location = fields.get("location") or {}
         text = " ".join(t for t in (_strip_tags(fields.get("missions_html")),
                                     _strip_tags(fields.get("profile_html"))) if t)
@@ -102,7 +107,7 @@ class Posting:
             published_on=fields.get("published_on") or None,
             text=text,
             first_seen_at=first_seen_at,
-            completeness=sum(1 for v in fields.values() if _filled(v)),
+            completeness=sum(1 for k, v in fields.items() if k not in NOT_COUNTED and _filled(v)),
         )
 
 
@@ -263,28 +268,29 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
             merger.union(group[0], j, "reference", 1.0,
                          f"same reference {key.upper()} (case-folded) on {a.source} and {b.source}")
 
-    # Stage 2: same canonical URL (only between compatible references).
+    # Stage 2: same canonical URL, or board detail URLs of one reference (only between compatible postings).
     by_url: dict[str, list[int]] = defaultdict(list)
     cache: dict[str, str] = {}
     for i, p in enumerate(items):
         if p.url:
             key = cache.get(p.url)
             if key is None:
-                key = cache[p.url] = canonical_url(p.url)
+                key = cache[p.url] = url_key(p.url)
             by_url[key].append(i)
     for key, group in by_url.items():
         for pos, j in enumerate(group[1:], start=1):
             b = items[j]
-            anchor = next((k for k in group[:pos] if _url_conflict(items, merger, k, j) is None), None)
+            anchor = next((k for k in group[:min(pos, URL_ANCHORS)] if _url_conflict(items, merger, k, j) is None),
+                          None)
             if anchor is None:
                 a = items[group[0]]
                 code, why = _url_conflict(items, merger, group[0], j) or ("", "")
                 rejected.append(Rejection(a.posting_id, b.posting_id, "url", code,
-                                          f"same canonical URL {key} but {why}: a mislabelled link?"))
+                                          f"{_url_words(key)} but {why}: a mislabelled link?"))
                 continue
             a = items[anchor]
             note = f", same board {a.source}: re-ingested" if a.source == b.source else f" on {a.source} and {b.source}"
-            merger.union(anchor, j, "url", 1.0, f"same canonical URL {key}{note}")
+            merger.union(anchor, j, "url", 1.0, f"{_url_words(key)}{note}")
 
     # Stage 3: near-duplicates, best scores first.
     matches, near_rejected = near_duplicates(items, refkeys, merger.same)
@@ -308,6 +314,12 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
         merger.union(m.i, m.j, "near", m.score, m.reason)
 
     return _build_result(items, merger, rejected)
+
+
+def _url_words(key: str) -> str:
+    if key.startswith("ref:"):
+        return f"URLs of the same board reference {key[4:].upper()}"
+    return f"same canonical URL {key}"
 
 
 def _url_conflict(items: list[Posting], merger: _Merger, i: int, j: int) -> tuple[str, str] | None:

@@ -33,8 +33,8 @@ TITLE_NO_TEXT = 97.0  # title score needed when a side has no description
 NO_TEXT_MAX_DAYS = 31  # ... and then the days apart allowed (a curated list lags the board)
 MAX_DAYS = 120  # publication dates further apart never merge
 REPUBLISH_MIN_DAYS = 7  # different references closer than this are parallel positions
-ALL_PAIRS_MAX = 17  # blocks up to this size compare all pairs
-WINDOW = 16  # larger blocks: next neighbours compared in (title, day) order
+ALL_PAIRS_MAX = 13  # blocks up to this size compare all pairs
+WINDOW = 12  # larger blocks: next neighbours compared in (title, day) order
 DEPT_GROUP_MAX = 16  # cross-department notes: (employer, title) groups up to this size
 TEXT_SHOWN_BELOW = 25.0  # description scores this far under the threshold are only shown as "< floor"
 TEXT_CHARS = 1000  # description characters compared (the start of the text)
@@ -44,7 +44,7 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A near-candidate pair that was not merged, and why."""
+    """A candidate pair (same URL, or near-duplicate) that was not merged, and why."""
 
     posting_id: str
     other_id: str

@@ -107,3 +107,16 @@ def canonical_url(url: str) -> str:
         path = "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
+
+
+_DETAIL_PREFIXES = (f"https://{CSP_HOST}/offre-emploi/", f"https://{ET_HOST}/offre/")
+
+
+def url_key(url: str) -> str:
+    """Stage-2 matching key: `ref:<reference>` for a known board's detail page (so the CSP and
+    emploi-territorial pages of one territorial reference agree), else the canonical URL."""
+    canonical = canonical_url(url)
+    for prefix in _DETAIL_PREFIXES:
+        if canonical.startswith(prefix):
+            return "ref:" + unquote(canonical[len(prefix):].rstrip("/")).casefold()
+    return canonical

@@ -225,3 +225,12 @@ def test_explain_by_reference_any_case(result):
     parallel = explain(result, "O038261001001474")
     assert any(r["code"] == "parallel_positions" for r in parallel["rejected"])
     assert explain(result, "nope-000000")["found"] is False
+
+
+def test_explain_by_url_and_posting_id(result):
+    by_url = explain(result, "http://www.choisirleservicepublic.gouv.fr/offre-emploi/O094260812000320?utm_source=x")
+    assert by_url["found"] and by_url["matched_by"] == "url"
+    by_id = explain(result, "dinum-04")
+    assert by_id["matched_by"] == "posting_id"
+    assert any(r["code"] == "title_conflict" and not r["same_cluster"] for r in by_id["rejected"])
+    json.dumps(by_id)  # plain data, ready for the CLI
