@@ -20,7 +20,7 @@ import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from rapidfuzz.fuzz import token_set_ratio
 
@@ -111,9 +111,10 @@ class Posting:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A posting in a cluster, with what attached it (`via` is the posting it matched)."""
+class Member(NamedTuple):
+    """A posting in a cluster, with what attached it (`via` is the posting it matched).
+
+    Immutable; a NamedTuple because a run makes one per posting (cheap to build)."""
 
     posting_id: str
     source: str
@@ -124,11 +125,10 @@ class Member:
 
     def to_dict(self) -> dict:
         """Plain-dict form (for JSON)."""
-        return {k: getattr(self, k) for k in self.__slots__}
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class Cluster:
+class Cluster(NamedTuple):
     """One offer: its stable id, its canonical posting and its members (canonical first)."""
 
     cluster_id: str

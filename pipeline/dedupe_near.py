@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
 
 from rapidfuzz.fuzz import ratio
 from rapidfuzz.process import extract
@@ -42,9 +41,11 @@ TEXT_CHARS = 1000  # description characters compared (the start of the text)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A candidate pair (same URL, or near-duplicate) that was not merged, and why."""
+class Rejection(NamedTuple):
+    """A candidate pair (same URL, or near-duplicate) that was not merged, and why.
+
+    Immutable; a NamedTuple rather than a dataclass because a large run makes tens of
+    thousands of them (construction and hashing are several times cheaper)."""
 
     posting_id: str
     other_id: str
@@ -57,11 +58,10 @@ class Rejection:
 
     def to_dict(self) -> dict:
         """Plain-dict form (for JSON)."""
-        return {k: getattr(self, k) for k in self.__slots__}
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class NearMatch:
+class NearMatch(NamedTuple):
     """An accepted stage-3 pair (indexes into the sorted posting list)."""
 
     i: int
@@ -129,50 +129,59 @@ class _Scorer:
                              f"published {gap} days apart > {MAX_DAYS}", round(t, 1), None, gap)
         ra, rb = self.refkeys[i], self.refkeys[j]
         differ = bool(ra and rb and ra != rb)
-        refs = f"{(ra or '').upper()} vs {(rb or '').upper()}" if differ else ""
-        days = "unknown days apart" if gap is None else f"{gap} days apart"
-
-        def reject(code: str, reason: str, x: float | None = None) -> Rejection:
-            return Rejection(a.posting_id, b.posting_id, "near", code, reason,
-                             round(t, 1), None if x is None else round(x, 1), gap)
-
         if differ and t < TITLE_STRONG:
-            return reject("different_references_weak_evidence",
-                          f"different references ({refs}): title {t:.1f} < {TITLE_STRONG:.0f}")
+            return _reject(a, b, t, gap, "different_references_weak_evidence",
+                           f"different references ({_refs(ra, rb)}): title {t:.1f} < {TITLE_STRONG:.0f}")
         same_text = bool(a.text) and a.text == b.text
         ta, tb = ("x", "x") if same_text else (self.text(i), self.text(j))
         if not (ta and tb):
             if differ:
-                return reject("different_references_no_text",
-                              f"different references ({refs}) and no description to compare")
+                return _reject(a, b, t, gap, "different_references_no_text",
+                               f"different references ({_refs(ra, rb)}) and no description to compare")
             if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
                 return NearMatch(i, j, round(t / 100.0, 3), False,
-                                 f"{self.where(a)}, title {t:.1f}, no description on one side, {days}")
-            return reject("no_text_weak_title",
-                          f"no description on one side: needs title >= {TITLE_NO_TEXT:.0f} and "
-                          f"<= {NO_TEXT_MAX_DAYS} days apart (title {t:.1f}, {days})")
+                                 f"{self.where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
+            return _reject(a, b, t, gap, "no_text_weak_title",
+                           f"no description on one side: needs title >= {TITLE_NO_TEXT:.0f} and "
+                           f"<= {NO_TEXT_MAX_DAYS} days apart (title {t:.1f}, {_days(gap)})")
         needed = TEXT_STRONG if differ else TEXT_MIN
         floor = needed - TEXT_SHOWN_BELOW
         x = 100.0 if same_text else ratio(ta, tb, score_cutoff=floor)  # 0 below the floor, shown "< floor"
         shown = f"{x:.1f}" if x else f"< {floor:.0f}"
         if x < needed:
-            code = "different_references_weak_evidence" if differ else "text_below_threshold"
-            what = f"different references ({refs}): " if differ else ""
-            return reject(code, f"{what}description score {shown} < {needed:.0f}", x)
+            if differ:
+                return _reject(a, b, t, gap, "different_references_weak_evidence",
+                               f"different references ({_refs(ra, rb)}): description score {shown} < {needed:.0f}", x)
+            return _reject(a, b, t, gap, "text_below_threshold", f"description score {shown} < {needed:.0f}", x)
         score = round((0.4 * t + 0.6 * x) / 100.0, 3)
         if not differ:
-            return NearMatch(i, j, score, False, f"{self.where(a)}, title {t:.1f}, description {shown}, {days}")
+            return NearMatch(i, j, score, False, f"{self.where(a)}, title {t:.1f}, description {shown}, {_days(gap)}")
+        refs = _refs(ra, rb)
         if gap is None or gap < REPUBLISH_MIN_DAYS:
-            return reject("parallel_positions",
-                          f"different references ({refs}) with the same text {days}: parallel "
-                          f"positions, not a republication (needs >= {REPUBLISH_MIN_DAYS} days)", x)
+            return _reject(a, b, t, gap, "parallel_positions",
+                           f"different references ({refs}) with the same text {_days(gap)}: parallel "
+                           f"positions, not a republication (needs >= {REPUBLISH_MIN_DAYS} days)", x)
         return NearMatch(i, j, score, True,
                          f"republished under a new reference ({refs.replace(' vs ', ' -> ')}): {self.where(a)}, "
-                         f"title {t:.1f}, description {shown}, {days}")
+                         f"title {t:.1f}, description {shown}, {_days(gap)}")
 
     @staticmethod
     def where(p: Posting) -> str:
         return f"same employer '{p.employer_key}' and department {p.department_code or 'unknown'}"
+
+
+def _refs(ra: str, rb: str) -> str:
+    return f"{ra.upper()} vs {rb.upper()}"
+
+
+def _days(gap: int | None) -> str:
+    return "unknown days apart" if gap is None else f"{gap} days apart"
+
+
+def _reject(a: Posting, b: Posting, t: float, gap: int | None, code: str, reason: str,
+            x: float | None = None) -> Rejection:
+    return Rejection(a.posting_id, b.posting_id, "near", code, reason, round(t, 1),
+                     None if x is None else round(x, 1), gap)
 
 
 def _block_pairs(members: list[int], order: Callable[[int], tuple], tkey: Callable[[int], str]
@@ -198,14 +207,14 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
     matches: list[NearMatch] = []
     rejections: list[Rejection] = []
 
-    def order(i: int) -> tuple:
-        return (scorer.tkey(i), scorer.day(i) or 0, i)
+    keyed = {i: (scorer.tkey(i), scorer.day(i) or 0, i) for members in blocks.values() if len(members) > 1
+             for i in members}  # sort keys computed once per posting
 
     for key in sorted(blocks, key=lambda k: (k[0], k[1] or "")):
         members = blocks[key]
         if len(members) < 2:
             continue
-        for i, j, t in _block_pairs(members, order, scorer.tkey):
+        for i, j, t in _block_pairs(members, keyed.__getitem__, scorer.tkey):
             i, j = min(i, j), max(i, j)
             if same_cluster(i, j) or (refkeys[i] is not None and refkeys[i] == refkeys[j]):
                 continue
