@@ -1,14 +1,23 @@
-"""``python -m replica serve --offers 250 --seed 1 --port 8000``: serve the CSP replica."""
+"""``python -m replica serve --offers 250 --seed 1 --port 8000``: serve the CSP replica.
+
+``python -m replica serve-captures DIR``: serve real captured pages (a listing and detail
+pages) at their own paths, their links pointed at the local server."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from .generator import generate_offers
 from .pages import LISTING_PATH
-from .server import ReplicaServer, ReplicaSite
+from .server import ReplicaServer, ReplicaSite, rewrite_links, serve_static
+
+CANONICAL = re.compile(rb'<link rel="canonical" href="([^"]+)"')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,21 +29,59 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", type=int, default=1, help="generation seed")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    captures = sub.add_parser("serve-captures", help="serve real captured pages until interrupted")
+    captures.add_argument("directory", type=Path, help="folder of .html captures (e.g. ../shared/real-pages/csp)")
+    captures.add_argument("--host", default="127.0.0.1")
+    captures.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     args = parser.parse_args(argv)
+    if args.command == "serve-captures":
+        return serve_captures(args.directory, args.host, args.port)
 
-    site = ReplicaSite(generate_offers(args.offers, args.seed), seed=args.seed)
+    now = datetime.now(timezone.utc)  # dates relative to today, so deadlines are not all past
+    site = ReplicaSite(generate_offers(args.offers, args.seed, now=now), today=now.date(), seed=args.seed)
     with ReplicaServer(site, args.host, args.port) as server:
         print(server.base_url, flush=True)
         print(f"listing: {server.base_url}{LISTING_PATH}  ({args.offers} offers, seed {args.seed})",
               file=sys.stderr, flush=True)
         print("admin: POST /__replica__/add?n=5 | /__replica__/edit?ref=REF&title=... | "
               "/__replica__/remove?ref=REF | /__replica__/offers", file=sys.stderr, flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        wait()
     return 0
+
+
+def capture_paths(directory: Path) -> dict[str, bytes]:
+    """Each capture at the path of its canonical link; a page of cards without one is the listing."""
+    pages: dict[str, bytes] = {}
+    for path in sorted(directory.glob("*.html")):
+        content = path.read_bytes()
+        canonical = CANONICAL.search(content)
+        if canonical:
+            pages[urlsplit(canonical.group(1).decode()).path] = content
+        elif b"fr-card--offer" in content:
+            pages[LISTING_PATH] = content
+    return pages
+
+
+def serve_captures(directory: Path, host: str, port: int) -> int:
+    """Serve the captures until interrupted: the listing's links point at this server,
+    detail pages are served as captured (their canonical link is the real one)."""
+    pages = capture_paths(directory)
+    with serve_static(pages, host=host, port=port, rewrite=False) as server:
+        if LISTING_PATH in pages:
+            pages[LISTING_PATH] = rewrite_links(pages[LISTING_PATH], server.base_url)
+        print(server.base_url, flush=True)
+        for page in pages:
+            print(f"  {server.base_url}{page}", file=sys.stderr, flush=True)
+        wait()
+    return 0
+
+
+def wait() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

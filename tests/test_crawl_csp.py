@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from replica import LISTING_PATH, ReplicaServer, ReplicaSite, generate_offers, serve_static
+from replica import LISTING_PATH, ReplicaServer, ReplicaSite, generate_offers, rewrite_links, serve_static
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "csp"
@@ -90,15 +90,14 @@ def test_changed_markup_is_unhealthy(tmp_path):
 
 
 def test_real_captures_served_on_loopback(tmp_path):
-    """The real listing (links pointed at the local server) and the one real detail page."""
+    """The real listing (links pointed at the local server) and the one real detail page, as captured."""
     listing = (FIXTURES / "listing-numerique" / "input.html").read_bytes()
     detail = (FIXTURES / "offer-state" / "input.html").read_bytes()
-    pages = {LISTING_PATH: listing,
-             "/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/": detail}
+    pages = {"/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/": detail}
     db, export = tmp_path / "o.db", tmp_path / "all.json"
-    with serve_static(pages) as server:
+    with serve_static(pages, rewrite=False) as server:
+        pages[LISTING_PATH] = rewrite_links(listing, server.base_url)
         result = offres(db, "crawl", "csp", "--base-url", server.base_url)
-        base = server.base_url
     # 19 of the 20 detail pages were not captured: the crawl is rightly flagged, and
     # their cards are kept as card-only postings (nothing lost).
     assert result.returncode == 3 and "19 errors for 20 offers" in result.stderr
@@ -114,7 +113,8 @@ def test_real_captures_served_on_loopback(tmp_path):
         "etat", "A", "titulaires_et_contractuels", True)
     assert offer["location"]["department_code"] == "92" and offer["location"]["region"] == "Île-de-France"
     assert offer["published_on"] == "2026-10-02"
-    assert offer["url"] == f"{base}/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/"
+    # the canonical URL as the site gives it (the capture's own canonical link)
+    assert offer["url"] == "https://choisirleservicepublic.gouv.fr/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/"
     assert offer["metier"] == "Chargée / Chargé de gestion administrative et/ou de paie"
     assert offer["domain"] == "Ressources humaines"
     card_only = offers["O056261001001569"]
