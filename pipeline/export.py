@@ -53,6 +53,7 @@ def offer_entry(row: dict) -> dict:
         "employer_category": row["employer_category"],
         "versant": row["versant"],
         "category": row["category"],
+        "categories": loads(row["categories"], []),
         "grades": loads(row["grades"], []),
         "contract": row["contract"],
         "remote": None if remote is None else bool(remote),

@@ -22,7 +22,7 @@ from pipeline.store import load_postings, record_errors
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
-HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "grades",
+HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
                  "published_on", "deadline", "url", "sources", "missions_html", "profile_html")
 
@@ -108,6 +108,7 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
             "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html")},
         "grades": canonical.get("grades") or [],
+        "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},
         "sources": sources,
         "first_seen_at": min(m["first_seen_at"] for m in members),

@@ -44,7 +44,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
     "offers": ({
         "id": str, "canonical_posting_id": str, "reference": str, "title": str, "title_raw": str,
         "title_key": str, "employer": str, "employer_category": str, "versant": str,
-        "category": str, "grades": str, "contract": str, "remote": int, "metier": str,
+        "category": str, "categories": str, "grades": str, "contract": str, "remote": int, "metier": str,
         "domain": str, "location": str, "digital": int, "family": str,
         "classification_reason": str, "published_on": str, "deadline": str,
         "first_seen_at": str, "last_seen_at": str, "status": str, "status_reason": str,

@@ -86,7 +86,9 @@ def measure(directory: Path) -> dict:
             targets["grades given"] += 1
             if result["category"]:
                 targets["grades -> category"] += 1
-            else:
+            if result["categories"]:
+                targets["grades -> categories"] += 1
+            if not result["category"]:
                 cats = sorted({c or "?" for c in grade_categories(raw["grades"]).values()})
                 mixed[f"{'/'.join(cats) or 'no grade'}: {raw['grades'][:80]}"] += 1
         if not is_blank(raw.get("location")) or not is_blank(raw.get("location_area")):
@@ -124,13 +126,14 @@ def render(m: dict, bench_lines: list[str] | None = None) -> str:
         f"| department resolved for >= 99.5% of records carrying a department or an address | "
         f"{t['department resolved']}/{t['department carried']} = {_pct(t['department resolved'], t['department carried'])} | "
         f"{'yes' if t['department carried'] and t['department resolved'] >= 0.995 * t['department carried'] else 'no'} |",
-        f"| category for every record with a non-empty grade field | {t['grades -> category']}/{t['grades given']} | "
-        f"{'yes' if t['grades -> category'] == t['grades given'] else 'no (see below: mixed categories give None by rule)'} |",
+        f"| category for every record with a non-empty grade field (`categories`: every category the grades allow) | "
+        f"{t['grades -> categories']}/{t['grades given']} (single `category`: {t['grades -> category']}) | "
+        f"{'yes' if t['grades -> categories'] == t['grades given'] else 'no (see below)'} |",
         f"| no gender marker left in any display title | {len(m['markers_left'])} left | {'yes' if not m['markers_left'] else 'no'} |",
         f"| every reference recognised | {t['reference recognised']}/{t['reference given']} given references match a known shape; "
         f"{t['reference from url']} more taken from the URL | {'yes' if not m['unknown_refs'] else 'no'} |",
         "",
-        "Records with grades but no category:",
+        "Records with grades but no single category (their `categories` list shows the span):",
         "",
         *([f"- {count} x {value}" for value, count in m["mixed"].most_common()] or ["- none"]),
         "",
@@ -171,8 +174,10 @@ DECISIONS = """## Decisions
   it is deduced from the grades through `data/grades.csv` (longest matching corps/grade prefix).
   **If the grades span several categories** (emploi-territorial's "Attaché Rédacteur ..." = A and B),
   **the category is None** unless the value names one: the offer is open at several levels and
-  choosing one would be a guess. `Vacataire` and `Emploi contractuel de cat. C` are not grades
-  (grades `[]`; the latter gives category C).
+  choosing one would be a guess. The export's `categories` then lists every category the
+  grades allow (`["A", "B"]`), so portals can still filter on it; `Catégorie A ou B` gives the
+  same. `Vacataire` and `Emploi contractuel de cat. C` are not grades (grades `[]`; the latter
+  gives category C), so the one `Vacataire` record legitimately has no category.
 - **Contract.** emploi-territorial's `contractuels` field: `Non` -> titulaires; `Oui (...)` ->
   titulaires_et_contractuels, except `Seul un contractuel peut être recruté` and vacations ->
   contractuels; `Poste à pourvoir prioritairement par voie statutaire` (direct entry as a

@@ -33,7 +33,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "normalize"
     ],
 )
 def test_category_spellings(value, expected):
-    assert normalize_category(value) == {"category": expected, "grades": []}
+    result = normalize_category(value)
+    assert (result["category"], result["grades"]) == (expected, [])
+    if expected:
+        assert result["categories"] == [expected]
 
 
 def test_grade_list_with_commas():
@@ -41,6 +44,7 @@ def test_grade_list_with_commas():
     assert result == {
         "category": "B",
         "grades": ["Rédacteur", "Rédacteur principal de 1ère classe", "Rédacteur principal de 2ème classe"],
+        "categories": ["B"],
     }
 
 
@@ -63,7 +67,8 @@ def test_grade_list_with_commas():
     ],
 )
 def test_space_joined_grades_of_emploi_territorial(grades, expected_grades, category):
-    assert normalize_category(None, grades) == {"category": category, "grades": expected_grades}
+    result = normalize_category(None, grades)
+    assert (result["category"], result["grades"]) == (category, expected_grades)
 
 
 def test_mixed_categories_give_none_unless_the_value_says():
@@ -71,7 +76,9 @@ def test_mixed_categories_give_none_unless_the_value_says():
     assert normalize_category(None, grades) == {
         "category": None,
         "grades": ["Attaché", "Rédacteur principal de 2ème classe", "Rédacteur principal de 1ère classe"],
+        "categories": ["A", "B"],  # every category the grades allow: never one picked among them
     }
+    assert normalize_category("Catégorie A ou B")["categories"] == ["A", "B"]
     assert normalize_category("Catégorie A (cadre)", grades)["category"] == "A"
     assert normalize_category(None, "Technicien Agent de maîtrise")["category"] is None
 
@@ -81,8 +88,8 @@ def test_explicit_category_wins_over_grades():
 
 
 def test_not_grades():
-    assert normalize_category(None, "Vacataire") == {"category": None, "grades": []}
-    assert normalize_category(None, "Emploi contractuel de cat. C") == {"category": "C", "grades": []}
+    assert normalize_category(None, "Vacataire") == {"category": None, "grades": [], "categories": []}
+    assert normalize_category(None, "Emploi contractuel de cat. C") == {"category": "C", "grades": [], "categories": ["C"]}
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "normalize"
 NOW = datetime(2026, 10, 6, 6, 0, tzinfo=timezone.utc)
 KEYS = {
     "title", "title_raw", "title_key", "positions", "reference", "employer", "employer_key", "employer_category",
-    "versant", "category", "grades", "contract", "remote", "metier", "domain", "location", "published_on",
+    "versant", "category", "grades", "categories", "contract", "remote", "metier", "domain", "location", "published_on",
     "deadline", "url", "missions_html", "profile_html", "unresolved",
 }
 DEPARTMENTS = {"92": ("Hauts-de-Seine", "11"), "56": ("Morbihan", "53"), "75": ("Paris", "11"),
@@ -147,6 +147,7 @@ def test_mixed_grades_counted_unresolved(fake_locate):
            "title": "Responsable pôle Achats - négociation F/H", "grades": "Attaché Rédacteur"}
     result = normalize_posting(raw, NOW)
     assert result["category"] is None and result["grades"] == ["Attaché", "Rédacteur"]
+    assert result["categories"] == ["A", "B"]  # the span, not a guess
     assert "category" in result["unresolved"]
     assert result["title"] == "Responsable pôle Achats - négociation"
 
@@ -230,9 +231,9 @@ def test_registry_of_cli_fields():
 
     assert set(normalize.FIELDS) == {"title", "category", "versant", "contract", "location", "remote", "date", "reference", "employer"}
     assert normalize.FIELDS["title"]("Chef.fe de projet H/F", None)["title"] == "Chef.fe de projet"
-    assert normalize.FIELDS["category"]("Catégorie A (cadre)", None) == {"category": "A", "grades": []}
+    assert normalize.FIELDS["category"]("Catégorie A (cadre)", None) == {"category": "A", "grades": [], "categories": ["A"]}
     assert normalize.FIELDS["category"]("Rédacteur, Rédacteur principal", None) == {
-        "category": "B", "grades": ["Rédacteur", "Rédacteur principal"]}
+        "category": "B", "grades": ["Rédacteur", "Rédacteur principal"], "categories": ["B"]}
     assert normalize.FIELDS["date"]("il y a 3 jours", NOW) == {"date": "2026-10-03", "end": None}
     assert normalize.FIELDS["reference"]("o056261001001569", NOW) == {"reference": "O056261001001569"}
     assert normalize.FIELDS["employer"]("Communes", None)["employer_category"] == "Communes"

@@ -83,38 +83,53 @@ def parse_grades(value: str | None) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16384)
-def explicit_category(value: str | None) -> str | None:
-    """Category named by a value ("Catégorie A (cadre)", "cat. B", bare "A", "A+"); None if none or several."""
+def explicit_categories(value: str | None) -> frozenset[str]:
+    """Categories named by a value ("Catégorie A (cadre)", "cat. B", bare "A", "Catégorie A ou B")."""
     text = clean(value)
     if text is None:
-        return None
+        return frozenset()
     folded = fold(text)
     bare = _BARE.fullmatch(folded)
     found = {x.replace(" ", "").upper() for m in _EXPLICIT.findall(folded) for x in _LETTERS.findall(m)}
     if bare:
         found.add(bare.group(1).replace(" ", "").upper())
-    return found.pop() if len(found) == 1 else None
+    return frozenset(found)
+
+
+def explicit_category(value: str | None) -> str | None:
+    """The category named by a value; None if none or several."""
+    found = explicit_categories(value)
+    return next(iter(found)) if len(found) == 1 else None
+
+
+ORDER = ("A+", "A", "B", "C")
 
 
 @lru_cache(maxsize=16384)
-def _normalize_category(value: str | None, grades: str | None) -> tuple[str | None, tuple[str, ...]]:
+def _normalize_category(value: str | None, grades: str | None
+                        ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
     grade_list = parse_grades(grades)
     category = explicit_category(value)
     if category is None and grades:
         category = explicit_category(grades)
-    if category is None and grade_list:
-        found = {grade_category(g) for g in grade_list}
-        found.discard(None)
-        category = found.pop() if len(found) == 1 else None
+    spanned = set(explicit_categories(value) or explicit_categories(grades))  # "Catégorie A ou B"
+    if category is None and not spanned and grade_list:
+        spanned = {grade_category(g) for g in grade_list}
+        spanned.discard(None)
+        category = next(iter(spanned)) if len(spanned) == 1 else None
     if grade_list and all(fold(g) in _NOT_GRADES or _EXPLICIT.search(fold(g)) for g in grade_list):
         grade_list = ()  # "Vacataire", "Emploi contractuel de cat. C": not grades
-    return category, grade_list
+    categories = (category,) if category else tuple(c for c in ORDER if c in spanned)
+    return category, grade_list, categories
 
 
 def normalize_category(value: str | None, grades: str | None = None) -> dict:
-    """Return {"category": "A+"|"A"|"B"|"C"|None, "grades": [str, ...]}."""
-    category, grade_list = _normalize_category(value, grades)
-    return {"category": category, "grades": list(grade_list)}
+    """Return {"category": "A+"|"A"|"B"|"C"|None, "grades": [str, ...], "categories": [...]}.
+
+    `categories` lists every category the offer is open at: the category, or, when the
+    grades span several (category None), each of theirs."""
+    category, grade_list, categories = _normalize_category(value, grades)
+    return {"category": category, "grades": list(grade_list), "categories": list(categories)}
 
 
 def grade_categories(grades: str | None) -> dict[str, str | None]:

@@ -136,6 +136,7 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         "versant": versant,
         "category": category["category"],
         "grades": category["grades"],
+        "categories": category["categories"],
         "contract": contract,
         "remote": remote,
         "metier": metier,
