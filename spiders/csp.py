@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -32,6 +33,8 @@ class CspSpider(scrapy.Spider):
     def __init__(self, base_url: str | None = None, max_pages: int | str = 1000, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.host = urlsplit(self.base_url).hostname
+        self.allowed_domains = [self.host]  # a mirror's links never lead to the real site
         self.max_pages = int(max_pages)
         self.pages = 0
         self.listing_complete = False
@@ -52,6 +55,10 @@ class CspSpider(scrapy.Spider):
         cards = page["cards"]
         self.crawler.stats.inc_value("offres/listing_cards", len(cards))
         for card in cards:
+            if urlsplit(card["url"]).hostname != self.host:
+                self.crawler.stats.inc_value("offres/offsite_link")
+                yield self.card_posting(card, reason=f"offer link outside {self.host}: not followed")
+                continue
             yield scrapy.Request(card["url"], callback=self.parse_offer_page, errback=self.offer_error,
                                  cb_kwargs={"card": card})
         next_url = page["next_url"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -29,6 +30,7 @@ class DinumPageSpider(scrapy.Spider):
         kwargs.pop("max_pages", None)
         super().__init__(**kwargs)
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
         self.pages = 0
         self.listing_complete = False
         self.listing_failed = False

@@ -139,3 +139,14 @@ def test_curated_page_joins_the_board_offers(tmp_path):
     assert [s["source"] for s in sources] == ["csp", "dinum-page"]
     errors = list(Database(db).query("select field, message from errors where source = 'dinum-page'"))
     assert len(errors) == 2 and all("disagree" in e["message"] for e in errors)
+
+
+def test_links_to_the_real_site_are_never_followed_from_a_mirror(tmp_path):
+    """The real listing served as captured: its links point at choisirleservicepublic.gouv.fr."""
+    listing = (FIXTURES / "listing-numerique" / "input.html").read_bytes()
+    with serve_static({LISTING_PATH: listing}, rewrite=False) as server:
+        result = offres(tmp_path / "o.db", "crawl", "csp", "--base-url", server.base_url)
+        served = dict(server.requests)
+    assert result.returncode == 3 and "20 errors for 20 offers" in result.stderr
+    assert set(served) <= {LISTING_PATH, "/robots.txt"}
+    assert len(offers_by_reference(tmp_path / "o.db")) == 20  # kept from their cards, nothing lost
