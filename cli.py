@@ -55,9 +55,12 @@ def main(ctx: click.Context, db_path: str) -> None:
 @click.argument("source", default="csp")
 @click.option("--base-url", help="Crawl a mirror or local replica instead of the real site.")
 @click.option("--max-pages", type=int, help="Stop after this many listing pages (the crawl is then incomplete).")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy setting (e.g. -s DOWNLOAD_DELAY=5); repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.pass_obj
-def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, verbose: bool) -> None:
+def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, settings: tuple[str, ...],
+          verbose: bool) -> None:
     """Crawl a job board (default: csp) into the database and rebuild the offers.
 
     Exits 3 when the crawl looks broken (incomplete, far fewer offers than the
@@ -65,9 +68,16 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, v
     """
     from spiders.runner import CrawlFailed, run_crawl
 
+    overrides = {}
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="-s")
+        overrides[name.strip()] = value
     click.echo(f"Crawling {source} ({base_url or 'real site'}) into {obj['db_path']}", err=True)
     try:
-        run = run_crawl(source, obj["db_path"], base_url=base_url, max_pages=max_pages, verbose=verbose)
+        run = run_crawl(source, obj["db_path"], base_url=base_url, max_pages=max_pages, overrides=overrides,
+                        verbose=verbose)
     except CrawlFailed as exc:
         fail(str(exc))
     click.echo(f"Run {run['id']}: {run['pages']} listing pages, {run['offers_seen']} offers seen, "

@@ -5,6 +5,7 @@ import json
 import sys
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates
@@ -35,7 +36,11 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # Item pipelines close before Scrapy knows why the crawl ended: the run is
+        # judged on `spider_closed`, which carries the reason.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self, spider=None) -> None:
         spider = spider or self.crawler.spider
@@ -83,8 +88,10 @@ class StorePipeline:
         return {k: v for k, v in sorted(self.stats.get_stats().items()) if k.startswith(KEPT_STATS)}
 
     def close_spider(self, spider=None) -> None:
-        spider = spider or self.crawler.spider
-        reason = self.stats.get_value("finish_reason") or "finished"
+        self.flush()
+
+    def spider_closed(self, spider, reason: str) -> None:
+        """Judge the crawl, close what it proves gone, rebuild the offers, record the run."""
         errors = len(self.errors) + (self.stats.get_value("offres/listing_errors") or 0)
         summary = CrawlSummary(complete=spider.listing_complete and not spider.listing_failed,
                                offers_seen=len(self.seen), errors=errors,

@@ -150,3 +150,15 @@ def test_links_to_the_real_site_are_never_followed_from_a_mirror(tmp_path):
     assert result.returncode == 3 and "20 errors for 20 offers" in result.stderr
     assert set(served) <= {LISTING_PATH, "/robots.txt"}
     assert len(offers_by_reference(tmp_path / "o.db")) == 20  # kept from their cards, nothing lost
+
+
+def test_a_crawl_stopped_early_is_unhealthy(site, tmp_path):
+    db = tmp_path / "o.db"
+    with ReplicaServer(site) as server:
+        assert offres(db, "crawl", "csp", "--base-url", server.base_url).returncode == 0
+        stopped = offres(db, "crawl", "csp", "--base-url", server.base_url, "-s", "CLOSESPIDER_ITEMCOUNT=5")
+    assert stopped.returncode == 3 and "crawl ended early (closespider_itemcount)" in stopped.stderr
+    runs = list(Database(db).query("select finish_reason, healthy from runs order by id"))
+    assert runs == [{"finish_reason": "finished", "healthy": 1}, {"finish_reason": "closespider_itemcount", "healthy": 0}]
+    assert all(o["status"] == "open" or o["status_reason"].startswith("deadline")
+               for o in offers_by_reference(db).values())
