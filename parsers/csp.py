@@ -12,6 +12,8 @@ from urllib.parse import urljoin
 
 from parsel import Selector, SelectorList
 
+from pipeline.normalize.text import fold
+
 PARSER_VERSION = "csp/1"
 SOURCE = "csp"
 
@@ -68,11 +70,7 @@ def clean(text: str | None) -> str | None:
 
 def fold_label(label: str) -> str:
     """Lower-case, unaccented, straight apostrophes, no trailing colon: a label key."""
-    import unicodedata
-
-    label = unicodedata.normalize("NFKD", label.replace("’", "'").replace("\xa0", " "))
-    label = "".join(c for c in label if not unicodedata.combining(c)).lower()
-    return SPACES_RE.sub(" ", label).strip(" :?")
+    return fold(label).strip(" :?")
 
 
 def text_of(nodes: SelectorList, exclude_sr_only: bool = False) -> str | None:

@@ -11,6 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.normalize import normalize_reference, reference_from_url
+from pipeline.urls import canonical_url
+
 REQUIRED = ("source", "url", "title")
 TEXT_FIELDS = (
     "reference", "employer", "employer_category", "location", "location_area", "region",
@@ -103,16 +106,12 @@ class RawPosting:
 
     def key(self) -> str:
         """Identity of the posting within its source: its reference, else its URL."""
-        from pipeline.normalize import normalize_reference, reference_from_url
-
         reference = None
         if self.reference:  # an unrecognised shape is still the board's own identifier
             reference = normalize_reference(self.reference)["reference"] or " ".join(self.reference.split())
         reference = reference or reference_from_url(self.url)
         if reference:
             return reference.upper()
-        from pipeline.urls import canonical_url
-
         return canonical_url(self.url)
 
     def posting_id(self) -> str:
