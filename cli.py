@@ -37,7 +37,19 @@ def parse_now(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OffresGroup(click.Group):
+    """Turns the errors a user can meet (files, database) into one clear line and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        import sqlite3
+
+        try:
+            return super().invoke(ctx)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            fail(f"{type(exc).__name__}: {exc}")
+
+
+@click.group(cls=OffresGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", envvar="OFFRES_DB", default=default_db_path, show_default="data/offres.db",
               type=click.Path(dir_okay=False), help="SQLite database (env OFFRES_DB).")
 @click.version_option(package_name="offres")

@@ -74,3 +74,10 @@ def test_db_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("OFFRES_DB", str(tmp_path / "env.db"))
     assert CliRunner().invoke(main, ["stats"]).exit_code == 0
     assert (tmp_path / "env.db").exists()
+
+
+def test_a_broken_database_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_text("not sqlite")
+    result = CliRunner().invoke(main, ["--db", str(bad), "stats"])
+    assert result.exit_code == 1 and "file is not a database" in result.output
