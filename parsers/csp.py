@@ -109,7 +109,6 @@ def parse_listing(html: str, url: str) -> dict:
     return {
         "cards": [c for c in cards if c is not None],
         "next_url": urljoin(url, next_href.strip()) if next_href and next_href.strip() not in ("", "#") else None,
-        "has_pagination": bool(sel.css(".fr-pagination")),
     }
 
 

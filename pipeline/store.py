@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -19,7 +19,6 @@ from sqlite_utils import Database
 from pipeline.record import RawPosting
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "offres.db"
-SCHEMA_VERSION = 1
 
 SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
     "runs": ({
@@ -127,7 +126,6 @@ class WriteStats:
     new_postings: int = 0
     new_versions: int = 0
     unchanged: int = 0
-    seen_ids: set[str] = field(default_factory=set)
 
 
 def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int,
@@ -148,7 +146,6 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
             stats.received += 1
             pid = posting.posting_id()
             fetched = posting.fetched_at or utcnow()
-            stats.seen_ids.add(pid)
             existing = next(known.rows_where("id = ?", [pid]), None)
             if pid in partial_ids and existing and existing["raw_id"]:
                 known.update(pid, {"last_seen_at": fetched, "last_run_id": run_id, "gone_at": None})
@@ -208,11 +205,6 @@ def last_healthy_run(db: Database, source: str, before_id: int | None = None) ->
         sql += " and id < ?"
         params.append(before_id)
     return next(db.query(sql + " order by id desc limit 1", params), None)
-
-
-def latest_runs(db: Database, limit: int = 10) -> list[dict]:
-    """The most recent runs, newest first."""
-    return list(db.query("select * from runs order by id desc limit ?", [limit]))
 
 
 def load_postings(db: Database) -> list[dict]:

@@ -4,7 +4,6 @@ Crawling only; the pages are read by the pure functions of `parsers.csp`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
@@ -14,14 +13,11 @@ from twisted.python.failure import Failure
 
 from parsers.csp import PARSER_VERSION, SOURCE, ParseError, parse_listing, parse_offer
 from pipeline.record import RawPosting
+from pipeline.store import utcnow
 
 DEFAULT_BASE_URL = "https://choisirleservicepublic.gouv.fr"
 LISTING_PATH = "/nos-offres/filtres/domaine/3522/"
 CARD_FIELDS = ("title", "employer", "versant", "published")
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 class CspSpider(scrapy.Spider):
@@ -94,7 +90,7 @@ class CspSpider(scrapy.Spider):
                 self.crawler.stats.inc_value(f"offres/filled_from_card/{name}")
         if not record.get("location") and card.get("location_area"):
             record["location"] = card["location_area"]
-        record["fetched_at"] = now_iso()
+        record["fetched_at"] = utcnow()
         yield RawPosting.from_dict(record, where=response.url)
 
     def offer_error(self, failure: Failure):
@@ -105,7 +101,7 @@ class CspSpider(scrapy.Spider):
     def card_posting(self, card: dict, reason: str) -> RawPosting:
         """What the listing card alone says, when the detail page cannot be had."""
         record = {k: v for k, v in card.items() if k != "tags"}
-        record.update(source=SOURCE, fetched_at=now_iso(),
+        record.update(source=SOURCE, fetched_at=utcnow(),
                       domain=card["tags"][0] if card.get("tags") else None,
                       location=card.get("location_area"))
         posting = RawPosting.from_dict(record, where=card["url"])

@@ -5,7 +5,6 @@ in the deduplication (same reference), so they never make a second offer.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from scrapy.http import Response
 
 from parsers.curated_page import PARSER_VERSION, SOURCE, parse_curated_page
 from pipeline.record import RawPosting
+from pipeline.store import utcnow
 
 DEFAULT_BASE_URL = "https://www.numerique.gouv.fr"
 PAGE_PATH = "/rejoignez-nous/"
@@ -41,7 +41,7 @@ class DinumPageSpider(scrapy.Spider):
     def parse_page(self, response: Response):
         self.pages = 1
         page = parse_curated_page(response.text, response.url)
-        fetched = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        fetched = utcnow()
         self.listing_complete = bool(page["records"])
         for problem in page["problems"]:
             self.crawler.stats.inc_value("offres/link_conflict")
