@@ -18,13 +18,15 @@ import hashlib
 import html
 import re
 from collections import defaultdict, deque
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from rapidfuzz.fuzz import token_set_ratio
 
-from pipeline.dedupe_near import NearMatch, Rejection, near_duplicates
+from pipeline.dedupe_near import NearMatch, Rejection, Unmerged, department_notes, near_duplicates, rejection
 from pipeline.urls import url_key
 
 __all__ = ["OFFICIAL_SOURCE", "Posting", "Member", "Cluster", "Rejection", "DedupeResult",
@@ -148,22 +150,42 @@ class Cluster(NamedTuple):
 
 @dataclass(frozen=True)
 class DedupeResult:
-    """Clusters (sorted by id), rejected near-candidates (sorted) and the postings seen."""
+    """Clusters (sorted by id), rejected candidates (sorted, reasons written when first read)
+    and the postings seen."""
 
     clusters: tuple[Cluster, ...]
-    rejected: tuple[Rejection, ...]
     postings: Mapping[str, Posting]
     _position: Mapping[str, int]
+    _items: tuple[Posting, ...]  # sorted by posting id: `Unmerged` indexes point here
+    _refkeys: tuple[str | None, ...]
+    _written: tuple[Rejection, ...]  # rejections made with their reason (URL stage, guards)
+    _unmerged: tuple[Unmerged, ...]  # near-candidates whose reason is written on demand
 
     def cluster_of(self, posting_id: str) -> Cluster | None:
         """The cluster holding `posting_id`, or None for an unknown id."""
         pos = self._position.get(posting_id)
         return None if pos is None else self.clusters[pos]
 
+    @cached_property
+    def rejected(self) -> tuple[Rejection, ...]:
+        """Every rejected candidate pair, with its reason, sorted."""
+        with _collector_paused():
+            return self._sorted(self._written, [*self._unmerged, *department_notes(self._items, self._together)])
+
     def rejected_for(self, posting_ids: Iterable[str]) -> list[Rejection]:
-        """Rejected near-candidates that involve any of `posting_ids`."""
+        """Rejected candidates that involve any of `posting_ids` (only theirs are written)."""
         ids = set(posting_ids)
-        return [r for r in self.rejected if r.posting_id in ids or r.other_id in ids]
+        wanted = {k for k, p in enumerate(self._items) if p.posting_id in ids}
+        unmerged = [u for u in self._unmerged if u.i in wanted or u.j in wanted]
+        unmerged += department_notes(self._items, self._together, wanted)
+        return list(self._sorted([r for r in self._written if r.posting_id in ids or r.other_id in ids], unmerged))
+
+    def _together(self, i: int, j: int) -> bool:
+        return self._position[self._items[i].posting_id] == self._position[self._items[j].posting_id]
+
+    def _sorted(self, written: Iterable[Rejection], unmerged: Iterable[Unmerged]) -> tuple[Rejection, ...]:
+        every = set(written).union(rejection(self._items, self._refkeys, u) for u in unmerged)
+        return tuple(sorted(every, key=lambda r: (r.posting_id, r.other_id, r.stage, r.code)))
 
     def to_dict(self) -> dict:
         """Plain-dict form (for JSON); identical for identical inputs."""
@@ -241,15 +263,22 @@ def _load(postings: Iterable[Posting]) -> list[Posting]:
     return [by_id[k] for k in sorted(by_id)]
 
 
-def dedupe(postings: Iterable[Posting]) -> DedupeResult:
-    """Group postings into offers; deterministic whatever the input order."""
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Many small objects, no cycles: the cyclic garbage collector only costs time here."""
     enabled = gc.isenabled()
-    gc.disable()  # many small objects, no cycles: the cyclic collector only costs time here
+    gc.disable()
     try:
-        return _dedupe(_load(postings))
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def dedupe(postings: Iterable[Posting]) -> DedupeResult:
+    """Group postings into offers; deterministic whatever the input order."""
+    with _collector_paused():
+        return _dedupe(_load(postings))
 
 
 def _dedupe(items: list[Posting]) -> DedupeResult:
@@ -293,12 +322,10 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
             merger.union(anchor, j, "url", 1.0, f"{_url_words(key)}{note}")
 
     # Stage 3: near-duplicates, best scores first.
-    matches, near_rejected = near_duplicates(items, refkeys, merger.same)
-    rejected.extend(near_rejected)
-    index = {p.posting_id: i for i, p in enumerate(items)}
-    for r in near_rejected:
-        if r.code == "parallel_positions":
-            merger.keep_apart(index[r.posting_id], index[r.other_id])
+    matches, unmerged = near_duplicates(items, refkeys, merger.same)
+    for u in unmerged:
+        if u.code == "parallel_positions":
+            merger.keep_apart(u.i, u.j)
     matches.sort(key=lambda m: (-m.score, items[m.i].posting_id, items[m.j].posting_id))
     for m in matches:
         if merger.same(m.i, m.j):
@@ -313,7 +340,7 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
             continue
         merger.union(m.i, m.j, "near", m.score, m.reason)
 
-    return _build_result(items, merger, rejected)
+    return _build_result(items, refkeys, merger, rejected, unmerged)
 
 
 def _url_words(key: str) -> str:
@@ -343,7 +370,8 @@ def _guard_rejection(items: list[Posting], m: NearMatch, clash: tuple[frozenset,
                      f"on weak evidence", None, None, None)
 
 
-def _build_result(items: list[Posting], merger: _Merger, rejected: list[Rejection]) -> DedupeResult:
+def _build_result(items: list[Posting], refkeys: list[str | None], merger: _Merger, rejected: list[Rejection],
+                  unmerged: list[Unmerged]) -> DedupeResult:
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(items)):
         groups[merger.find(i)].append(i)
@@ -375,9 +403,8 @@ def _build_result(items: list[Posting], merger: _Merger, rejected: list[Rejectio
                                 tuple(attached[k] for k in [canon, *rest])))
     clusters.sort(key=lambda c: c.cluster_id)
     position = {pid: n for n, c in enumerate(clusters) for pid in c.posting_ids}
-    rejected = sorted(set(rejected), key=lambda r: (r.posting_id, r.other_id, r.stage, r.code))
-    return DedupeResult(tuple(clusters), tuple(rejected),
-                        MappingProxyType({p.posting_id: p for p in items}), MappingProxyType(position))
+    return DedupeResult(tuple(clusters), MappingProxyType({p.posting_id: p for p in items}),
+                        MappingProxyType(position), tuple(items), tuple(refkeys), tuple(rejected), tuple(unmerged))
 
 
 from pipeline.dedupe_explain import explain  # noqa: E402  (re-exported for `offres explain`)

@@ -15,7 +15,7 @@ import unicodedata
 from collections import defaultdict
 from datetime import date
 from itertools import combinations
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
 
 from rapidfuzz.fuzz import ratio
 from rapidfuzz.process import extract
@@ -36,9 +36,12 @@ ALL_PAIRS_MAX = 13  # blocks up to this size compare all pairs
 WINDOW = 12  # larger blocks: next neighbours compared in (title, day) order
 DEPT_GROUP_MAX = 16  # cross-department notes: (employer, title) groups up to this size
 TEXT_SHOWN_BELOW = 25.0  # description scores this far under the threshold are only shown as "< floor"
-TEXT_CHARS = 1000  # description characters compared (the start of the text)
+TEXT_WORDS = 150  # description words compared (the start of the text)
+CHARS_PER_WORD = 12  # characters read per word wanted (French averages under 7)
 
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_WORD = re.compile(r"[0-9a-z]+")
+_OTHER_SIGN = re.compile(r"[^\x00-\x7f\u0300-\u036f]")  # neither ASCII nor a combining accent
+_MARK = re.compile(r"[\u0300-\u036f]")
 
 
 class Rejection(NamedTuple):
@@ -61,6 +64,19 @@ class Rejection(NamedTuple):
         return self._asdict()
 
 
+class Unmerged(NamedTuple):
+    """A rejected near-candidate pair before its reason is written (see `rejection`).
+
+    The reasons are only read by `explain` and `to_dict`, so a run keeps these compact tuples."""
+
+    i: int
+    j: int
+    code: str
+    title_score: float
+    text_score: float | None
+    days_apart: int | None
+
+
 class NearMatch(NamedTuple):
     """An accepted stage-3 pair (indexes into the sorted posting list)."""
 
@@ -71,12 +87,26 @@ class NearMatch(NamedTuple):
     reason: str
 
 
-def fold_text(text: str) -> str:
-    """Lower-case, accent-free, punctuation-free words of the first `TEXT_CHARS` characters."""
-    text = text[: TEXT_CHARS + 200].lower()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_ALNUM.sub(" ", text).strip()[:TEXT_CHARS]
+def fold_words(text: str) -> list[str]:
+    """The first `TEXT_WORDS` words of `text`: lower case, no accents, no punctuation."""
+    text = text[: TEXT_WORDS * CHARS_PER_WORD].lower()
+    if not text.isascii():  # accents dropped; other signs (’ « » – nbsp) separate words
+        text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("æ", "ae"))
+        text = _MARK.sub("", _OTHER_SIGN.sub(" ", text))
+    return _WORD.findall(text)[:TEXT_WORDS]
+
+
+class WordCodes(dict):
+    """Word -> one-character code, assigned on first sight (surrogates skipped)."""
+
+    def __missing__(self, word: str) -> str:
+        n = len(self)
+        code = self[word] = chr(n if n < 0xD800 else 0xE000 + (n - 0xD800) % (0x110000 - 0xE000))
+        return code
+
+    def encode(self, words: list[str]) -> str:
+        """`words` as one character per word, so that `ratio` compares word sequences."""
+        return "".join(map(self.__getitem__, words))
 
 
 def _day(p: Posting) -> int | None:
@@ -98,6 +128,7 @@ class _Scorer:
         self.tkeys: dict[int, str] = {}
         self.days: dict[int, int | None] = {}
         self.texts: dict[int, str] = {}
+        self.codes = WordCodes()
 
     def tkey(self, i: int) -> str:
         key = self.tkeys.get(i)
@@ -113,74 +144,84 @@ class _Scorer:
     def text(self, i: int) -> str:
         folded = self.texts.get(i)
         if folded is None:
-            folded = self.texts[i] = fold_text(self.p[i].text or "")
+            folded = self.texts[i] = self.codes.encode(fold_words(self.p[i].text or ""))
         return folded
 
-    def judge(self, i: int, j: int, t: float) -> NearMatch | Rejection:
+    def judge(self, i: int, j: int, t: float) -> NearMatch | Unmerged:
         """The match or the rejection of a near-candidate pair whose title score is `t`."""
         a, b = self.p[i], self.p[j]
         di, dj = self.day(i), self.day(j)
         gap = abs(di - dj) if di is not None and dj is not None else None
         if t < TITLE_MIN:
-            return Rejection(a.posting_id, b.posting_id, "near", "title_below_threshold",
-                             f"title score {t:.1f} < {TITLE_MIN:.0f}", round(t, 1), None, gap)
+            return Unmerged(i, j, "title_below_threshold", t, None, gap)
         if gap is not None and gap > MAX_DAYS:
-            return Rejection(a.posting_id, b.posting_id, "near", "date_gap",
-                             f"published {gap} days apart > {MAX_DAYS}", round(t, 1), None, gap)
+            return Unmerged(i, j, "date_gap", t, None, gap)
         ra, rb = self.refkeys[i], self.refkeys[j]
         differ = bool(ra and rb and ra != rb)
         if differ and t < TITLE_STRONG:
-            return _reject(a, b, t, gap, "different_references_weak_evidence",
-                           f"different references ({_refs(ra, rb)}): title {t:.1f} < {TITLE_STRONG:.0f}")
+            return Unmerged(i, j, "different_references_weak_evidence", t, None, gap)
         same_text = bool(a.text) and a.text == b.text
         ta, tb = ("x", "x") if same_text else (self.text(i), self.text(j))
         if not (ta and tb):
             if differ:
-                return _reject(a, b, t, gap, "different_references_no_text",
-                               f"different references ({_refs(ra, rb)}) and no description to compare")
+                return Unmerged(i, j, "different_references_no_text", t, None, gap)
             if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
                 return NearMatch(i, j, round(t / 100.0, 3), False,
-                                 f"{self.where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
-            return _reject(a, b, t, gap, "no_text_weak_title",
-                           f"no description on one side: needs title >= {TITLE_NO_TEXT:.0f} and "
-                           f"<= {NO_TEXT_MAX_DAYS} days apart (title {t:.1f}, {_days(gap)})")
+                                 f"{_where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
+            return Unmerged(i, j, "no_text_weak_title", t, None, gap)
         needed = TEXT_STRONG if differ else TEXT_MIN
-        floor = needed - TEXT_SHOWN_BELOW
-        x = 100.0 if same_text else ratio(ta, tb, score_cutoff=floor)  # 0 below the floor, shown "< floor"
-        shown = f"{x:.1f}" if x else f"< {floor:.0f}"
+        x = 100.0 if same_text else ratio(ta, tb, score_cutoff=needed - TEXT_SHOWN_BELOW)  # 0: under the floor
         if x < needed:
-            if differ:
-                return _reject(a, b, t, gap, "different_references_weak_evidence",
-                               f"different references ({_refs(ra, rb)}): description score {shown} < {needed:.0f}", x)
-            return _reject(a, b, t, gap, "text_below_threshold", f"description score {shown} < {needed:.0f}", x)
+            return Unmerged(i, j, "different_references_weak_evidence" if differ else "text_below_threshold",
+                            t, x, gap)
         score = round((0.4 * t + 0.6 * x) / 100.0, 3)
         if not differ:
-            return NearMatch(i, j, score, False, f"{self.where(a)}, title {t:.1f}, description {shown}, {_days(gap)}")
-        refs = _refs(ra, rb)
+            return NearMatch(i, j, score, False, f"{_where(a)}, title {t:.1f}, description {x:.1f}, {_days(gap)}")
         if gap is None or gap < REPUBLISH_MIN_DAYS:
-            return _reject(a, b, t, gap, "parallel_positions",
-                           f"different references ({refs}) with the same text {_days(gap)}: parallel "
-                           f"positions, not a republication (needs >= {REPUBLISH_MIN_DAYS} days)", x)
+            return Unmerged(i, j, "parallel_positions", t, x, gap)
         return NearMatch(i, j, score, True,
-                         f"republished under a new reference ({refs.replace(' vs ', ' -> ')}): {self.where(a)}, "
-                         f"title {t:.1f}, description {shown}, {_days(gap)}")
-
-    @staticmethod
-    def where(p: Posting) -> str:
-        return f"same employer '{p.employer_key}' and department {p.department_code or 'unknown'}"
+                         f"republished under a new reference ({ra.upper()} -> {rb.upper()}): {_where(a)}, "
+                         f"title {t:.1f}, description {x:.1f}, {_days(gap)}")
 
 
-def _refs(ra: str, rb: str) -> str:
-    return f"{ra.upper()} vs {rb.upper()}"
+def _where(p: Posting) -> str:
+    return f"same employer '{p.employer_key}' and department {p.department_code or 'unknown'}"
 
 
 def _days(gap: int | None) -> str:
     return "unknown days apart" if gap is None else f"{gap} days apart"
 
 
-def _reject(a: Posting, b: Posting, t: float, gap: int | None, code: str, reason: str,
-            x: float | None = None) -> Rejection:
-    return Rejection(a.posting_id, b.posting_id, "near", code, reason, round(t, 1),
+def _text(x: float, needed: float) -> str:
+    shown = f"{x:.1f}" if x else f"< {needed - TEXT_SHOWN_BELOW:.0f}"
+    return f"description score {shown} < {needed:.0f}"
+
+
+def rejection(postings: Sequence[Posting], refkeys: Sequence[str | None], u: Unmerged) -> Rejection:
+    """The `Rejection`, with its reason in words, of an unmerged near-candidate."""
+    t, x, gap = u.title_score, u.text_score, u.days_apart
+    refs = f"{(refkeys[u.i] or '').upper()} vs {(refkeys[u.j] or '').upper()}"
+    if u.code == "title_below_threshold":
+        reason = f"title score {t:.1f} < {TITLE_MIN:.0f}"
+    elif u.code == "date_gap":
+        reason = f"published {gap} days apart > {MAX_DAYS}"
+    elif u.code == "different_references_weak_evidence":
+        evidence = f"title {t:.1f} < {TITLE_STRONG:.0f}" if x is None else _text(x, TEXT_STRONG)
+        reason = f"different references ({refs}): {evidence}"
+    elif u.code == "different_references_no_text":
+        reason = f"different references ({refs}) and no description to compare"
+    elif u.code == "no_text_weak_title":
+        reason = (f"no description on one side: needs title >= {TITLE_NO_TEXT:.0f} and <= {NO_TEXT_MAX_DAYS} "
+                  f"days apart (title {t:.1f}, {_days(gap)})")
+    elif u.code == "text_below_threshold":
+        reason = _text(x or 0.0, TEXT_MIN)
+    elif u.code == "different_department":
+        reason = (f"same employer and title but departments {postings[u.i].department_code} "
+                  f"vs {postings[u.j].department_code}")
+    else:  # parallel_positions
+        reason = (f"different references ({refs}) with the same text {_days(gap)}: parallel positions, "
+                  f"not a republication (needs >= {REPUBLISH_MIN_DAYS} days)")
+    return Rejection(postings[u.i].posting_id, postings[u.j].posting_id, "near", u.code, reason, round(t, 1),
                      None if x is None else round(x, 1), gap)
 
 
@@ -197,7 +238,7 @@ def _block_pairs(members: list[int], order: Callable[[int], tuple], tkey: Callab
 
 
 def near_duplicates(postings: list[Posting], refkeys: list[str | None],
-                    same_cluster: Callable[[int, int], bool]) -> tuple[list[NearMatch], list[Rejection]]:
+                    same_cluster: Callable[[int, int], bool]) -> tuple[list[NearMatch], list[Unmerged]]:
     """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates."""
     scorer = _Scorer(postings, refkeys)
     blocks: dict[tuple[str, str | None], list[int]] = defaultdict(list)
@@ -205,7 +246,7 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
         if p.employer_key and p.title_key:
             blocks[(p.employer_key, p.department_code)].append(i)
     matches: list[NearMatch] = []
-    rejections: list[Rejection] = []
+    rejections: list[Unmerged] = []
 
     keyed = {i: (scorer.tkey(i), scorer.day(i) or 0, i) for members in blocks.values() if len(members) > 1
              for i in members}  # sort keys computed once per posting
@@ -220,25 +261,27 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
                 continue
             verdict = scorer.judge(i, j, t)
             (matches if isinstance(verdict, NearMatch) else rejections).append(verdict)
-    rejections.extend(_department_notes(postings, same_cluster))
     return matches, rejections
 
 
-def _department_notes(postings: list[Posting], same_cluster: Callable[[int, int], bool]) -> list[Rejection]:
-    """Same employer and same title key in different departments: noted, never merged."""
+def department_notes(postings: Sequence[Posting], same_cluster: Callable[[int, int], bool],
+                     only: set[int] | None = None) -> list[Unmerged]:
+    """Same employer and same title key in different departments, not in one cluster: noted
+    for `explain`, never merged (blocking keeps them apart). `only`: pairs involving these."""
+    wanted = None if only is None else {(postings[i].employer_key, postings[i].title_key) for i in only}
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(postings):
         if p.employer_key and p.title_key and p.department_code:
-            groups[(p.employer_key, p.title_key)].append(i)
+            key = (p.employer_key, p.title_key)
+            if wanted is None or key in wanted:
+                groups[key].append(i)
     notes = []
     for key in sorted(groups):
         members = groups[key]
         if not 2 <= len(members) <= DEPT_GROUP_MAX:
             continue
         for i, j in combinations(members, 2):
-            a, b = postings[i], postings[j]
-            if a.department_code != b.department_code and not same_cluster(i, j):
-                notes.append(Rejection(a.posting_id, b.posting_id, "near", "different_department",
-                                       f"same employer and title but departments {a.department_code} "
-                                       f"vs {b.department_code}", 100.0))
+            if (only is None or i in only or j in only) and \
+                    postings[i].department_code != postings[j].department_code and not same_cluster(i, j):
+                notes.append(Unmerged(i, j, "different_department", 100.0, None, None))
     return notes

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.dedupe import Posting, dedupe, explain
+from pipeline.dedupe_near import TEXT_WORDS, WordCodes, fold_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dedupe"
 MIN_PRECISION = 0.98
@@ -169,6 +170,41 @@ def test_republication_cannot_join_parallel_positions():
                 P("c", reference="2026-200000", text=TEXT, published_on="2026-07-20")])
     assert r.cluster_of("a") is not r.cluster_of("b")
     assert "would_join_parallel_positions" in {x.code for x in r.rejected}
+
+
+# -- descriptions: compared word by word --------------------------------------------------------
+
+def test_descriptions_compare_words_not_spacing_case_or_accents():
+    plain = TEXT.upper().replace("é", "e").replace(", ", " ,  ").replace(". ", ".\n\n")
+    r = dedupe([P("a", reference="2026-100001", published_on="2026-06-01", text=TEXT),
+                P("b", reference="2026-100777", published_on="2026-07-20", text=plain)])
+    assert r.cluster_of("a") is r.cluster_of("b")
+    assert "description 100.0" in r.cluster_of("a").members[1].reason
+
+
+def test_only_the_start_of_the_descriptions_is_compared():
+    start = " ".join(f"mot{k}" for k in range(TEXT_WORDS))
+    r = dedupe([P("a", text=start + " " + TEXT), P("b", text=start + " " + OTHER_TEXT)])
+    assert len(r.clusters) == 1
+    moved = " ".join(f"mot{k}" for k in range(TEXT_WORDS // 2, TEXT_WORDS))
+    r = dedupe([P("a", text=start), P("b", text=moved + " " + OTHER_TEXT)])
+    assert len(r.clusters) == 2 and [x.code for x in r.rejected] == ["text_below_threshold"]
+
+
+def test_word_codes_skip_surrogates():
+    codes = WordCodes((f"w{k}", chr(k)) for k in range(0xD800))
+    assert codes.encode(["new", "w1", "new"]) == "\ue000\x01\ue000"
+    assert fold_words("Élaborer l'état-major,  L’ÉTAT") == ["elaborer", "l", "etat", "major", "l", "etat"]
+
+
+# -- rejections: reasons written on demand ------------------------------------------------------
+
+def test_rejected_for_matches_the_full_list(result):
+    every = result.rejected
+    assert {r.code for r in every} >= {"parallel_positions", "different_department", "title_conflict"}
+    for pid in result.postings:
+        assert result.rejected_for([pid]) == [r for r in every if pid in (r.posting_id, r.other_id)]
+    assert all(r.reason for r in every)
 
 
 # -- canonical, ids, determinism ----------------------------------------------------------------
