@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date
 from itertools import combinations
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
@@ -109,14 +110,25 @@ class WordCodes(dict):
         return "".join(map(self.__getitem__, words))
 
 
+@lru_cache(maxsize=8192)
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal()
+
+
 def _day(p: Posting) -> int | None:
     for value in (p.published_on, p.first_seen_at):
         if value:
             try:
-                return date.fromisoformat(value[:10]).toordinal()
+                return _ordinal(value[:10])
             except ValueError:
                 continue
     return None
+
+
+@lru_cache(maxsize=65536)
+def sorted_tokens(title_key: str) -> str:
+    """The title key's words in alphabetical order (word order does not count)."""
+    return " ".join(sorted(title_key.split()))
 
 
 class _Scorer:
@@ -125,16 +137,9 @@ class _Scorer:
     def __init__(self, postings: list[Posting], refkeys: list[str | None]) -> None:
         self.p = postings
         self.refkeys = refkeys
-        self.tkeys: dict[int, str] = {}
         self.days: dict[int, int | None] = {}
-        self.texts: dict[int, str] = {}
+        self.folded: dict[str, str] = {}  # description -> its word codes (copies share one entry)
         self.codes = WordCodes()
-
-    def tkey(self, i: int) -> str:
-        key = self.tkeys.get(i)
-        if key is None:
-            key = self.tkeys[i] = " ".join(sorted((self.p[i].title_key or "").split()))
-        return key
 
     def day(self, i: int) -> int | None:
         if i not in self.days:
@@ -142,9 +147,10 @@ class _Scorer:
         return self.days[i]
 
     def text(self, i: int) -> str:
-        folded = self.texts.get(i)
+        text = self.p[i].text or ""
+        folded = self.folded.get(text)
         if folded is None:
-            folded = self.texts[i] = self.codes.encode(fold_words(self.p[i].text or ""))
+            folded = self.folded[text] = self.codes.encode(fold_words(text))
         return folded
 
     def judge(self, i: int, j: int, t: float) -> NearMatch | Unmerged:
@@ -225,16 +231,15 @@ def rejection(postings: Sequence[Posting], refkeys: Sequence[str | None], u: Unm
                      None if x is None else round(x, 1), gap)
 
 
-def _block_pairs(members: list[int], order: Callable[[int], tuple], tkey: Callable[[int], str]
-                 ) -> Iterator[tuple[int, int, float]]:
+def _block_pairs(members: list[int], keyed: dict[int, tuple[str, int, int]]) -> Iterator[tuple[int, int, float]]:
     """Near-candidate pairs of one block with their title score (scored in C, by rapidfuzz)."""
-    members = sorted(members, key=order)
-    keys = [tkey(i) for i in members]
-    span = len(members) if len(members) <= ALL_PAIRS_MAX else WINDOW
-    for pos, i in enumerate(members[:-1]):
+    ordered = sorted(keyed[i] for i in members)  # (sorted title tokens, day, index)
+    keys = [k[0] for k in ordered]
+    span = len(ordered) if len(ordered) <= ALL_PAIRS_MAX else WINDOW
+    for pos in range(len(ordered) - 1):
         choices = keys[pos + 1: pos + 1 + span]
         for _, score, k in extract(keys[pos], choices, scorer=ratio, score_cutoff=TITLE_NEAR, limit=None):
-            yield i, members[pos + 1 + k], score
+            yield ordered[pos][2], ordered[pos + 1 + k][2], score
 
 
 def near_duplicates(postings: list[Posting], refkeys: list[str | None],
@@ -247,15 +252,14 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
             blocks[(p.employer_key, p.department_code)].append(i)
     matches: list[NearMatch] = []
     rejections: list[Unmerged] = []
-
-    keyed = {i: (scorer.tkey(i), scorer.day(i) or 0, i) for members in blocks.values() if len(members) > 1
-             for i in members}  # sort keys computed once per posting
+    keyed = {i: (sorted_tokens(postings[i].title_key), scorer.day(i) or 0, i)  # sort keys, once per posting
+             for members in blocks.values() if len(members) > 1 for i in members}
 
     for key in sorted(blocks, key=lambda k: (k[0], k[1] or "")):
         members = blocks[key]
         if len(members) < 2:
             continue
-        for i, j, t in _block_pairs(members, keyed.__getitem__, scorer.tkey):
+        for i, j, t in _block_pairs(members, keyed):
             i, j = min(i, j), max(i, j)
             if same_cluster(i, j) or (refkeys[i] is not None and refkeys[i] == refkeys[j]):
                 continue
