@@ -226,9 +226,11 @@ def rejection(postings: Sequence[Posting], refkeys: Sequence[str | None], u: Unm
     elif u.code == "different_department":
         reason = (f"same employer and title but departments {postings[u.i].department_code} "
                   f"vs {postings[u.j].department_code}")
-    else:  # parallel_positions
+    elif u.code == "parallel_positions":
         reason = (f"different references ({refs}) with the same text {_days(gap)}: parallel positions, "
                   f"not a republication (needs >= {REPUBLISH_MIN_DAYS} days)")
+    else:
+        raise ValueError(f"no reason written for rejection code {u.code!r}")
     return Rejection(postings[u.i].posting_id, postings[u.j].posting_id, "near", u.code, reason, round(t, 1),
                      None if x is None else round(x, 1), gap)
 
