@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from parsers.samples import iter_samples
+from parsers.samples import SAMPLES_DIR, iter_samples
 from pipeline.normalize import normalize_posting
 
 NOW = datetime(2026, 10, 6, 6, 0, tzinfo=timezone.utc)
@@ -77,8 +77,9 @@ def run() -> list[str]:
     base_items = items[: len(items) // 25]
     baseline = _rate(_dateparser_only, base_items, min_seconds=1.0)
     return [
-        f"{len(items)} records ({len(items) // 25} sample offers x 25, unique reference/url per copy)",
-        f"normalize_posting, string caches empty (830 distinct records once): {cold:,.0f} records/s",
+        f"{len(items)} records ({len(items) // 25} sample offers x 25, unique reference/url per copy; "
+        f"{'from ' + str(SAMPLES_DIR) if SAMPLES_DIR.exists() else 'from the small subsets in tests/fixtures/normalize'})",
+        f"normalize_posting, string caches empty ({len(first)} distinct records once): {cold:,.0f} records/s",
         f"normalize_posting, one pass over the 25 varied copies: {varied:,.0f} records/s",
         f"normalize_posting steady state: {warm:,.0f} records/s (target {TARGET:,}: {'met' if warm >= TARGET else 'NOT met'})",
         f"baseline, dates only via dateparser.parse: {baseline:,.0f} records/s",
