@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.normalize.text import clean, fold
+from pipeline.normalize.text import first_rule
 
 BOTH = "titulaires_et_contractuels"
 CONTRACT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -33,11 +33,4 @@ def normalize_contract(value: str | None) -> dict:
 
 @lru_cache(maxsize=4096)
 def _normalize_contract(value: str | None) -> dict:
-    text = clean(value)
-    if text is None:
-        return {"contract": None}
-    folded = fold(text)
-    for pattern, answer in CONTRACT_RULES:
-        if pattern.search(folded):
-            return {"contract": answer}
-    return {"contract": None}
+    return {"contract": first_rule(value, CONTRACT_RULES)}

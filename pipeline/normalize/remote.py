@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.normalize.text import clean, fold
+from pipeline.normalize.text import first_rule
 
 # Ordered (pattern on the folded value, answer); the first match wins.
 REMOTE_RULES: tuple[tuple[re.Pattern[str], bool | None], ...] = (
@@ -25,11 +25,4 @@ def normalize_remote(value: str | None) -> dict:
 
 @lru_cache(maxsize=4096)
 def _normalize_remote(value: str | None) -> dict:
-    text = clean(value)
-    if text is None:
-        return {"remote": None}
-    folded = fold(text)
-    for pattern, answer in REMOTE_RULES:
-        if pattern.search(folded):
-            return {"remote": answer}
-    return {"remote": None}
+    return {"remote": first_rule(value, REMOTE_RULES)}

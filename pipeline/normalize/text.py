@@ -5,6 +5,9 @@ import html
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Iterable, TypeVar
+
+T = TypeVar("T")
 
 _WS = re.compile(r"\s+")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "\u00a0": " ", "\u202f": " "})
@@ -55,3 +58,13 @@ def fold(value: str) -> str:
 def key(value: str) -> str:
     """Matching key: folded, every run of punctuation or space turned into one space."""
     return _NON_ALNUM.sub(" ", fold(value)).strip()
+
+
+def first_rule(value: str | None, rules: Iterable[tuple[re.Pattern[str], T]]) -> T | None:
+    """The answer of the first (pattern, answer) rule whose pattern is found in the cleaned,
+    folded value; None for a blank value or when no rule matches."""
+    text = clean(value)
+    if text is None:
+        return None
+    folded = fold(text)
+    return next((answer for pattern, answer in rules if pattern.search(folded)), None)
