@@ -86,6 +86,58 @@ def offer_status(fields: dict, members: list[dict], today: str) -> tuple[str, st
     return "open", None
 
 
+JSON_FIELDS = ("categories", "grades", "location", "sources")
+BOOL_FIELDS = ("remote", "digital")
+
+
+def comparable(name: str, value):
+    """A published field as stored or as built, in one form (JSON text decoded, flags as bools)."""
+    if name in JSON_FIELDS and isinstance(value, str):
+        return json.loads(value)
+    if name in BOOL_FIELDS and value is not None:
+        return bool(value)
+    return value
+
+
+def changed_fields(before: dict, row: dict) -> list[str]:
+    """The published fields whose value differs between a stored offer and a rebuilt one."""
+    return [k for k in HASHED_FIELDS if comparable(k, before.get(k)) != comparable(k, row.get(k))]
+
+
+def offer_events(before: dict | None, row: dict, run_id: int | None, stamp: str) -> list[dict]:
+    """The events a rebuilt offer implies against its stored version (none when unchanged)."""
+    base = {"run_id": run_id, "at": stamp, "offer_id": row["id"], "reference": row.get("reference"),
+            "title": row.get("title") or row.get("title_raw")}
+    events = []
+    if before is None:
+        events.append({**base, "kind": "new", "fields": None, "reason": None})
+    elif before["fields_hash"] != row["fields_hash"]:
+        events.append({**base, "kind": "updated", "fields": json.dumps(changed_fields(before, row)), "reason": None})
+    if before is not None and row["status"] != before["status"]:
+        kind = "closed" if row["status"] == "closed" else "reopened"
+        events.append({**base, "kind": kind, "fields": None, "reason": row["status_reason"]})
+    elif before is None and row["status"] == "closed":
+        events.append({**base, "kind": "closed", "fields": None, "reason": row["status_reason"]})
+    return events
+
+
+def merge_events(previous: dict[str, dict], previous_members: dict[str, str], offers: list[dict],
+                 merges: list[dict], run_id: int | None, stamp: str) -> list[dict]:
+    """An offer that no longer exists because its postings joined another offer: a `merged` event."""
+    now_ids = {o["id"] for o in offers}
+    offer_of = {m["posting_id"]: m["offer_id"] for m in merges}
+    events = []
+    for old_id, before in previous.items():
+        if old_id in now_ids:
+            continue
+        targets = sorted({offer_of[p] for p, o in previous_members.items() if o == old_id and p in offer_of})
+        reason = f"merged into {', '.join(targets)}" if targets else "its postings are no longer stored"
+        events.append({"run_id": run_id, "at": stamp, "offer_id": old_id, "kind": "merged",
+                       "reference": before.get("reference"), "title": before.get("title"),
+                       "fields": json.dumps(targets), "reason": reason})
+    return events
+
+
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
     payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False, default=str)
@@ -140,8 +192,11 @@ def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None
     today = now.astimezone(PARIS).date().isoformat()
     stats = RebuildStats()
     rows_by_id, fields_by_id, result = compute_clusters(db, now, stats, progress)
-    previous = {r["id"]: r for r in db.query("select id, status, closed_at, reopened_at, fields_hash, updated_at from offers")}
-    offers, merges = [], []
+    columns = ", ".join(dict.fromkeys(("id", "status", "closed_at", "reopened_at", "fields_hash", "updated_at",
+                                       "reference", "title", "status_reason", *HASHED_FIELDS)))
+    previous = {r["id"]: r for r in db.query(f"select {columns} from offers")}
+    previous_members = {r["posting_id"]: r["offer_id"] for r in db.query("select posting_id, offer_id from merges")}
+    offers, merges, events = [], [], []
     for cluster in result.clusters:
         row = build_offer_row(cluster, fields_by_id, rows_by_id, today)
         before = previous.get(row["id"])
@@ -159,14 +214,17 @@ def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None
         elif row["status"] == "open" and before is not None and before["status"] == "closed":
             row["reopened_at"], row["closed_at"] = stamp, None
             stats.reopened += 1
+        events.extend(offer_events(before, row, run_id, stamp))
         offers.append(row)
         merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
                        "score": m.score, "reason": m.reason} for m in cluster.members)
+    events.extend(merge_events(previous, previous_members, offers, merges, run_id, stamp))
     with db.atomic():
         db.execute("delete from offers")
         db.execute("delete from merges")
         db.table("offers").insert_all(offers, batch_size=500)
         db.table("merges").insert_all(merges, batch_size=1000)
+        db.table("events").insert_all(events, batch_size=1000)
     stats.offers = len(offers)
     stats.open = sum(o["status"] == "open" for o in offers)
     if stats.errors:

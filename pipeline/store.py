@@ -3,7 +3,8 @@
 Tables (see docs/storage.md): `runs` (one row per crawl or ingest), `raw_postings`
 (every distinct version of a posting as scraped), `postings` (one row per posting
 of a source: when it was seen), `offers` and `merges` (built by `lifecycle`),
-`errors` (bad records and pages, named by record and field).
+`errors` (bad records and pages, named by record and field), `events` (what each
+rebuild changed: new, updated with its fields, closed with its reason, reopened, merged).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "base_url": str, "parser_version": str, "pages": int, "offers_seen": int,
         "offers_new": int, "offers_updated": int, "offers_closed": int, "offers_reopened": int,
         "errors": int, "finish_reason": str, "complete": int, "healthy": int, "health_notes": str, "fill_rates": str, "stats": str,
+        "accepted_at": str, "accepted_by": str, "accepted_reason": str,
     }, "id", [["source", "started_at"]]),
     "raw_postings": ({
         "id": int, "posting_id": str, "source": str, "url": str, "reference": str,
@@ -50,6 +52,10 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "closed_at": str, "reopened_at": str, "updated_at": str, "url": str, "sources": str,
         "missions_html": str, "profile_html": str, "fields_hash": str,
     }, "id", [["status", "digital"], ["reference"]]),
+    "events": ({
+        "id": int, "run_id": int, "at": str, "offer_id": str, "kind": str, "reference": str,
+        "title": str, "fields": str, "reason": str,
+    }, "id", [["run_id"], ["offer_id"], ["at"]]),
     "merges": ({
         "offer_id": str, "posting_id": str, "stage": str, "score": float, "reason": str,
     }, ("offer_id", "posting_id"), [["posting_id"]]),

@@ -101,3 +101,24 @@ def test_the_official_board_closes_an_offer_a_curated_page_still_lists(db):
     rebuild_offers(db, now=NOW)
     row = offer(db, "2023-1201312")
     assert row["status"] == "closed" and "crawl of csp" in row["status_reason"]
+
+
+def events(db, run=None):
+    sql = "select run_id, kind, reference, fields, reason from events" + (" where run_id = ?" if run else "")
+    return [dict(r) for r in db.query(sql + " order by id", [run] if run else [])]
+
+
+def test_every_rebuild_records_its_events(db):
+    first = store(db, make_record("2026-1"), make_record("2026-2"))
+    rebuild_offers(db, now=NOW, run_id=first)
+    assert sorted((e["kind"], e["reference"]) for e in events(db, first)) == [("new", "2026-1"), ("new", "2026-2")]
+    second = store(db, make_record("2026-1", title="Développeur backend"))
+    mark_gone(db, "csp", {"csp:2026-1"}, "2026-10-10T00:00:00+00:00")
+    rebuild_offers(db, now=NOW, run_id=second)
+    kinds = {(e["kind"], e["reference"]): e for e in events(db, second)}
+    assert set(kinds) == {("updated", "2026-1"), ("closed", "2026-2")}
+    assert "title" in kinds[("updated", "2026-1")]["fields"]
+    assert kinds[("closed", "2026-2")]["reason"].startswith("absent from the complete crawl")
+    assert len(events(db, first)) == 2  # run 1's events are kept as they were
+    rebuild_offers(db, now=NOW, run_id=99)
+    assert events(db, 99) == []  # an unchanged rebuild records nothing

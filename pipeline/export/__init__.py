@@ -1,0 +1,32 @@
+"""Exports for the portals: one selection of offers, one module per format.
+
+`document` builds and validates the JSON contract (version 1), `selection`
+chooses the offers, `safety` refuses to replace a good file with a broken one,
+`files` writes atomically.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from pipeline.export.document import (LOCATION_KEYS, SCHEMA_VERSION, build_export, export_schema,
+                                      offer_entry, validate_export)
+from pipeline.export.files import write_atomic, write_export
+from pipeline.export.safety import MAX_DROP, ExportRefused, check_export, previous_count, unhealthy_sources
+from pipeline.export.selection import Selection, select_offers
+
+__all__ = ["ExportRefused", "LOCATION_KEYS", "MAX_DROP", "SCHEMA_VERSION", "Selection", "build_export",
+           "check_export", "export_offers", "export_schema", "offer_entry", "previous_count", "select_offers",
+           "unhealthy_sources", "validate_export", "write_atomic", "write_export"]
+
+
+def export_offers(db: Database, output: Path, include_all: bool = False, force: bool = False,
+                  allow_empty: bool = False, now: datetime | None = None) -> dict:
+    """Build, validate, check and write the JSON export; returns the document."""
+    document = build_export(db, include_all=include_all, now=now)
+    validate_export(document)
+    check_export(db, document, output, force=force, allow_empty=allow_empty)
+    write_export(document, output)
+    return document

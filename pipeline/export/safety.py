@@ -1,0 +1,47 @@
+"""The safety rules of every export: never replace a good file with a broken one."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlite_utils import Database
+
+MAX_DROP = 0.5  # refuse an export that loses more than half of the previous one
+
+
+class ExportRefused(Exception):
+    """The export would publish something that looks broken; nothing was written."""
+
+
+def previous_count(path: Path) -> int | None:
+    """The offer count of the export already at `path`, if it is one."""
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8"))["count"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def unhealthy_sources(db: Database) -> list[str]:
+    """Sources whose latest crawl was incomplete or unhealthy, with why."""
+    rows = db.query(
+        "select r.* from runs r join (select source, max(id) as id from runs where kind = 'crawl' "
+        "group by source) last on last.id = r.id")
+    return [f"{r['source']} (run {r['id']}): {r['health_notes'] or r['finish_reason']}"
+            for r in rows if not r["healthy"]]
+
+
+def check_export(db: Database, document: dict, output: Path, force: bool = False,
+                 allow_empty: bool = False) -> None:
+    """Refuse (ExportRefused) an export that would replace a good one with a broken one."""
+    if document["count"] == 0 and not allow_empty:
+        raise ExportRefused("the export would hold no offer (use --allow-empty to write it anyway)")
+    if force:
+        return
+    bad = unhealthy_sources(db)
+    if bad:
+        raise ExportRefused("the latest crawl looks broken, keeping the previous export: " + "; ".join(bad)
+                            + " (use --force to export anyway)")
+    before = previous_count(output)
+    if before and document["count"] < before * (1 - MAX_DROP):
+        raise ExportRefused(f"the export would drop from {before} to {document['count']} offers "
+                            f"(more than {int(MAX_DROP * 100)}%); use --force to write it anyway")
