@@ -1,7 +1,8 @@
 """The `offres` command: a thin click layer over the library.
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
-refused because the data looks broken; 4 done, but some input records were rejected.
+refused because the data looks broken; 4 done, but some input records were rejected;
+6 another crawl is running on this database (`crawl --wait` queues instead).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import click
 from pipeline.store import default_db_path, open_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
+EXIT_LOCKED = 6
 DEFAULT_EXPORT = Path(__file__).resolve().parent / "data" / "export" / "offres.json"
 
 
@@ -58,7 +60,8 @@ def main(ctx: click.Context, db_path: str) -> None:
     """Digital-sector job offers of the French public service: crawl, clean, deduplicate, export.
 
     Exit codes: 0 success, 1 failure, 2 usage error, 3 unhealthy crawl or export
-    refused (the data looks broken), 4 done but some input records were rejected.
+    refused (the data looks broken), 4 done but some input records were rejected,
+    6 another crawl is running on this database.
     """
     ctx.obj = {"db_path": db_path}
 
@@ -70,14 +73,18 @@ def main(ctx: click.Context, db_path: str) -> None:
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy setting (e.g. -s DOWNLOAD_DELAY=5); repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+@click.option("--wait", is_flag=True, help="Wait for another crawl of this database to end instead of exiting 6.")
 @click.pass_obj
 def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, settings: tuple[str, ...],
-          verbose: bool) -> None:
+          verbose: bool, wait: bool) -> None:
     """Crawl a job board (default: csp) into the database and rebuild the offers.
 
     Exits 3 when the crawl looks broken (incomplete, far fewer offers than the
     last healthy crawl, fields suddenly empty): then no offer is closed.
+    One crawl per database at a time: exits 6 at once if another one runs
+    ("another crawl is running on this database"), or waits for it with --wait.
     """
+    from pipeline.store import CrawlLocked, crawl_lock
     from spiders.runner import CrawlFailed, run_crawl
 
     overrides = {}
@@ -88,8 +95,11 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
         overrides[name.strip()] = value
     click.echo(f"Crawling {source} ({base_url or 'real site'}) into {obj['db_path']}", err=True)
     try:
-        run = run_crawl(source, obj["db_path"], base_url=base_url, max_pages=max_pages, overrides=overrides,
-                        verbose=verbose)
+        with crawl_lock(obj["db_path"], wait=wait):
+            run = run_crawl(source, obj["db_path"], base_url=base_url, max_pages=max_pages, overrides=overrides,
+                            verbose=verbose)
+    except CrawlLocked as exc:
+        fail(str(exc), EXIT_LOCKED)
     except CrawlFailed as exc:
         fail(str(exc))
     click.echo(f"Run {run['id']}: {run['pages']} listing pages, {run['offers_seen']} offers seen, "

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from pipeline.classify import classify
 from pipeline.dedupe import DedupeResult, Posting, dedupe
 from pipeline.normalize import normalize_posting
-from pipeline.store import load_postings, record_errors
+from pipeline.store import load_postings, record_errors, write_transaction
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
@@ -219,7 +219,7 @@ def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None
         merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
                        "score": m.score, "reason": m.reason} for m in cluster.members)
     events.extend(merge_events(previous, previous_members, offers, merges, run_id, stamp))
-    with db.atomic():
+    with write_transaction(db):
         db.execute("delete from offers")
         db.execute("delete from merges")
         db.table("offers").insert_all(offers, batch_size=500)

@@ -8,18 +8,21 @@ rebuild changed: new, updated with its fields, closed with its reason, reopened,
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
 from pipeline.record import RawPosting
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "offres.db"
+BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another one's transaction
 
 SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
     "runs": ({
@@ -80,9 +83,79 @@ def open_db(path: str | os.PathLike | None = None) -> Database:
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = Database(path)
+        db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
-    ensure_schema(db)
+    with write_transaction(db):
+        ensure_schema(db)
     return db
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A write transaction started with BEGIN IMMEDIATE, so the busy timeout applies.
+
+    sqlite-utils' `db.atomic()` issues a plain BEGIN, which takes the write lock only
+    at the first write and then fails at once ("database is locked") when another
+    writer holds it. Nested calls join the outer transaction.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def crawl_lock_path(db_path: str | os.PathLike) -> Path:
+    """The lock file beside a database that one crawl at a time holds."""
+    return Path(f"{db_path}.crawl.lock")
+
+
+class CrawlLocked(Exception):
+    """Another crawl is running on this database."""
+
+
+@contextmanager
+def crawl_lock(db_path: str | os.PathLike, wait: bool = False) -> Iterator[Path]:
+    """Hold the database's crawl lock (fcntl.flock, released by the OS even on kill).
+
+    Raises CrawlLocked at once when another process holds it, unless `wait`.
+    """
+    path = crawl_lock_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise CrawlLocked(f"another crawl is running on this database ({db_path})") from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield path
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def crawl_running(db_path: str | os.PathLike) -> bool:
+    """Whether a crawl holds the database's crawl lock right now."""
+    path = crawl_lock_path(db_path)
+    if not path.exists():
+        return False
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def ensure_schema(db: Database) -> None:
@@ -103,16 +176,18 @@ def start_run(db: Database, kind: str, source: str, base_url: str | None = None,
               parser_version: str | None = None, started_at: str | None = None) -> int:
     """Record the start of a crawl or an ingest; returns the run id."""
     table = db.table("runs")
-    table.insert({"kind": kind, "source": source, "started_at": started_at or utcnow(),
-                  "base_url": base_url, "parser_version": parser_version, "pages": 0,
-                  "offers_seen": 0, "errors": 0})
-    return int(table.last_pk)
+    with write_transaction(db):
+        table.insert({"kind": kind, "source": source, "started_at": started_at or utcnow(),
+                      "base_url": base_url, "parser_version": parser_version, "pages": 0,
+                      "offers_seen": 0, "errors": 0})
+        return int(table.last_pk)
 
 
 def finish_run(db: Database, run_id: int, **values) -> dict:
     """Record the end of a run; returns the whole row."""
     values.setdefault("finished_at", utcnow())
-    db.table("runs").update(run_id, values)
+    with write_transaction(db):
+        db.table("runs").update(run_id, values)
     return db.table("runs").get(run_id)
 
 
@@ -120,7 +195,8 @@ def record_errors(db: Database, run_id: int | None, source: str, errors: Iterabl
     """Store errors `{location, field, message}`; returns how many."""
     rows = [{"run_id": run_id, "source": source, "at": utcnow(), **e} for e in errors]
     if rows:
-        db.table("errors").insert_all(rows, batch_size=500)
+        with write_transaction(db):
+            db.table("errors").insert_all(rows, batch_size=500)
     return len(rows)
 
 
@@ -147,7 +223,7 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
     stats = WriteStats()
     partial_ids = partial_ids or set()
     raw, known = db.table("raw_postings"), db.table("postings")
-    with db.atomic():
+    with write_transaction(db):
         for posting in postings:
             stats.received += 1
             pid = posting.posting_id()
@@ -188,7 +264,7 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
 
 def promote_run(db: Database, run_id: int) -> None:
     """A healthy run's versions become the ones the offers are built from."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute("update postings set raw_id = latest_raw_id where last_run_id = ?", [run_id])
         db.execute("update raw_postings set trusted = 1 where last_run_id = ?", [run_id])
 
@@ -197,7 +273,7 @@ def mark_gone(db: Database, source: str, seen_ids: set[str], at: str) -> int:
     """After a complete, healthy crawl: postings of `source` not seen are gone."""
     ids = [r["id"] for r in db.query("select id from postings where source = ? and gone_at is null", [source])
            if r["id"] not in seen_ids]
-    with db.atomic():
+    with write_transaction(db):
         for pid in ids:
             db.table("postings").update(pid, {"gone_at": at})
     return len(ids)

@@ -21,10 +21,26 @@ def previous_count(path: Path) -> int | None:
         return None
 
 
+def crawl_in_progress(db: Database) -> bool:
+    """Whether a crawl holds this database's crawl lock right now."""
+    from pipeline.store import crawl_running
+
+    path = next((row["file"] for row in db.query("pragma database_list") if row["name"] == "main"), "")
+    return bool(path) and crawl_running(path)
+
+
 def unhealthy_sources(db: Database) -> list[str]:
-    """Sources whose latest crawl was incomplete or unhealthy, with why."""
+    """Sources whose latest judged crawl was incomplete or unhealthy, with why.
+
+    A crawl not finished yet while the crawl lock is held is under way, not
+    broken: the last finished one is judged (the export publishes the last
+    healthy state). An unfinished run without the lock was killed and counts.
+    """
+    where = "kind = 'crawl'"
+    if crawl_in_progress(db):
+        where += " and finished_at is not null"
     rows = db.query(
-        "select r.* from runs r join (select source, max(id) as id from runs where kind = 'crawl' "
+        f"select r.* from runs r join (select source, max(id) as id from runs where {where} "
         "group by source) last on last.id = r.id")
     return [f"{r['source']} (run {r['id']}): {r['health_notes'] or r['finish_reason']}"
             for r in rows if not r["healthy"]]

@@ -1,0 +1,74 @@
+"""One writer at a time: crawl lock, BEGIN IMMEDIATE with a busy timeout, exports during a crawl."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from pipeline.export.safety import unhealthy_sources
+from pipeline.store import CrawlLocked, crawl_lock, crawl_running, finish_run, open_db, start_run, write_transaction
+
+
+def test_second_crawl_lock_refused_then_free(tmp_path):
+    db_path = tmp_path / "x.db"
+    with crawl_lock(db_path):
+        assert crawl_running(db_path)
+        with pytest.raises(CrawlLocked, match="another crawl is running on this database"):
+            with crawl_lock(db_path):
+                pass
+    assert not crawl_running(db_path)
+
+
+def test_lock_released_when_holder_is_killed(tmp_path):
+    db_path = tmp_path / "x.db"
+    code = f"from pipeline.store import crawl_lock\nimport time\nwith crawl_lock({str(db_path)!r}):\n print('held', flush=True); time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    assert crawl_running(db_path)
+    proc.kill()
+    proc.wait()
+    assert not crawl_running(db_path)
+
+
+def test_cli_crawl_exits_6_when_locked(tmp_path):
+    db_path = tmp_path / "x.db"
+    with crawl_lock(db_path):
+        done = subprocess.run([sys.executable, "-m", "cli", "--db", str(db_path), "crawl", "csp",
+                               "--base-url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 6, done.stderr
+    assert "another crawl is running on this database" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_immediate_transactions_wait_for_each_other(tmp_path):
+    db_path = tmp_path / "x.db"
+    first, second = open_db(db_path), open_db(db_path)
+    held = threading.Event()
+
+    def hold():
+        with write_transaction(first):
+            first.execute("insert into errors (source, message) values ('a', 'held')")
+            held.set()
+            time.sleep(1.0)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    with write_transaction(second):  # waits (busy timeout) instead of "database is locked"
+        second.execute("insert into errors (source, message) values ('b', 'after')")
+    thread.join()
+    assert [r["source"] for r in second.query("select source from errors order by id")] == ["a", "b"]
+
+
+def test_export_ignores_the_crawl_under_way(tmp_path):
+    db_path = tmp_path / "x.db"
+    db = open_db(db_path)
+    done = start_run(db, "crawl", "csp")
+    finish_run(db, done, complete=1, healthy=1, finish_reason="finished")
+    start_run(db, "crawl", "csp")  # under way: not finished
+    assert unhealthy_sources(db)  # without the lock, an unfinished run is a killed one
+    with crawl_lock(db_path):
+        assert unhealthy_sources(db) == []
