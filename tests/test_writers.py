@@ -45,10 +45,11 @@ def test_cli_crawl_exits_6_when_locked(tmp_path):
 
 def test_immediate_transactions_wait_for_each_other(tmp_path):
     db_path = tmp_path / "x.db"
-    first, second = open_db(db_path), open_db(db_path)
+    second = open_db(db_path)
     held = threading.Event()
 
     def hold():
+        first = open_db(db_path)  # a connection belongs to its thread
         with write_transaction(first):
             first.execute("insert into errors (source, message) values ('a', 'held')")
             held.set()
@@ -56,7 +57,7 @@ def test_immediate_transactions_wait_for_each_other(tmp_path):
 
     thread = threading.Thread(target=hold)
     thread.start()
-    held.wait()
+    assert held.wait(10)
     with write_transaction(second):  # waits (busy timeout) instead of "database is locked"
         second.execute("insert into errors (source, message) values ('b', 'after')")
     thread.join()
