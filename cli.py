@@ -151,7 +151,7 @@ def reprocess(obj: dict, now: str | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.pass_obj
 def ingest(obj: dict, file) -> None:
     """Ingest raw postings from a JSON-lines FILE (- for standard input).

@@ -27,12 +27,25 @@ class IngestResult:
     rebuild: RebuildStats | None = None
 
 
-def read_records(lines: Iterable[str], name: str) -> Iterable[RawPosting | RecordError]:
-    """Each non-blank line as a RawPosting, or the RecordError that names it."""
+def read_records(lines: Iterable[str | bytes], name: str) -> Iterable[RawPosting | RecordError]:
+    """Each non-blank line as a RawPosting, or the RecordError that names it.
+
+    Lines may be bytes (a file read in binary): each is decoded on its own, so a
+    non-UTF-8 line is rejected with its number and the others go on.
+    """
     for number, line in enumerate(lines, start=1):
+        where = f"{name}:{number}"
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield RecordError(where, "*", f"not UTF-8 (byte {exc.start + 1})")
+                continue
         if not line.strip():
             continue
-        where = f"{name}:{number}"
+        if "\x00" in line:
+            yield RecordError(where, "*", "contains a NUL byte")
+            continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:

@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pipeline.normalize import normalize_reference, reference_from_url
@@ -22,6 +23,17 @@ TEXT_FIELDS = (
     "post_status", "missions_html", "profile_html", "about_html", "conditions_html",
     "extra_html", "original_url", "fetched_at",
 )
+
+
+def valid_datetime(value: str) -> bool:
+    """Whether `value` is an ISO 8601 date-time (a date and a time)."""
+    if len(value) < 16 or value[10:11] not in ("T", "t", " "):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 class RecordError(ValueError):
@@ -83,11 +95,13 @@ class RawPosting:
         known: dict[str, Any] = {}
         for name in TEXT_FIELDS:
             value = data.get(name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = str(value)
             if value is not None and not isinstance(value, str):
                 raise RecordError(where, name, f"must be a string or null, got {type(value).__name__}")
+            if isinstance(value, str) and "\x00" in value:
+                raise RecordError(where, name, "contains a NUL character")
             known[name] = value.strip() or None if isinstance(value, str) else None
+        if known["fetched_at"] and not valid_datetime(known["fetched_at"]):
+            raise RecordError(where, "fetched_at", f"not an ISO 8601 date-time: {known['fetched_at'][:40]!r}")
         extra = {k: v for k, v in data.items() if k not in REQUIRED and k not in TEXT_FIELDS and k != "extra"}
         if isinstance(data.get("extra"), dict):
             extra.update(data["extra"])

@@ -27,8 +27,12 @@ def test_not_an_object():
         RawPosting.from_dict(["a"])
 
 
-def test_unknown_keys_are_kept_and_numbers_become_text():
-    posting = RawPosting.from_dict(make_record(salary=42000, board_id="x1"))
+def test_unknown_keys_are_kept_and_numbers_in_text_fields_rejected():
+    with pytest.raises(RecordError, match="field 'salary': must be a string or null, got int"):
+        RawPosting.from_dict(make_record(salary=42000))
+    with pytest.raises(RecordError, match="field 'fetched_at': not an ISO 8601 date-time"):
+        RawPosting.from_dict(make_record(fetched_at="31/02/2026"))
+    posting = RawPosting.from_dict(make_record(salary="42000", board_id="x1"))
     assert posting.salary == "42000" and posting.extra == {"board_id": "x1"}
     assert posting.as_dict()["extra"] == {"board_id": "x1"}
 
