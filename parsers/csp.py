@@ -22,6 +22,10 @@ ONLINE_SINCE_RE = re.compile(r"En ligne depuis le\s+(.+)", re.I)
 SPACES_RE = re.compile(r"\s+")
 TERRITORIAL_REF_RE = re.compile(r"^[Oo]\d{15}$")
 GRADES_RE = re.compile(r"Grades?\s*(?:\(s\))?\s*(?:recherch[ée]s?\s*(?:\(s\))?)?\s*:\s*(.+)", re.I)
+# The board's own territorial wording: "Poste ouvert(s) sur le(s) grade(s) suivant(s) de la
+# Fonction Publique Territoriale : Rédacteur, ..." (the prefix is dropped, the list kept).
+OPEN_GRADES_RE = re.compile(r"Postes?\s*(?:\(s\))?\s*ouverts?\s*(?:\(s\))?\s*sur\s+(?:le|les)\s*(?:\(s\))?\s*"
+                            r"grades?\s*(?:\(s\))?\s*suivants?\s*(?:\(s\))?[^:]*:\s*(.+)", re.I)
 BREAK_RE = re.compile(r"<br\s*/?>|</p>|</li>|</div>", re.I)
 ORIGINAL_HOSTS = ("emploi-territorial.fr",)
 
@@ -240,7 +244,7 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
     text = Selector(text=f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>").xpath("string(//div)").get()
     lines = [line for line in (clean(part) for part in text.split("\n")) if line]
     for line in lines:
-        if match := GRADES_RE.match(line):
+        if match := GRADES_RE.match(line) or OPEN_GRADES_RE.match(line):
             return clean(match.group(1))
     return " ".join(lines) if territorial and lines else None
 
