@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import random
+import threading
+import time
 from dataclasses import dataclass
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
@@ -82,6 +84,9 @@ class FaultInjector:
         self.faults = faults or Faults()
         self.counts: dict[str, int] = {}
         self.injected: dict[str, int] = {}
+        # (time, path, status, not-before): every answer, and when a 429 allowed the next try
+        self.history: list[tuple[float, str, int, float | None]] = []
+        self._lock = threading.Lock()
 
     def _roll(self, path: str, kind: str) -> float:
         n = self.counts.get(path, 0)
@@ -90,16 +95,25 @@ class FaultInjector:
     def _hit(self, kind: str) -> None:
         self.injected[kind] = self.injected.get(kind, 0) + 1
 
-    def retry_after(self) -> str:
+    def retry_after(self) -> tuple[str, float]:
+        """The 429's Retry-After header and the epoch time before which a retry is too early."""
         value = self.faults.retry_after
         if value.startswith("date:"):
-            when = datetime.now(timezone.utc) + timedelta(seconds=float(value[5:]))
-            return format_datetime(when, usegmt=True)
-        return value
+            when = (datetime.now(timezone.utc) + timedelta(seconds=float(value[5:]))).replace(microsecond=0)
+            return format_datetime(when, usegmt=True), when.timestamp()
+        return value, time.time() + float(value)
 
     def answer(self, path: str, listing_page: int | None, detail: bool, base_url: str,
                normal: Callable[[], Answer]) -> Answer:
         """The answer to a GET of ``path`` (``listing_page``: its page number if a listing page)."""
+        with self._lock:
+            result = self._answer(path, listing_page, detail, base_url, normal)
+            not_before = result.headers.pop("X-Not-Before", None)
+            self.history.append((time.time(), path, result.status, not_before))
+        return result
+
+    def _answer(self, path: str, listing_page: int | None, detail: bool, base_url: str,
+               normal: Callable[[], Answer]) -> Answer:
         f = self.faults
         self.counts[path] = self.counts.get(path, 0) + 1
         html = {"Content-Type": "text/html; charset=UTF-8"}
@@ -116,8 +130,9 @@ class FaultInjector:
             return Answer(503, b"<html><body>Service indisponible</body></html>", html)
         if f.throttle_rate and self._roll(path, "429") < f.throttle_rate:
             self._hit("429")
+            header, not_before = self.retry_after()
             return Answer(429, b"<html><body>Too many requests</body></html>",
-                          {**html, "Retry-After": self.retry_after()})
+                          {**html, "Retry-After": header, "X-Not-Before": not_before})
         delay = 0.0
         if f.hang_rate and self._roll(path, "hang") < f.hang_rate:
             self._hit("hang")
