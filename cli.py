@@ -102,7 +102,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_EXPORT,
-              show_default="data/export/offres.json", help="File to write (atomically).")
+              show_default="data/export/offres.json", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
 @click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
@@ -120,7 +120,8 @@ def export(obj: dict, fmt: str, output: Path, include_all: bool, force: bool, al
         document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
     except ExportRefused as exc:
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    click.echo(f"Wrote {document['count']} offers to {output}")
+    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}",
+               err=str(output) == "-")
 
 
 @main.command()

@@ -81,3 +81,28 @@ def test_a_broken_database_is_a_clear_error(tmp_path):
     bad.write_text("not sqlite")
     result = CliRunner().invoke(main, ["--db", str(bad), "stats"])
     assert result.exit_code == 1 and "file is not a database" in result.output
+
+
+def test_export_to_standard_output_and_file_modes(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(make_record("2026-1")) + "\n")
+    assert run(tmp_path, "ingest", str(feed)).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text('{"count": 500}')  # a stray file named - is neither read nor replaced
+    result = run(tmp_path, "export", "-o", "-")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["count"] == 1 and document["offers"][0]["reference"] == "2026-1"
+    assert (tmp_path / "-").read_text() == '{"count": 500}'
+    old = os.umask(0o022)
+    try:
+        assert run(tmp_path, "export", "-o", str(tmp_path / "web.json")).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "web.json").stat().st_mode) == 0o644
+    os.chmod(tmp_path / "web.json", 0o640)
+    assert run(tmp_path, "export", "-o", str(tmp_path / "web.json")).exit_code == 0
+    assert stat.S_IMODE((tmp_path / "web.json").stat().st_mode) == 0o640

@@ -96,3 +96,28 @@ def test_empty_export_refused_unless_allowed(db, tmp_path):
         export_offers(db, tmp_path / "o.json", now=NOW)
     export_offers(db, tmp_path / "o.json", now=NOW, allow_empty=True)
     assert json.loads((tmp_path / "o.json").read_text())["offers"] == []
+
+
+def test_new_export_follows_the_umask(filled, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        output = tmp_path / "new.json"
+        export_offers(filled, output, include_all=True, now=NOW)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+
+
+def test_replaced_export_keeps_its_mode(filled, tmp_path):
+    import os
+    import stat
+
+    output = tmp_path / "kept.json"
+    output.write_text('{"count": 1}')
+    os.chmod(output, 0o640)
+    export_offers(filled, output, include_all=True, now=NOW)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o640
+    assert json.loads(output.read_text())["count"] == 5
