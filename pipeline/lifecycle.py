@@ -24,7 +24,10 @@ PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
-                 "published_on", "deadline", "url", "sources", "missions_html", "profile_html")
+                 "published_on", "deadline", "url", "sources", "missions_html", "profile_html",
+                 "experience", "salary", "about_html")
+# hashed only when set, so that offers stored before these fields existed keep their hash
+HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html"))
 
 
 @dataclass
@@ -140,7 +143,8 @@ def merge_events(previous: dict[str, dict], previous_members: dict[str, str], of
 
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
-    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False, default=str)
+    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS
+                          if k not in HASHED_WHEN_SET or row.get(k) is not None}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
@@ -158,7 +162,8 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
         **{k: canonical.get(k) for k in (
             "reference", "title", "title_raw", "title_key", "employer", "employer_category",
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
-            "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html")},
+            "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html",
+            "experience", "salary", "about_html")},
         "grades": canonical.get("grades") or [],
         "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},
