@@ -254,3 +254,19 @@ def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None
     if stats.errors:
         record_errors(db, run_id, "reprocess", stats.errors)
     return stats
+
+
+def preview_rebuild(db: Database, now: datetime | None = None,
+                    progress: Callable[[str], None] | None = None) -> tuple[RebuildStats, list[dict]]:
+    """What `rebuild_offers` would change, and its events, with nothing written: the rebuild
+    runs inside a transaction that is rolled back."""
+    if db.conn.in_transaction:
+        raise RuntimeError("preview_rebuild needs a connection with no open transaction")
+    last = next(db.query("select coalesce(max(id), 0) as id from events"))["id"]
+    db.conn.execute("BEGIN")
+    try:
+        stats = rebuild_offers(db, now=now, progress=progress)
+        events = [dict(r) for r in db.query("select * from events where id > ? order by id", [last])]
+    finally:
+        db.conn.rollback()
+    return stats, events
