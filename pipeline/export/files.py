@@ -19,9 +19,20 @@ def target_mode(output: Path) -> int:
     try:
         return stat.S_IMODE(output.stat().st_mode)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process umask: read from /proc where it can be (no change), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def write_atomic(output: Path, write: Callable[[IO[str]], None], newline: str | None = None) -> None:
