@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             serve.add_argument(flag, dest=f"fault_{f.name}", default=None, help=f"fault: {f.name} ({f.default})")
     captures = sub.add_parser("serve-captures", help="serve real captured pages until interrupted")
-    captures.add_argument("directory", type=Path, help="folder of .html captures (e.g. ../shared/real-pages/csp)")
+    captures.add_argument("directory", type=Path, nargs="+",
+                          help="folders of .html captures (e.g. tests/fixtures/csp/listing-numerique "
+                               "tests/fixtures/csp/offer-state, or ../shared/real-pages/csp)")
     captures.add_argument("--host", default="127.0.0.1")
     captures.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     args = parser.parse_args(argv)
@@ -62,10 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def capture_paths(directory: Path) -> dict[str, bytes]:
-    """Each capture at the path of its canonical link; a page of cards without one is the listing."""
+def capture_paths(directory: Path | list[Path]) -> dict[str, bytes]:
+    """Each capture (of one folder or several) at the path of its canonical link; a page of cards
+    without one is the listing."""
     pages: dict[str, bytes] = {}
-    for path in sorted(directory.glob("*.html")):
+    folders = [directory] if isinstance(directory, Path) else list(directory)
+    for path in sorted(p for folder in folders for p in folder.glob("*.html")):
         content = path.read_bytes()
         canonical = CANONICAL.search(content)
         if canonical:
@@ -75,7 +79,7 @@ def capture_paths(directory: Path) -> dict[str, bytes]:
     return pages
 
 
-def serve_captures(directory: Path, host: str, port: int) -> int:
+def serve_captures(directory: Path | list[Path], host: str, port: int) -> int:
     """Serve the captures until interrupted: the listing's links point at this server,
     detail pages are served as captured (their canonical link is the real one)."""
     pages = capture_paths(directory)

@@ -134,6 +134,8 @@ class StorePipeline:
         if healthy:  # versions from a crawl that looks broken are kept, but replace no good one
             promote_run(self.db, self.run_id)
             closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
+        # the verdict is recorded before the rebuild, which reads the board's latest healthy crawl
+        self.db.table("runs").update(self.run_id, {"complete": int(summary.complete), "healthy": int(healthy)})
         rebuilt = rebuild_offers(self.db, run_id=self.run_id)
         finish_run(self.db, self.run_id, pages=spider.pages, offers_seen=len(self.seen),
                    offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
