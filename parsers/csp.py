@@ -110,9 +110,19 @@ def parse_listing(html: str, url: str) -> dict:
     sel = Selector(text=html)
     cards = [parse_card(card, url) for card in sel.css("div.fr-card--offer")]
     next_href = sel.css("a.fr-pagination__link--next::attr(href)").get()
+    last_href = sel.css("a.fr-pagination__link--last::attr(href)").get() or ""
+    last_page = re.search(r"/page/(\d+)/?$", last_href.strip())
+    total = re.sub(r"\D", "", sel.css(".results-count .count::text").get() or "")
+    no_result = bool(sel.css(".no-result")) or "aucune offre ne correspond" in fold(" ".join(
+        sel.css("main ::text").getall()))
     return {
         "cards": [c for c in cards if c is not None],
         "next_url": urljoin(url, next_href.strip()) if next_href and next_href.strip() not in ("", "#") else None,
+        # What the page says of the whole listing (None when it does not say).
+        "total": int(total) if total else None,
+        "last_page": int(last_page.group(1)) if last_page else None,
+        "has_pagination": bool(sel.css(".fr-pagination")),
+        "no_result": no_result,
     }
 
 
