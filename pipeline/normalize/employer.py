@@ -52,12 +52,17 @@ def _kinds_pattern() -> re.Pattern[str]:
 
 
 def names_employer(value: str | None) -> bool:
-    """True when a text names an employer (a commune, département, CCAS... of data/employer_kinds.csv)."""
+    """True when a text names an employer: a kind of data/employer_kinds.csv (mairie, département,
+    CCAS...) or a commune of data/geo/communes.csv; unbalanced brackets never do."""
     text = clean(value)
     if text is None or text.count("[") != text.count("]") or text.count("(") != text.count(")"):
         return False
-    folded = re.sub(r"[^a-z0-9]+", " ", fold(text))
-    return bool(_kinds_pattern().search(folded))
+    folded = re.sub(r"[^a-z0-9]+", " ", fold(text.replace(".", "")))
+    if _kinds_pattern().search(folded):
+        return True
+    from pipeline.normalize.geography import get_geography, key as geo_key
+
+    return geo_key(text) in get_geography().commune_keys  # a bare commune name: the commune itself
 
 
 def title_suffix(title: str | None) -> str | None:
