@@ -112,7 +112,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_EXPORT,
-              show_default="data/export/offres.json", help="File to write (atomically).")
+              show_default="data/export/offres.json", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
 @click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
@@ -130,18 +130,34 @@ def export(obj: dict, fmt: str, output: Path, include_all: bool, force: bool, al
         document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
     except ExportRefused as exc:
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    click.echo(f"Wrote {document['count']} offers to {output}")
+    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}",
+               err=str(output) == "-")
 
 
 @main.command()
 @click.option("--now", help="Time of the rebuild (ISO 8601), for deadlines; default: now.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.pass_obj
-def reprocess(obj: dict, now: str | None) -> None:
-    """Rebuild the offers from the stored raw postings, without any network."""
-    from pipeline.lifecycle import rebuild_offers
+def reprocess(obj: dict, now: str | None, dry_run: bool) -> None:
+    """Rebuild the offers from the stored raw postings, without any network.
+
+    Example: offres reprocess --dry-run --now 2026-12-01T06:00:00+00:00
+    """
+    from pipeline.lifecycle import preview_rebuild, rebuild_offers
 
     db = open_db(obj["db_path"])
-    stats = rebuild_offers(db, now=parse_now(now), progress=lambda m: click.echo(m, err=True))
+    progress = lambda m: click.echo(m, err=True)  # noqa: E731
+    if dry_run:
+        stats, events = preview_rebuild(db, now=parse_now(now), progress=progress)
+        click.echo("Dry run, nothing written. Would change:")
+        for event in events[:50]:
+            detail = event["reason"] or (", ".join(json.loads(event["fields"])) if event["kind"] == "updated" else "")
+            click.echo(f"  {event['kind']:<8} {event['reference'] or event['offer_id']}  {event['title']}"
+                       + (f" ({detail})" if detail else ""))
+        if len(events) > 50:
+            click.echo(f"  ... and {len(events) - 50} more")
+    else:
+        stats = rebuild_offers(db, now=parse_now(now), progress=progress)
     click.echo(f"{stats.offers} offers ({stats.open} open): {stats.new} new, {stats.updated} updated, "
                f"{stats.closed} closed, {stats.reopened} reopened, {len(stats.errors)} errors")
     if stats.unresolved:
@@ -231,15 +247,16 @@ def changes(obj: dict, run_id: int | None) -> None:
 @click.argument("field", type=click.Choice(["title", "category", "versant", "contract", "location",
                                             "remote", "date", "reference", "employer"]))
 @click.argument("values", nargs=-1, required=True)
-@click.option("--now", help="Crawl time (ISO 8601) for relative dates such as 'il y a 3 jours'.")
+@click.option("--now", help="Crawl time (ISO 8601) for relative dates such as 'il y a 3 jours'; default: now.")
 def normalize(field: str, values: tuple[str, ...], now: str | None) -> None:
     """Print the normalised form of each VALUE of FIELD as one JSON object a line.
 
     With - as the only value, read one value per line from standard input.
+    Example: offres normalize date "il y a 3 jours"
     """
     from pipeline.normalize import FIELDS
 
-    function, moment = FIELDS[field], parse_now(now)
+    function, moment = FIELDS[field], parse_now(now) or datetime.now(timezone.utc)
     stream = (line.rstrip("\n") for line in sys.stdin) if values == ("-",) else values
     for value in stream:
         echo_json(function(value, moment))
@@ -255,24 +272,44 @@ def classify(stdin: str | None, title: str | None, metier: str | None, employer:
              domain: str | None) -> None:
     """Is an offer digital, and in which family? Prints {"digital", "family", "reason"}.
 
-    With -, reads JSON lines with keys title, metier, employer, domain.
+    With -, reads JSON lines with keys title, metier, employer, domain; a bad line
+    is reported on standard error with its number, the others are classified (exit 4).
+    Example: offres classify --title "Data scientist H/F"
     """
     from pipeline.classify import classify as run
 
     if stdin == "-":
+        bad = 0
         for number, line in enumerate(sys.stdin, start=1):
             if not line.strip():
                 continue
-            try:
-                item = json.loads(line)
-                echo_json(run(item.get("title") or "", metier=item.get("metier"),
-                              employer=item.get("employer"), domain=item.get("domain")).as_dict())
-            except (ValueError, AttributeError) as exc:
-                echo_json({"error": f"line {number}: {exc}"})
+            problem, item = classify_input(line)
+            if problem:
+                bad += 1
+                click.secho(f"stdin:{number}: {problem}", fg="yellow", err=True)
+                continue
+            echo_json(run(item.get("title") or "", metier=item.get("metier"),
+                          employer=item.get("employer"), domain=item.get("domain")).as_dict())
+        if bad:
+            sys.exit(EXIT_PARTIAL)
         return
     if not title:
         raise click.UsageError("give --title (or - to read JSON lines)")
     echo_json(run(title, metier=metier, employer=employer, domain=domain).as_dict())
+
+
+def classify_input(line: str) -> tuple[str | None, dict]:
+    """(problem, item) of one JSON line given to `classify -`: a problem names the field."""
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        return f"not valid JSON ({exc.msg} at column {getattr(exc, 'colno', '?')})", {}
+    if not isinstance(item, dict):
+        return "not a JSON object", {}
+    for key in ("title", "metier", "employer", "domain"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            return f"field {key}: not a string", {}
+    return None, item
 
 
 @main.group()

@@ -22,6 +22,10 @@ ONLINE_SINCE_RE = re.compile(r"En ligne depuis le\s+(.+)", re.I)
 SPACES_RE = re.compile(r"\s+")
 TERRITORIAL_REF_RE = re.compile(r"^[Oo]\d{15}$")
 GRADES_RE = re.compile(r"Grades?\s*(?:\(s\))?\s*(?:recherch[ée]s?\s*(?:\(s\))?)?\s*:\s*(.+)", re.I)
+# The board's own territorial wording: "Poste ouvert(s) sur le(s) grade(s) suivant(s) de la
+# Fonction Publique Territoriale : Rédacteur, ..." (the prefix is dropped, the list kept).
+OPEN_GRADES_RE = re.compile(r"Postes?\s*(?:\(s\))?\s*ouverts?\s*(?:\(s\))?\s*sur\s+(?:le|les)\s*(?:\(s\))?\s*"
+                            r"grades?\s*(?:\(s\))?\s*suivants?\s*(?:\(s\))?[^:]*:\s*(.+)", re.I)
 BREAK_RE = re.compile(r"<br\s*/?>|</p>|</li>|</div>", re.I)
 ORIGINAL_HOSTS = ("emploi-territorial.fr",)
 
@@ -106,9 +110,19 @@ def parse_listing(html: str, url: str) -> dict:
     sel = Selector(text=html)
     cards = [parse_card(card, url) for card in sel.css("div.fr-card--offer")]
     next_href = sel.css("a.fr-pagination__link--next::attr(href)").get()
+    last_href = sel.css("a.fr-pagination__link--last::attr(href)").get() or ""
+    last_page = re.search(r"/page/(\d+)/?$", last_href.strip())
+    total = re.sub(r"\D", "", sel.css(".results-count .count::text").get() or "")
+    no_result = bool(sel.css(".no-result")) or "aucune offre ne correspond" in fold(" ".join(
+        sel.css("main ::text").getall()))
     return {
         "cards": [c for c in cards if c is not None],
         "next_url": urljoin(url, next_href.strip()) if next_href and next_href.strip() not in ("", "#") else None,
+        # What the page says of the whole listing (None when it does not say).
+        "total": int(total) if total else None,
+        "last_page": int(last_page.group(1)) if last_page else None,
+        "has_pagination": bool(sel.css(".fr-pagination")),
+        "no_result": no_result,
     }
 
 
@@ -240,7 +254,7 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
     text = Selector(text=f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>").xpath("string(//div)").get()
     lines = [line for line in (clean(part) for part in text.split("\n")) if line]
     for line in lines:
-        if match := GRADES_RE.match(line):
+        if match := GRADES_RE.match(line) or OPEN_GRADES_RE.match(line):
             return clean(match.group(1))
     return " ".join(lines) if territorial and lines else None
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-WATCHED_FIELDS = ("employer", "location", "versant", "published", "category", "missions_html")
-FIRST_RUN_FLOOR = {"employer": 0.8, "location": 0.8, "versant": 0.8, "published": 0.8}
+WATCHED_FIELDS = ("employer", "location", "versant", "published", "category", "missions_html")  # always reported
+# Fields the board always carries, for a source's first crawl (no healthy crawl to compare
+# with). `deadline_territorial`: the deadline among territorial offers (O + 15 digits),
+# which always state one; métier is missing from half the territorial and hospital offers.
+FIRST_RUN_FLOOR = {"employer": 0.8, "location": 0.8, "versant": 0.8, "published": 0.8, "title": 0.95,
+                   "category": 0.5, "metier": 0.2, "deadline_territorial": 0.8, "missions_html": 0.5}
 MIN_SEEN_RATIO = 0.5      # at least half the offers of the last healthy crawl
 MAX_FIELD_DROP = 0.3      # a fill rate may not fall by more than 30 points
 MAX_ERROR_RATE = 0.1      # at most 10% of the offers may fail to fetch or parse
@@ -26,9 +30,17 @@ class CrawlSummary:
     finish_reason: str = "finished"
 
 
-def fill_rates(counts: dict[str, int], total: int) -> dict[str, float]:
-    """Share of records having each watched field."""
-    return {f: round(counts.get(f, 0) / total, 3) if total else 0.0 for f in WATCHED_FIELDS}
+def fill_rates(counts: dict[str, int], total: int, totals: dict[str, int] | None = None) -> dict[str, float]:
+    """Share of records having each counted field (and each watched one, even if never filled).
+
+    `totals` gives a field its own denominator (e.g. territorial offers for their deadline);
+    a field whose denominator is 0 is left out."""
+    rates = {}
+    for name in sorted(set(counts) | set(WATCHED_FIELDS)):
+        base = (totals or {}).get(name, total)
+        if base or name in WATCHED_FIELDS:
+            rates[name] = round(counts.get(name, 0) / base, 3) if base else 0.0
+    return rates
 
 
 def assess(summary: CrawlSummary, previous: dict | None,
@@ -39,7 +51,9 @@ def assess(summary: CrawlSummary, previous: dict | None,
     `floors` are the fill rates a source's first crawl must reach.
     """
     notes: list[str] = []
-    if summary.finish_reason != "finished":
+    if summary.finish_reason == "banned":
+        notes.append("source banned this crawl (Retry-After over the allowed wait): stopped")
+    elif summary.finish_reason != "finished":
         notes.append(f"crawl ended early ({summary.finish_reason})")
     if not summary.complete:
         notes.append("listing not crawled to its last page")
@@ -51,13 +65,15 @@ def assess(summary: CrawlSummary, previous: dict | None,
         before = previous["offers_seen"]
         if summary.offers_seen < MIN_SEEN_RATIO * before:
             notes.append(f"{summary.offers_seen} offers seen against {before} in run {previous.get('id')}")
-        for name, rate_before in (previous.get("fill_rates") or {}).items():
-            rate = summary.fill_rates.get(name, 0.0)
-            if rate_before >= 0.5 and rate < rate_before - MAX_FIELD_DROP:
-                notes.append(f"field '{name}' filled for {rate:.0%} of offers against {rate_before:.0%}")
+        # Every field the last healthy crawl filled is watched, not a fixed list.
+        fell = [(name, summary.fill_rates.get(name, 0.0), before)
+                for name, before in sorted((previous.get("fill_rates") or {}).items())
+                if before >= 0.2 and summary.fill_rates.get(name, 0.0) < before - min(MAX_FIELD_DROP, before / 2)]
+        for name, rate, before in fell:
+            notes.append(f"field '{name}' filled for {rate:.0%} of offers against {before:.0%}")
     elif summary.offers_seen:
         for name, floor in floors.items():
-            rate = summary.fill_rates.get(name, 0.0)
-            if rate < floor:
+            rate = summary.fill_rates.get(name)
+            if rate is not None and rate < floor:
                 notes.append(f"field '{name}' filled for only {rate:.0%} of offers")
     return not notes, notes

@@ -18,13 +18,18 @@ from sqlite_utils import Database
 from pipeline.classify import classify
 from pipeline.dedupe import DedupeResult, Posting, dedupe
 from pipeline.normalize import normalize_posting
-from pipeline.store import load_postings, record_errors, write_transaction
+from pipeline.store import last_healthy_run, load_postings, record_errors, write_transaction
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
+CURATED_SOURCE = "dinum-page"  # a hand-kept page that links to the official board
+NOT_ON_BOARD = "no longer on the board"
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
-                 "published_on", "deadline", "url", "sources", "missions_html", "profile_html")
+                 "published_on", "deadline", "url", "sources", "missions_html", "profile_html",
+                 "experience", "salary", "about_html")
+# hashed only when set, so that offers stored before these fields existed keep their hash
+HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html"))
 
 
 @dataclass
@@ -39,6 +44,9 @@ class RebuildStats:
     reopened: int = 0
     errors: list[dict] = field(default_factory=list)
     unresolved: dict[str, int] = field(default_factory=dict)
+
+
+NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def parse_time(value: str | None, default: datetime) -> datetime:
@@ -71,9 +79,16 @@ def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats) -> dict[
     return out
 
 
-def offer_status(fields: dict, members: list[dict], today: str) -> tuple[str, str | None]:
+def offer_status(fields: dict, members: list[dict], today: str,
+                 board_crawl: str | None = None) -> tuple[str, str | None]:
     """(status, reason): closed when the deadline has passed, or when every posting is
-    gone; the official board's word wins over pages that only link to it."""
+    gone; the official board's word wins over pages that only link to it.
+
+    `board_crawl` is the start of the latest complete, healthy crawl of the official
+    board: an entry known only from the curated page, with a board reference, first
+    seen before that crawl, is one the board no longer lists (it reopens when the
+    board lists it again, its posting then joining the offer).
+    """
     deadline = fields.get("deadline")
     if deadline and deadline < today:
         return "closed", f"deadline {deadline} passed"
@@ -83,6 +98,10 @@ def offer_status(fields: dict, members: list[dict], today: str) -> tuple[str, st
         latest = max(m["gone_at"] for m in judged)
         sources = ", ".join(sorted({m["source"] for m in judged}))
         return "closed", f"absent from the complete crawl of {sources} at {latest}"
+    if (board_crawl and not official and fields.get("reference") and members
+            and all(m["source"] == CURATED_SOURCE for m in members)
+            and max(parse_time(m["first_seen_at"], NEVER) for m in members) <= parse_time(board_crawl, NEVER)):
+        return "closed", NOT_ON_BOARD
     return "open", None
 
 
@@ -140,25 +159,28 @@ def merge_events(previous: dict[str, dict], previous_members: dict[str, str], of
 
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
-    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False, default=str)
+    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS
+                          if k not in HASHED_WHEN_SET or row.get(k) is not None}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str) -> dict:
-    """One `offers` row from a dedup cluster (its canonical posting's fields)."""
+def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str,
+                    board_crawl: str | None = None) -> dict:
+    """One `offers` row from a dedup cluster (its canonical posting's fields); `board_crawl` as in offer_status."""
     canonical = fields_by_id[cluster.canonical_id]
     member_ids = list(cluster.posting_ids)
     members = [rows_by_id[pid] for pid in member_ids]
     sources = [{"source": rows_by_id[pid]["source"], "url": fields_by_id[pid].get("url"),
                 "reference": fields_by_id[pid].get("reference")} for pid in member_ids]
     sources.sort(key=lambda s: (s["source"] != OFFICIAL_SOURCE, s["source"], s["url"] or ""))
-    status, reason = offer_status(canonical, members, today)
+    status, reason = offer_status(canonical, members, today, board_crawl)
     row = {
         "id": cluster.cluster_id, "canonical_posting_id": cluster.canonical_id,
         **{k: canonical.get(k) for k in (
             "reference", "title", "title_raw", "title_key", "employer", "employer_category",
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
-            "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html")},
+            "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html",
+            "experience", "salary", "about_html")},
         "grades": canonical.get("grades") or [],
         "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},
@@ -192,13 +214,15 @@ def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None
     today = now.astimezone(PARIS).date().isoformat()
     stats = RebuildStats()
     rows_by_id, fields_by_id, result = compute_clusters(db, now, stats, progress)
+    board = last_healthy_run(db, OFFICIAL_SOURCE)
+    board_crawl = board["started_at"] if board else None
     columns = ", ".join(dict.fromkeys(("id", "status", "closed_at", "reopened_at", "fields_hash", "updated_at",
                                        "reference", "title", "status_reason", *HASHED_FIELDS)))
     previous = {r["id"]: r for r in db.query(f"select {columns} from offers")}
     previous_members = {r["posting_id"]: r["offer_id"] for r in db.query("select posting_id, offer_id from merges")}
     offers, merges, events = [], [], []
     for cluster in result.clusters:
-        row = build_offer_row(cluster, fields_by_id, rows_by_id, today)
+        row = build_offer_row(cluster, fields_by_id, rows_by_id, today, board_crawl)
         before = previous.get(row["id"])
         row["closed_at"] = before["closed_at"] if before else None
         row["reopened_at"] = before["reopened_at"] if before else None
@@ -230,3 +254,19 @@ def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None
     if stats.errors:
         record_errors(db, run_id, "reprocess", stats.errors)
     return stats
+
+
+def preview_rebuild(db: Database, now: datetime | None = None,
+                    progress: Callable[[str], None] | None = None) -> tuple[RebuildStats, list[dict]]:
+    """What `rebuild_offers` would change, and its events, with nothing written: the rebuild
+    runs inside a transaction that is rolled back."""
+    if db.conn.in_transaction:
+        raise RuntimeError("preview_rebuild needs a connection with no open transaction")
+    last = next(db.query("select coalesce(max(id), 0) as id from events"))["id"]
+    db.conn.execute("BEGIN")
+    try:
+        stats = rebuild_offers(db, now=now, progress=progress)
+        events = [dict(r) for r in db.query("select * from events where id > ? order by id", [last])]
+    finally:
+        db.conn.rollback()
+    return stats, events

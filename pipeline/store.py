@@ -54,6 +54,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "first_seen_at": str, "last_seen_at": str, "status": str, "status_reason": str,
         "closed_at": str, "reopened_at": str, "updated_at": str, "url": str, "sources": str,
         "missions_html": str, "profile_html": str, "fields_hash": str,
+        "experience": str, "salary": str, "about_html": str,
     }, "id", [["status", "digital"], ["reference"]]),
     "events": ({
         "id": int, "run_id": int, "at": str, "offer_id": str, "kind": str, "reference": str,

@@ -7,9 +7,10 @@
 
 from .generator import NOW, Offer, generate_offers, site_slug
 from .pages import LISTING_PATH, PER_PAGE, listing_url
+from .faults import Faults
 from .server import ReplicaServer, ReplicaSite, rewrite_links, serve_static
 
 __all__ = [
     "NOW", "Offer", "generate_offers", "site_slug", "LISTING_PATH", "PER_PAGE", "listing_url",
-    "ReplicaServer", "ReplicaSite", "rewrite_links", "serve_static",
+    "ReplicaServer", "ReplicaSite", "rewrite_links", "serve_static", "Faults",
 ]

@@ -6,6 +6,7 @@ pages) at their own paths, their links pointed at the local server."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 import time
@@ -13,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .faults import Faults
 from .generator import generate_offers
 from .pages import LISTING_PATH
 from .server import ReplicaServer, ReplicaSite, rewrite_links, serve_static
@@ -29,8 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--seed", type=int, default=1, help="generation seed")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    for f in dataclasses.fields(Faults):  # --error-rate 0.1 --block-from 3 --relabel ...
+        flag = "--" + ("fault-seed" if f.name == "seed" else f.name.replace("_", "-"))
+        if f.type in ("bool", bool):
+            serve.add_argument(flag, dest=f"fault_{f.name}", action="store_true", help=f"fault: {f.name}")
+        else:
+            serve.add_argument(flag, dest=f"fault_{f.name}", default=None, help=f"fault: {f.name} ({f.default})")
     captures = sub.add_parser("serve-captures", help="serve real captured pages until interrupted")
-    captures.add_argument("directory", type=Path, help="folder of .html captures (e.g. ../shared/real-pages/csp)")
+    captures.add_argument("directory", type=Path, nargs="+",
+                          help="folders of .html captures (e.g. tests/fixtures/csp/listing-numerique "
+                               "tests/fixtures/csp/offer-state, or ../shared/real-pages/csp)")
     captures.add_argument("--host", default="127.0.0.1")
     captures.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     args = parser.parse_args(argv)
@@ -39,20 +49,27 @@ def main(argv: list[str] | None = None) -> int:
 
     now = datetime.now(timezone.utc)  # dates relative to today, so deadlines are not all past
     site = ReplicaSite(generate_offers(args.offers, args.seed, now=now), today=now.date(), seed=args.seed)
-    with ReplicaServer(site, args.host, args.port) as server:
+    given = {k[6:]: str(v) for k, v in vars(args).items() if k.startswith("fault_") and v not in (None, False)}
+    faults = None
+    if given:
+        faults = Faults()
+        faults.update(given)
+    with ReplicaServer(site, args.host, args.port, faults=faults) as server:
         print(server.base_url, flush=True)
         print(f"listing: {server.base_url}{LISTING_PATH}  ({args.offers} offers, seed {args.seed})",
               file=sys.stderr, flush=True)
         print("admin: POST /__replica__/add?n=5 | /__replica__/edit?ref=REF&title=... | "
-              "/__replica__/remove?ref=REF | /__replica__/offers", file=sys.stderr, flush=True)
+              "/__replica__/remove?ref=REF | /__replica__/offers | /__replica__/faults?block_from=3", file=sys.stderr, flush=True)
         wait()
     return 0
 
 
-def capture_paths(directory: Path) -> dict[str, bytes]:
-    """Each capture at the path of its canonical link; a page of cards without one is the listing."""
+def capture_paths(directory: Path | list[Path]) -> dict[str, bytes]:
+    """Each capture (of one folder or several) at the path of its canonical link; a page of cards
+    without one is the listing."""
     pages: dict[str, bytes] = {}
-    for path in sorted(directory.glob("*.html")):
+    folders = [directory] if isinstance(directory, Path) else list(directory)
+    for path in sorted(p for folder in folders for p in folder.glob("*.html")):
         content = path.read_bytes()
         canonical = CANONICAL.search(content)
         if canonical:
@@ -62,7 +79,7 @@ def capture_paths(directory: Path) -> dict[str, bytes]:
     return pages
 
 
-def serve_captures(directory: Path, host: str, port: int) -> int:
+def serve_captures(directory: Path | list[Path], host: str, port: int) -> int:
     """Serve the captures until interrupted: the listing's links point at this server,
     detail pages are served as captured (their canonical link is the real one)."""
     pages = capture_paths(directory)

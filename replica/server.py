@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from . import pages
+from .faults import Answer, FaultInjector, Faults
 from .generator import NOW, Offer, generate_offers, site_slug
 
 _DETAIL = re.compile(r"^/offre-emploi/(?:(?P<slug>.*)-reference-)?(?P<ref>[A-Za-z0-9_\-]+)/?$")
@@ -182,8 +184,23 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         path = urlsplit(self.path).path
         owner._log(path)
-        status, body, ctype, location = owner.respond(path)
-        self._send(status, body, ctype, location, head)
+        if owner.faults is None:
+            status, body, ctype, location = owner.respond(path)
+            self._send(status, body, ctype, location, head)
+            return
+        answer = owner.faulty_answer(path)
+        if answer.delay:
+            time.sleep(answer.delay)
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        if answer.cut is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if not head:
+            self.wfile.write(answer.body if answer.cut is None else answer.body[:answer.cut])
 
     def do_POST(self) -> None:
         owner = self.owner
@@ -201,8 +218,10 @@ class ReplicaServer:
 
     ``base_url`` is ``http://HOST:PORT``; ``requests`` counts the paths served."""
 
-    def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0,
+                 faults: Faults | None = None) -> None:
         self.site = site
+        self.faults = FaultInjector(faults) if faults is not None else None
         self.host = host
         self.port = port
         self.requests: Counter[str] = Counter()
@@ -248,10 +267,24 @@ class ReplicaServer:
             return 301, b"", html, pages.listing_url(base, 1)
         return 404, pages.not_found_page(base).encode(), html, None
 
+    def faulty_answer(self, path: str) -> Answer:
+        """The answer to ``path`` with the faults applied (see ``replica.faults``)."""
+        def normal() -> Answer:
+            status, body, ctype, location = self.respond(path)
+            return Answer(status, body, {"Content-Type": ctype, **({"Location": location} if location else {})})
+        listing = _LISTING.match(path)
+        page = int(listing.group("page") or 1) if listing else None
+        return self.faults.answer(path, page, bool(_DETAIL.match(path)), self.base_url, normal)
+
     def admin(self, path: str, params: dict[str, str]) -> tuple[int, object]:
-        """The ``POST /__replica__/...`` admin API (add, edit, remove, offers)."""
+        """The ``POST /__replica__/...`` admin API (add, edit, remove, offers, faults)."""
         site = self.site
         try:
+            if path == "/__replica__/faults":
+                if self.faults is None or params.pop("reset", None):
+                    self.faults = FaultInjector(Faults())
+                self.faults.faults.update(params)
+                return 200, {"faults": self.faults.faults.as_dict(), "injected": self.faults.injected}
             if path == "/__replica__/add":
                 added = site.add_generated(int(params.get("n", "1")))
                 return 200, {"added": [o.reference for o in added]}

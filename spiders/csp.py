@@ -36,6 +36,11 @@ class CspSpider(scrapy.Spider):
         self.listing_complete = False
         self.listing_failed = False
         self.visited: set[str] = set()
+        self.listing_cards = 0
+        self.stated_total: int | None = None      # "N offres d'emploi", when the board says it
+        self.stated_last_page: int | None = None  # the "Dernière page" link
+        self.listing_problems: list[str] = []
+        self.pending: dict[str, dict] = {}  # detail pages asked for and not answered yet: their cards
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield self.listing_request(self.base_url + LISTING_PATH)
@@ -50,19 +55,35 @@ class CspSpider(scrapy.Spider):
         page = parse_listing(response.text, response.url)
         cards = page["cards"]
         self.crawler.stats.inc_value("offres/listing_cards", len(cards))
+        self.listing_cards += len(cards)
+        if page["total"] is not None:
+            self.stated_total = page["total"]
+        if page["last_page"] is not None:
+            self.stated_last_page = max(self.stated_last_page or 0, page["last_page"])
         for card in cards:
             if urlsplit(card["url"]).hostname != self.host:
                 self.crawler.stats.inc_value("offres/offsite_link")
                 yield self.card_posting(card, reason=f"offer link outside {self.host}: not followed")
                 continue
+            self.pending[card["url"]] = card
             yield scrapy.Request(card["url"], callback=self.parse_offer_page, errback=self.offer_error,
                                  cb_kwargs={"card": card})
         next_url = page["next_url"]
-        if not cards or not next_url:
+        if not cards and not page["no_result"] and not page["has_pagination"]:
+            # A 200 that is not a listing page (a block page, a redesign): an error, not the end.
+            self.listing_failed = True
+            self.crawler.stats.inc_value("offres/listing_errors")
+            self.crawler.stats.inc_value("offres/listing_not_a_listing")
+            self.listing_problems.append(f"listing page {self.pages} ({response.url}) has no offer card, "
+                                         "no 'no result' marker and no pagination")
+            self.logger.error("%s", self.listing_problems[-1])
+        elif not cards or not next_url:
             self.listing_complete = self.pages > 0 and not self.listing_failed
-            if not cards and self.pages == 1:
-                self.logger.warning("first listing page has no offer card: markup changed?")
+            if not cards and not page["no_result"]:
+                self.listing_problems.append(f"listing page {self.pages} has no offer card: markup changed?")
+                self.logger.warning("%s", self.listing_problems[-1])
                 self.listing_complete = False
+            self.check_stated_size()
         elif next_url in self.visited:
             self.logger.warning("pagination loops back to %s: listing left incomplete", next_url)
             self.crawler.stats.inc_value("offres/pagination_loop")
@@ -72,12 +93,29 @@ class CspSpider(scrapy.Spider):
         else:
             yield self.listing_request(next_url)
 
+    def check_stated_size(self) -> None:
+        """A listing that ends before the page count or result count it stated is incomplete."""
+        if self.stated_last_page and self.pages < self.stated_last_page:
+            self.listing_problems.append(f"listing ended at page {self.pages}, the board states "
+                                         f"{self.stated_last_page} pages")
+        # Offers published or withdrawn during the crawl shift the pages: 2% slack.
+        elif self.stated_total and self.listing_cards < self.stated_total * 0.98:
+            self.listing_problems.append(f"listing ended after {self.listing_cards} cards, the board states "
+                                         f"{self.stated_total} offers")
+        else:
+            return
+        self.crawler.stats.inc_value("offres/listing_short")
+        self.logger.error("%s", self.listing_problems[-1])
+        self.listing_complete = False
+
     def listing_error(self, failure: Failure):
         self.listing_failed = True
         self.crawler.stats.inc_value("offres/listing_errors")
-        self.logger.error("listing page failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        self.listing_problems.append(f"listing page failed: {failure.request.url} ({failure.getErrorMessage()})")
+        self.logger.error("%s", self.listing_problems[-1])
 
     def parse_offer_page(self, response: Response, card: dict):
+        self.pending.pop(card["url"], None)
         try:
             record = parse_offer(response.text, response.url)
         except ParseError as exc:
@@ -95,8 +133,21 @@ class CspSpider(scrapy.Spider):
 
     def offer_error(self, failure: Failure):
         card = failure.request.cb_kwargs["card"]
+        self.pending.pop(card["url"], None)
         self.crawler.stats.inc_value("offres/offer_errors")
+        self.crawler.stats.inc_value(f"offres/no_response/{failure.type.__name__}")
         yield self.card_posting(card, reason=f"detail page failed: {failure.getErrorMessage()}")
+
+    def unanswered_postings(self) -> list[RawPosting]:
+        """Cards whose detail request was dropped without response or error (a middleware
+        filtered it silently): kept as postings, never taken as gone."""
+        postings = []
+        for card in self.pending.values():
+            self.crawler.stats.inc_value("offres/offer_errors")
+            self.crawler.stats.inc_value("offres/no_response/dropped")
+            postings.append(self.card_posting(card, reason="detail request dropped without response"))
+        self.pending.clear()
+        return postings
 
     def card_posting(self, card: dict, reason: str) -> RawPosting:
         """What the listing card alone says, when the detail page cannot be had."""

@@ -25,6 +25,8 @@ POLITE = {
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "RETRY_BACKOFF_BASE": 5.0,
     "RETRY_BACKOFF_MAX": 120.0,
+    # A Retry-After longer than this is a ban: the source is stopped for this run.
+    "OFFRES_MAX_RETRY_AFTER": 300.0,
     "DOWNLOAD_TIMEOUT": 60,
     # Real Numérique listing pages weigh about 4.5 MB (facets); the cap leaves room.
     "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
@@ -35,6 +37,7 @@ POLITE = {
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "spiders.retry.BackoffRetryMiddleware": 550,
+        "spiders.middlewares.OffHostRedirectMiddleware": 650,  # sees redirects before RedirectMiddleware
     },
     "ITEM_PIPELINES": {"spiders.store_pipeline.StorePipeline": 300},
 }

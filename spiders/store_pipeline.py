@@ -1,7 +1,9 @@
 """Scrapy item pipeline: raw postings into SQLite, run bookkeeping, health, lifecycle."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import sys
 
 from itemadapter import ItemAdapter
@@ -15,7 +17,14 @@ from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, pr
                             record_errors, start_run, utcnow, write_raw_postings)
 
 BATCH_SIZE = 100
-KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotstxt/", "log_count/ERROR")
+# Every request that produced no response shows here: offres/no_response/*, offsite/*,
+# downloader/exception_type_count/*, httpcompression/* (size), robotstxt/forbidden...
+KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotstxt/", "log_count/ERROR",
+              "offsite/", "downloader/exception_type_count/", "downloader/exception_count", "httpcompression/",
+              "scheduler/dequeued", "downloader/request_count", "downloader/response_count")
+COUNTED_FIELDS = tuple(f.name for f in dataclasses.fields(RawPosting) if f.name not in ("source", "url", "extra",
+                                                                                          "fetched_at"))
+TERRITORIAL_REF = re.compile(r"^[Oo]\d{15}$")
 
 
 class StorePipeline:
@@ -29,7 +38,9 @@ class StorePipeline:
         self.buffer: list[RawPosting] = []
         self.partial: set[str] = set()
         self.seen: set[str] = set()
-        self.field_counts: dict[str, int] = {}
+        self.field_counts: dict[str, int] = dict.fromkeys(COUNTED_FIELDS + ("deadline_territorial",), 0)
+        self.full = 0          # postings from a detail page (the denominator of fill rates)
+        self.territorial = 0
         self.errors: list[dict] = []
         self.warnings: list[dict] = []
         self.new = 0
@@ -60,17 +71,26 @@ class StorePipeline:
         if "listing_only" in posting.extra:
             self.partial.add(pid)
             self.errors.append({"location": posting.url, "field": "*", "message": posting.extra["listing_only"]})
+        else:  # a card alone says little: fill rates are those of detail pages
+            self.count_fields(posting)
         if "link_conflict" in posting.extra:  # a data-quality warning: recorded, not a failure
             self.warnings.append({"location": posting.url, "field": "url", "message": posting.extra["link_conflict"]})
-        for name in WATCHED_FIELDS:
-            if getattr(posting, name):
-                self.field_counts[name] = self.field_counts.get(name, 0) + 1
-            else:
-                self.stats.inc_value(f"offres/field_missing/{name}")
         self.buffer.append(posting)
         if len(self.buffer) >= BATCH_SIZE:
             self.flush()
         return item
+
+    def count_fields(self, posting: RawPosting) -> None:
+        """Count every field of the raw record (health watches all of them)."""
+        self.full += 1
+        for name in COUNTED_FIELDS:
+            if getattr(posting, name):
+                self.field_counts[name] += 1
+            elif name in WATCHED_FIELDS:
+                self.stats.inc_value(f"offres/field_missing/{name}")
+        if posting.reference and TERRITORIAL_REF.match(posting.reference):
+            self.territorial += 1
+            self.field_counts["deadline_territorial"] += bool(posting.deadline)
 
     def flush(self) -> None:
         if not self.buffer:
@@ -92,20 +112,30 @@ class StorePipeline:
 
     def spider_closed(self, spider, reason: str) -> None:
         """Judge the crawl, close what it proves gone, rebuild the offers, record the run."""
+        # Detail requests dropped silently (a middleware filtered them): their cards stay.
+        for posting in getattr(spider, "unanswered_postings", list)():
+            self.process_item(posting)
         errors = len(self.errors) + (self.stats.get_value("offres/listing_errors") or 0)
+        rates = fill_rates(self.field_counts, self.full, {"deadline_territorial": self.territorial})
         summary = CrawlSummary(complete=spider.listing_complete and not spider.listing_failed,
                                offers_seen=len(self.seen), errors=errors,
-                               fill_rates=fill_rates(self.field_counts, len(self.seen)), finish_reason=reason)
+                               fill_rates=rates, finish_reason=reason)
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
         healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR))
+        notes = list(getattr(spider, "listing_problems", [])[:5]) + notes
+        reasons = sorted({re.sub(r"\S+://\S+|'[^']*'", "…", e["message"])[:80] for e in self.errors})
+        if reasons and not healthy:
+            notes.append("detail pages not seen: " + ", ".join(reasons)[:300])
         self.flush()
         record_errors(self.db, self.run_id, spider.name, self.errors + self.warnings)
         closed_postings = 0
         if healthy:  # versions from a crawl that looks broken are kept, but replace no good one
             promote_run(self.db, self.run_id)
             closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
+        # the verdict is recorded before the rebuild, which reads the board's latest healthy crawl
+        self.db.table("runs").update(self.run_id, {"complete": int(summary.complete), "healthy": int(healthy)})
         rebuilt = rebuild_offers(self.db, run_id=self.run_id)
         finish_run(self.db, self.run_id, pages=spider.pages, offers_seen=len(self.seen),
                    offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,

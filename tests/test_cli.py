@@ -81,3 +81,78 @@ def test_a_broken_database_is_a_clear_error(tmp_path):
     bad.write_text("not sqlite")
     result = CliRunner().invoke(main, ["--db", str(bad), "stats"])
     assert result.exit_code == 1 and "file is not a database" in result.output
+
+
+def test_export_to_standard_output_and_file_modes(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(make_record("2026-1")) + "\n")
+    assert run(tmp_path, "ingest", str(feed)).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_text('{"count": 500}')  # a stray file named - is neither read nor replaced
+    result = run(tmp_path, "export", "-o", "-")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["count"] == 1 and document["offers"][0]["reference"] == "2026-1"
+    assert (tmp_path / "-").read_text() == '{"count": 500}'
+    old = os.umask(0o022)
+    try:
+        assert run(tmp_path, "export", "-o", str(tmp_path / "web.json")).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "web.json").stat().st_mode) == 0o644
+    os.chmod(tmp_path / "web.json", 0o640)
+    assert run(tmp_path, "export", "-o", str(tmp_path / "web.json")).exit_code == 0
+    assert stat.S_IMODE((tmp_path / "web.json").stat().st_mode) == 0o640
+
+
+def test_reprocess_dry_run_writes_nothing(tmp_path):
+    from datetime import date, timedelta
+
+    deadline = date.today() + timedelta(days=60)  # open at ingest time, passed at --now
+    later = f"{deadline + timedelta(days=10)}T00:00:00+00:00"
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(make_record("2026-1", deadline=deadline.strftime("%d/%m/%Y"))) + "\n"
+                    + json.dumps(make_record("2026-2")) + "\n")
+    assert run(tmp_path, "ingest", str(feed)).exit_code == 0
+    from pipeline.store import open_db
+
+    def snapshot():
+        db = open_db(tmp_path / "o.db")
+        tables = {name: [dict(r) for r in db.query(f"select * from {name} order by rowid")]
+                  for name in ("offers", "events", "merges", "errors", "runs")}
+        db.conn.close()
+        return tables
+
+    before = snapshot()
+    result = run(tmp_path, "reprocess", "--dry-run", "--now", later)
+    assert result.exit_code == 0, result.output
+    assert "nothing written" in result.output and "closed   2026-1" in result.output
+    assert f"deadline {deadline} passed" in result.output and "1 closed" in result.output
+    assert snapshot() == before
+    result = run(tmp_path, "reprocess", "--now", later)
+    assert result.exit_code == 0 and snapshot() != before
+
+
+def test_classify_stdin_reports_bad_lines_on_stderr(tmp_path):
+    lines = (json.dumps({"title": "Data scientist"}) + "\nnot json\n[1, 2]\n"
+             + json.dumps({"title": 3}) + "\n" + json.dumps({"title": "Comptable"}) + "\n")
+    result = run(tmp_path, "classify", "-", input=lines)
+    assert result.exit_code == 4
+    assert [json.loads(line)["digital"] for line in result.stdout.splitlines()] == [True, False]
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("stdin:2: not valid JSON") and errors[1] == "stdin:3: not a JSON object"
+    assert errors[2] == "stdin:4: field title: not a string" and len(errors) == 3
+    assert "Traceback" not in result.output and "Error" not in result.stderr
+
+
+def test_normalize_relative_date_without_now_uses_the_current_time(tmp_path):
+    from datetime import date, timedelta
+
+    result = run(tmp_path, "normalize", "date", "il y a 3 jours")
+    assert result.exit_code == 0
+    value = json.loads(result.stdout)["date"]
+    assert value is not None
+    assert abs(date.fromisoformat(value) - (date.today() - timedelta(days=3))) <= timedelta(days=1)

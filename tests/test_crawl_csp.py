@@ -162,3 +162,26 @@ def test_a_crawl_stopped_early_is_unhealthy(site, tmp_path):
     assert runs == [{"finish_reason": "finished", "healthy": 1}, {"finish_reason": "closespider_itemcount", "healthy": 0}]
     assert all(o["status"] == "open" or o["status_reason"].startswith("deadline")
                for o in offers_by_reference(db).values())
+
+
+def test_curated_entries_the_board_does_not_list_close_after_its_healthy_crawl(site, tmp_path):
+    """The DINUM page then a complete healthy crawl of the board (the replica, which lists none of them)."""
+    db = tmp_path / "o.db"
+    page = (Path(__file__).parent / "fixtures" / "dinum_page" / "input.html").read_bytes()
+    with serve_static({"/rejoignez-nous/": page}, rewrite=False) as server:
+        assert offres(db, "crawl", "dinum-page", "--base-url", server.base_url).returncode == 0
+    curated = {r: o for r, o in offers_by_reference(db).items()}
+    assert curated and all(o["status"] == "open" for o in curated.values())
+    with ReplicaServer(site) as server:
+        result = offres(db, "crawl", "csp", "--base-url", server.base_url)
+    assert result.returncode == 0, result.stderr
+    after = offers_by_reference(db)
+    closed = {r for r in curated if r and after[r]["status"] == "closed"}
+    assert closed == {r for r in curated if r}  # every entry with a board reference
+    assert {after[r]["status_reason"] for r in closed} == {"no longer on the board"}
+    assert f"{len(closed)} closed" in result.stdout
+    export = offres(db, "export", "-o", "-", "--all")
+    document = json.loads(export.stdout)
+    by_reference = {o["reference"]: o for o in document["offers"]}
+    assert all(by_reference[r]["status_reason"] == "no longer on the board" and by_reference[r]["closed_at"]
+               for r in closed)

@@ -96,3 +96,60 @@ def test_empty_export_refused_unless_allowed(db, tmp_path):
         export_offers(db, tmp_path / "o.json", now=NOW)
     export_offers(db, tmp_path / "o.json", now=NOW, allow_empty=True)
     assert json.loads((tmp_path / "o.json").read_text())["offers"] == []
+
+
+def test_new_export_follows_the_umask(filled, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        output = tmp_path / "new.json"
+        export_offers(filled, output, include_all=True, now=NOW)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+
+
+def test_replaced_export_keeps_its_mode(filled, tmp_path):
+    import os
+    import stat
+
+    output = tmp_path / "kept.json"
+    output.write_text('{"count": 1}')
+    os.chmod(output, 0o640)
+    export_offers(filled, output, include_all=True, now=NOW)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o640
+    assert json.loads(output.read_text())["count"] == 5
+
+
+def test_portal_fields_present_and_valid(filled, real_offer_record):
+    from pipeline.classify import taxonomy_version
+
+    document = build_export(filled, include_all=True, now=NOW)
+    validate_export(document)
+    assert document["taxonomy_version"] == taxonomy_version()
+    offer = next(o for o in document["offers"] if o["reference"] == "DEF_15-00064919")
+    assert offer["experience"] == "Débutant"
+    assert offer["salary"].startswith("Fourchette indicative pour les contractuels : Non renseignée")
+    assert offer["about_html"].startswith("<p>Le ministère des Armées")
+    assert (offer["category_label"], offer["versant_label"], offer["contract_label"]) == (
+        "Cadre/Catégorie A", "Fonction publique de l'État", "Ouvert aux titulaires et aux contractuels")
+    assert offer["location"]["display"] == "Malakoff (92)"
+    assert offer["updated_at"] == "2026-10-10T12:00:00+00:00" and offer["closed_at"] is None
+    assert offer["status_reason"] is None
+    developer = next(o for o in document["offers"] if o["reference"] == "2026-1")
+    assert developer["family_label"] == "Développement" and developer["location"]["display"] == "Paris (75)"
+    closed = next(o for o in document["offers"] if o["reference"] == "2026-3")
+    assert closed["status"] == "closed" and closed["closed_at"] == "2026-10-10T12:00:00+00:00"
+    assert closed["status_reason"] == "deadline 2026-10-01 passed"
+    accountant = next(o for o in document["offers"] if o["reference"] == "2026-2")
+    assert accountant["family_label"] is None and accountant["experience"] is None
+
+
+def test_about_html_is_sanitised(db):
+    run = start_run(db, "crawl", "csp")
+    write_raw_postings(db, [RawPosting.from_dict(make_record("2026-9", about_html='<p onclick="x()">Nous<script>1</script></p>'))], run)
+    finish_run(db, run, complete=1, healthy=1)
+    rebuild_offers(db, now=NOW)
+    assert build_export(db, now=NOW)["offers"][0]["about_html"] == "<p>Nous</p>"

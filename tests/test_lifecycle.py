@@ -122,3 +122,49 @@ def test_every_rebuild_records_its_events(db):
     assert len(events(db, first)) == 2  # run 1's events are kept as they were
     rebuild_offers(db, now=NOW, run_id=99)
     assert events(db, 99) == []  # an unchanged rebuild records nothing
+
+
+def curated(reference):
+    return make_record(reference, source="dinum-page",
+                       url=f"https://choisirleservicepublic.gouv.fr/offre-emploi/{reference}/")
+
+
+def test_a_curated_entry_the_board_no_longer_lists_closes_then_reopens(db):
+    from pipeline.store import finish_run
+
+    page = start_run(db, "crawl", "dinum-page", started_at="2026-10-05T07:00:00+00:00")
+    store(db, curated("2023-1201312"), curated("2026-7"), run=page)
+    finish_run(db, page, complete=1, healthy=1)
+    rebuild_offers(db, now=NOW, run_id=page)
+    assert offer(db, "2023-1201312")["status"] == "open"  # no crawl of the board yet
+    board = start_run(db, "crawl", "csp", started_at="2026-10-06T07:00:00+00:00")
+    store(db, make_record("2026-7", fetched_at="2026-10-06T07:05:00+00:00"), run=board)
+    finish_run(db, board, complete=0, healthy=0)
+    rebuild_offers(db, now=NOW, run_id=board)
+    assert offer(db, "2023-1201312")["status"] == "open"  # an incomplete crawl proves nothing
+    board = start_run(db, "crawl", "csp", started_at="2026-10-07T07:00:00+00:00")
+    store(db, make_record("2026-7", fetched_at="2026-10-07T07:05:00+00:00"), run=board)
+    finish_run(db, board, complete=1, healthy=1)
+    stats = rebuild_offers(db, now=NOW, run_id=board)
+    row = offer(db, "2023-1201312")
+    assert (row["status"], row["status_reason"]) == ("closed", "no longer on the board") and row["closed_at"]
+    assert stats.closed == 1 and offer(db, "2026-7")["status"] == "open"  # the board lists that one
+    assert [e["reason"] for e in events(db, board) if e["kind"] == "closed"] == ["no longer on the board"]
+    board = start_run(db, "crawl", "csp", started_at="2026-10-08T07:00:00+00:00")
+    store(db, make_record("2023-1201312", fetched_at="2026-10-08T07:05:00+00:00"), run=board)
+    finish_run(db, board, complete=1, healthy=1)
+    stats = rebuild_offers(db, now=NOW, run_id=board)
+    row = offer(db, "2023-1201312")
+    assert stats.reopened == 1 and row["status"] == "open" and row["status_reason"] is None
+
+
+def test_a_curated_entry_seen_after_the_board_crawl_stays_open(db):
+    from pipeline.store import finish_run
+
+    board = start_run(db, "crawl", "csp", started_at="2026-10-01T07:00:00+00:00")
+    store(db, make_record("2026-7", fetched_at="2026-10-01T07:05:00+00:00"), run=board)
+    finish_run(db, board, complete=1, healthy=1)
+    page = start_run(db, "crawl", "dinum-page", started_at="2026-10-05T07:00:00+00:00")
+    store(db, curated("2023-1201312"), run=page)  # fetched 2026-10-05, after the board's crawl
+    rebuild_offers(db, now=NOW, run_id=page)
+    assert offer(db, "2023-1201312")["status"] == "open"

@@ -15,7 +15,7 @@ NOW = datetime(2026, 10, 6, 6, 0, tzinfo=timezone.utc)
 KEYS = {
     "title", "title_raw", "title_key", "positions", "reference", "employer", "employer_key", "employer_category",
     "versant", "category", "grades", "categories", "contract", "remote", "metier", "domain", "location", "published_on",
-    "deadline", "url", "missions_html", "profile_html", "unresolved",
+    "deadline", "url", "missions_html", "profile_html", "about_html", "experience", "salary", "unresolved",
 }
 DEPARTMENTS = {"92": ("Hauts-de-Seine", "11"), "56": ("Morbihan", "53"), "75": ("Paris", "11"),
                "64": ("Pyrénées-Atlantiques", "75"), "69": ("Rhône", "84"), "94": ("Val-de-Marne", "11")}

@@ -13,6 +13,8 @@ from pathlib import Path
 import jsonschema
 from sqlite_utils import Database
 
+from pipeline import labels
+from pipeline.classify import taxonomy_version
 from pipeline.export.selection import Selection, select_offers
 from pipeline.sanitize import sanitize_html
 
@@ -53,7 +55,7 @@ def offer_entry(row: dict) -> dict:
         "remote": None if remote is None else bool(remote),
         "metier": row["metier"],
         "domain": row["domain"],
-        "location": {k: location.get(k) for k in LOCATION_KEYS},
+        "location": {**{k: location.get(k) for k in LOCATION_KEYS}, "display": labels.location_display(location)},
         "digital": bool(row["digital"]),
         "family": row["family"],
         "published_on": row["published_on"],
@@ -65,6 +67,16 @@ def offer_entry(row: dict) -> dict:
         "sources": loads(row["sources"], []),
         "missions_html": sanitize_html(row["missions_html"]),
         "profile_html": sanitize_html(row["profile_html"]),
+        "about_html": sanitize_html(row.get("about_html")),
+        "experience": row.get("experience"),
+        "salary": row.get("salary"),
+        "updated_at": row.get("updated_at"),
+        "closed_at": row.get("closed_at"),
+        "status_reason": row.get("status_reason"),
+        "family_label": labels.family_label(row["family"]),
+        "category_label": labels.category_label(row["category"]),
+        "versant_label": labels.versant_label(row["versant"]),
+        "contract_label": labels.contract_label(row["contract"]),
     }
 
 
@@ -75,7 +87,7 @@ def build_export(db: Database, include_all: bool = False, now: datetime | None =
     offers = [offer_entry(r) for r in select_offers(db, selection)]
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated.isoformat(),
-            "count": len(offers), "offers": offers}
+            "taxonomy_version": taxonomy_version(), "count": len(offers), "offers": offers}
 
 
 def validate_export(document: dict) -> None:

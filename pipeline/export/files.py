@@ -1,18 +1,47 @@
-"""Writing export files atomically: a temporary file in the same folder, then a rename."""
+"""Writing export files atomically: a temporary file in the same folder, then a rename.
+
+The file keeps the mode of the one it replaces, or follows the umask for a new
+one (0644 under umask 022), so the web server that serves it can read it.
+"""
 from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, IO
 
 
+def target_mode(output: Path) -> int:
+    """The permission bits the written file gets: those of `output` if it exists, else 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(output.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process umask: read from /proc where it can be (no change), else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
 def write_atomic(output: Path, write: Callable[[IO[str]], None], newline: str | None = None) -> None:
     """Call `write(handle)` on a temporary text file beside `output`, then rename it into place."""
     output.parent.mkdir(parents=True, exist_ok=True)
+    mode = target_mode(output)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             write(handle)
             handle.flush()
@@ -23,10 +52,16 @@ def write_atomic(output: Path, write: Callable[[IO[str]], None], newline: str | 
         raise
 
 
-def write_export(document: dict, output: Path) -> None:
-    """The JSON document, atomically."""
-    def dump(handle: IO[str]) -> None:
-        json.dump(document, handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
+def dump_document(document: dict, handle: IO[str]) -> None:
+    """The JSON document, indented, one final newline."""
+    json.dump(document, handle, ensure_ascii=False, indent=1)
+    handle.write("\n")
 
-    write_atomic(output, dump)
+
+def write_export(document: dict, output: Path) -> None:
+    """The JSON document, atomically; `-` writes to standard output."""
+    if str(output) == "-":
+        dump_document(document, sys.stdout)
+        sys.stdout.flush()
+        return
+    write_atomic(output, lambda handle: dump_document(document, handle))

@@ -14,7 +14,9 @@ class ExportRefused(Exception):
 
 
 def previous_count(path: Path) -> int | None:
-    """The offer count of the export already at `path`, if it is one."""
+    """The offer count of the export already at `path`, if it is one (none for `-`, standard output)."""
+    if str(path) == "-":
+        return None
     try:
         return int(json.loads(path.read_text(encoding="utf-8"))["count"])
     except (OSError, ValueError, KeyError, TypeError):

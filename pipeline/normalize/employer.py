@@ -5,10 +5,12 @@ On choisirleservicepublic.gouv.fr the "Employeur" of a territorial offer is a ca
 """
 from __future__ import annotations
 
+import csv
 import re
 from functools import lru_cache
+from pathlib import Path
 
-from pipeline.normalize.text import clean, key
+from pipeline.normalize.text import clean, fold, key
 from pipeline.normalize.title import strip_gender_markers
 
 # Employer categories used by the board (and its Talentsoft back office) in place of an employer.
@@ -37,8 +39,35 @@ def is_employer_category(value: str | None) -> bool:
     return text is not None and key(text) in CATEGORY_KEYS
 
 
+EMPLOYER_KINDS_CSV = Path(__file__).resolve().parents[2] / "data" / "employer_kinds.csv"
+
+
+@lru_cache(maxsize=1)
+def _kinds_pattern() -> re.Pattern[str]:
+    """One word-bounded regex of every employer kind of data/employer_kinds.csv."""
+    with EMPLOYER_KINDS_CSV.open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        patterns = [row["pattern"].strip() for row in rows if row.get("pattern", "").strip()]
+    return re.compile(r"\b(?:" + "|".join(sorted(patterns, key=len, reverse=True)) + r")s?\b")
+
+
+def names_employer(value: str | None) -> bool:
+    """True when a text names an employer: a kind of data/employer_kinds.csv (mairie, département,
+    CCAS...) or a commune of data/geo/communes.csv; unbalanced brackets never do."""
+    text = clean(value)
+    if text is None or text.count("[") != text.count("]") or text.count("(") != text.count(")"):
+        return False
+    folded = re.sub(r"[^a-z0-9]+", " ", fold(text.replace(".", "")))
+    if _kinds_pattern().search(folded):
+        return True
+    from pipeline.normalize.geography import get_geography, key as geo_key
+
+    return geo_key(text) in get_geography().commune_keys  # a bare commune name: the commune itself
+
+
 def title_suffix(title: str | None) -> str | None:
-    """The part of a title after its last " - " (gender markers removed), or None."""
+    """The part of a title after its last " - " (gender markers removed) when it names an
+    employer (see names_employer), else None."""
     text = clean(title)
     if text is None:
         return None
@@ -46,7 +75,7 @@ def title_suffix(title: str | None) -> str | None:
     if len(parts) < 2:
         return None
     suffix = parts[-1].strip(" -–")
-    return suffix or None
+    return suffix if suffix and names_employer(suffix) else None
 
 
 @lru_cache(maxsize=65536)

@@ -147,5 +147,8 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         "url": raw.get("url"),
         "missions_html": raw.get("missions_html"),
         "profile_html": raw.get("profile_html"),
+        "about_html": raw.get("about_html"),
+        "experience": _text(raw, "experience"),
+        "salary": _text(raw, "salary"),
         "unresolved": unresolved,
     }
