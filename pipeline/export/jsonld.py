@@ -42,7 +42,7 @@ def postal_address(location: dict) -> dict:
 def job_posting(entry: dict) -> dict:
     """One export entry as a schema.org JobPosting (properties the data does not give are absent)."""
     location = entry.get("location") or {}
-    employer = entry.get("employer") or entry.get("employer_category")
+    employer = entry.get("employer")  # an employer category ('Conseils départementaux') names no organization
     posting: dict = {
         "@context": CONTEXT, "@type": "JobPosting", "title": entry.get("title"),
         "description": description_html(entry),
