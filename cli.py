@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
 refused because the data looks broken; 4 done, but some input records were rejected;
-6 another crawl is running on this database (`crawl --wait` queues instead).
+5 audit: the page has something to fix; 6 another crawl is running on this database (`crawl --wait` queues instead).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pipeline.store import default_db_path, open_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
 EXIT_LOCKED = 6
+EXIT_FINDINGS = 5  # audit: the page has something to fix
 DEFAULT_EXPORT = Path(__file__).resolve().parent / "data" / "export" / "offres.json"
 
 
@@ -164,6 +165,43 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
     what = "changes" if fmt == "changes" else "offers"
     click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else output}",
                err=str(output) == "-")
+
+
+@main.command()
+@click.argument("page")
+@click.option("--employer", default="DINUM", show_default=True,
+              help="The page's employer: its open digital offers must all be listed ('' to skip that check).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def audit(obj: dict, page: str, employer: str, as_json: bool) -> None:
+    """Check a hand-kept page of offers (URL or FILE) against the board.
+
+    Reports panels whose two links disagree, offers it lists that the board has
+    closed, open digital offers of the employer it does not list, and category,
+    place or remote-work lines that disagree with the board. Exit code 5 when
+    there is something to fix (for a cron that mails the page's editor).
+
+    Example: offres audit https://www.numerique.gouv.fr/rejoignez-nous/ --json
+    """
+    from parsers.curated_page import parse_curated_page
+    from pipeline.audit import audit_page, report_lines
+    from spiders.page_fetch import FetchError, fetch_page
+
+    if page.startswith(("http://", "https://")):
+        try:
+            text, url = fetch_page(page)
+        except FetchError as exc:
+            fail(str(exc))
+    else:
+        path = Path(page)
+        text, url = path.read_text(encoding="utf-8", errors="replace"), path.resolve().as_uri()
+    report = audit_page(open_db(obj["db_path"]), parse_curated_page(text, url), url, employer=employer or None)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+    sys.exit(EXIT_FINDINGS if report.to_fix else EXIT_OK)
 
 
 @main.command()
