@@ -32,12 +32,13 @@ def board_record(reference: str, **overrides) -> dict:
 
 @pytest.fixture
 def db(tmp_path):
-    """The page crawled, then the board: every panel's offer on the board, with four things to fix."""
+    """The page crawled, then the board: the panels' offers on the board but one, with things to fix."""
     db = open_db(str(tmp_path / "o.db"))
     records, _ = seed_records()
     crawl(db, "dinum-page", records, started_at="2026-11-20T05:00:00+00:00")
     refs = sorted({r["reference"] for r in records if r.get("theme")})
-    board = [board_record(ref) for ref in refs if ref not in {"2023-1201312", "2023-1211951", "2023-1196631", "2023-1204125"}]
+    special = {"2023-1201312", "2023-1211951", "2023-1196631", "2023-1204125", "2023-1195285"}
+    board = [board_record(ref) for ref in refs if ref not in special]  # 2023-1195285: no longer on the board
     board += [board_record("2023-1201312", category="Catégorie A (cadre)"),          # the page says A+
               board_record("2023-1211951", location="69003 Lyon"),                  # the page says Saint-Jacques
               board_record("2023-1196631", remote="Non"),                           # the page says remote
@@ -65,14 +66,16 @@ def test_the_seed_reports_its_two_mislinked_panels_by_title_and_reference(tmp_pa
 def test_closed_missing_and_labels_against_the_board(db):
     report = audit(db)
     assert report.board_run is not None
-    assert [(c["reference"], c["reason"]) for c in report.closed] == [("2023-1204125", "deadline 2026-11-01 passed")]
+    assert sorted((c["reference"], c["reason"]) for c in report.closed) == [
+        ("2022-1024634", "no longer on the board"),  # the second section's post: the board lists neither
+        ("2023-1195285", "no longer on the board"), ("2023-1204125", "deadline 2026-11-01 passed")]
     assert [m["reference"] for m in report.missing] == ["2026-1299999"]  # not the other ministry's offer
     labels = {(item["reference"], item["field"]): item for item in report.labels}
     assert set(labels) == {("2023-1201312", "category"), ("2023-1211951", "place"), ("2023-1196631", "remote")}
     assert labels[("2023-1201312", "category")]["page"] == "Cadre supérieur/Catégorie A+"
     assert labels[("2023-1201312", "category")]["board"] == "A"
     assert labels[("2023-1196631", "remote")] ["page"] is True and labels[("2023-1196631", "remote")]["board"] is False
-    assert len(report.mislinked) == 2 and report.to_fix == 2 + 1 + 1 + 3
+    assert len(report.mislinked) == 2 and report.to_fix == 2 + 3 + 1 + 3 and report.unknown == []
 
 
 def test_a_page_that_agrees_with_the_board_has_nothing_to_fix(db, tmp_path):
@@ -91,7 +94,7 @@ def test_cli_exit_code_and_json(db, tmp_path):
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE), "--json"])
     assert result.exit_code == EXIT_FINDINGS == 5
     report = json.loads(result.stdout)
-    assert report["to_fix"] == 7 and len(report["mislinked"]) == 2
+    assert report["to_fix"] == 9 and len(report["mislinked"]) == 2
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE)])
     assert "mislinked: 'Analyste de données H/F': title link 2023-1196743, button 2023-1202957" in result.output
 

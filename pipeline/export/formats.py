@@ -20,7 +20,7 @@ from pipeline import labels
 from pipeline.export import changes, csvfile, feeds, html, jsonl, jsonld
 from pipeline.export.document import build_export, validate_export
 from pipeline.export.files import dump_document, write_atomic
-from pipeline.export.safety import check_export, previous_count
+from pipeline.export.safety import ExportRefused, check_export, previous_count
 from pipeline.export.selection import Selection
 
 FORMATS = ("json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html")
@@ -88,7 +88,7 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
                                generated_at=document["generated_at"])
         left = len(entries) - page["count"]
         notes = [f"{left} selected offers are neither {options.page_employer}'s nor high-level posts of another "
-                 "employer: not on the page"] if left and options.page_employer else []
+                 "employer: not on the page (--page-employer '' themes every offer)"] if left and options.page_employer else []
         return ((lambda h: html.write_html(page, h, standalone=not options.fragment)), page["count"], notes,
                 html.count_panels)
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
@@ -102,8 +102,11 @@ def export_as(db: Database, fmt: str, output: Path, selection: Selection | None 
     options = options or FormatOptions()
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     writer, count, notes, counter = render(fmt, db, selection, options, now)
-    check_export(db, {"count": count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
-                 counter=counter)
+    try:
+        check_export(db, {"count": count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
+                     counter=counter)
+    except ExportRefused as exc:
+        raise ExportRefused("; ".join([str(exc), *notes])) from None
     newline = "" if fmt == "csv" else None
     if str(output) == "-":
         if newline == "":
