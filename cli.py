@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
 refused because the data looks broken; 4 done, but some input records were rejected;
-5 audit: the page has something to fix; 6 another crawl is running on this database (`crawl --wait` queues instead).
+5 the page to audit could not be reached; 6 another crawl is running on this database (`crawl --wait` queues instead);
+7 audit: the page has something to fix.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import click
 from pipeline.store import default_db_path, open_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
+EXIT_UNREACHABLE = 5  # the source (for audit: the page) could not be reached
 EXIT_LOCKED = 6
-EXIT_FINDINGS = 5  # audit: the page has something to fix
+EXIT_FINDINGS = 7  # audit: the page has something to fix
 DEFAULT_EXPORT = Path(__file__).resolve().parent / "data" / "export" / "offres.json"
 
 
@@ -178,8 +180,9 @@ def audit(obj: dict, page: str, employer: str, as_json: bool) -> None:
 
     Reports panels whose two links disagree, offers it lists that the board has
     closed, open digital offers of the employer it does not list, and category,
-    place or remote-work lines that disagree with the board. Exit code 5 when
-    there is something to fix (for a cron that mails the page's editor).
+    place or remote-work lines that disagree with the board. Exit code 7 when
+    there is something to fix (for a cron that mails the page's editor), 5 when
+    the page cannot be fetched.
 
     Example: offres audit https://www.numerique.gouv.fr/rejoignez-nous/ --json
     """
@@ -191,7 +194,7 @@ def audit(obj: dict, page: str, employer: str, as_json: bool) -> None:
         try:
             text, url = fetch_page(page)
         except FetchError as exc:
-            fail(str(exc))
+            fail(str(exc), EXIT_UNREACHABLE)
     else:
         path = Path(page)
         text, url = path.read_text(encoding="utf-8", errors="replace"), path.resolve().as_uri()

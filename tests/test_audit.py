@@ -92,7 +92,7 @@ def test_a_page_that_agrees_with_the_board_has_nothing_to_fix(db, tmp_path):
 def test_cli_exit_code_and_json(db, tmp_path):
     db_path = next(r["file"] for r in db.query("pragma database_list"))
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE), "--json"])
-    assert result.exit_code == EXIT_FINDINGS == 5
+    assert result.exit_code == EXIT_FINDINGS == 7
     report = json.loads(result.stdout)
     assert report["to_fix"] == 9 and len(report["mislinked"]) == 2
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE)])
@@ -135,7 +135,7 @@ def site():
 
 def test_audit_of_a_url_fetched_politely(site, tmp_path):
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "o.db"), "audit", site + "/rejoignez-nous/", "--json"])
-    assert result.exit_code == 5, result.output
+    assert result.exit_code == EXIT_FINDINGS, result.output
     assert [m["title"] for m in json.loads(result.stdout)["mislinked"]] == ["Analyste de données H/F",
                                                                             "Coordonnateur animation data H/F"]
     assert Site.agents and all(agent == USER_AGENT for agent in Site.agents)
@@ -148,4 +148,4 @@ def test_audit_of_a_url_fetched_politely(site, tmp_path):
     with pytest.raises(FetchError, match="only http"):
         fetch_page("file:///etc/passwd")
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "o.db"), "audit", site + "/absent/"])
-    assert result.exit_code == 1 and "404" in result.output
+    assert result.exit_code == 5 and "404" in result.output  # the page could not be reached
