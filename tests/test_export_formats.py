@@ -268,3 +268,11 @@ def test_cli_export_formats_and_options(demo, tmp_path):
     assert result.exit_code == 2 and "ISO 8601" in result.output
     result = runner.invoke(main, [*base, "--format", "json", "--family", "nothing", "-o", str(tmp_path / "e.json")])
     assert result.exit_code == 3 and "no offer" in result.output
+
+
+def test_atom_ids_differ_per_selection():
+    from pipeline.export.formats import feed_id
+    assert feed_id(Selection()) == "urn:offres:feed"
+    assert feed_id(Selection(families=("donnees",), employers=("Ville de Lyon",))) == \
+        "urn:offres:feed:family=donnees;employer=Ville%20de%20Lyon"
+    assert feed_id(Selection(include_all=True)) != feed_id(Selection())

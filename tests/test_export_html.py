@@ -140,3 +140,18 @@ def test_standalone_page_and_fragment(db, tmp_path):
     assert all(h.startswith("https://") for h in sel.css("a::attr(href)").getall())
     assert len(sel.css("div.panel")) == len(Selector(text=fragment).css("div.panel")) == 18
     assert re.search(r"à partir de 18 offres", page)
+
+
+def test_an_entry_with_no_known_link_is_left_out_and_named(tmp_path):
+    from tests.portal_data import crawl, seed_records
+    from pipeline.store import open_db
+
+    records, _ = seed_records()
+    unsettled = dict(records[0], title="Chef de projet", url=PAGE_URL + "#chef-de-projet",
+                     link_conflict="title link (2023-1) and button link (2023-2) disagree; cannot tell")
+    unsettled.pop("reference", None)
+    db = open_db(":memory:")
+    crawl(db, "dinum-page", [*records, unsettled])
+    result = export_as(db, "html", tmp_path / "page.html", now=NOW)
+    assert result.count == 18 and any("'Chef de projet'" in n and "left out" in n for n in result.notes)
+    assert PAGE_URL not in (tmp_path / "page.html").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -58,6 +59,15 @@ def subtitle(selection: Selection) -> str | None:
     return ", ".join(parts) or None
 
 
+def feed_id(selection: Selection) -> str:
+    """A stable Atom id per selection: `urn:offres:feed`, `urn:offres:feed:family=donnees`..."""
+    parts = [f"{name}={quote(value, safe='')}" for name, values in (
+        ("all", ("1",) if selection.include_all else ()), ("family", selection.families),
+        ("employer", selection.employers), ("versant", selection.versants), ("region", selection.regions),
+        ("since", (selection.since,) if selection.since else ())) for value in values]
+    return ":".join(["urn:offres:feed", ";".join(parts)]) if parts else "urn:offres:feed"
+
+
 def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
            now: datetime) -> tuple[Callable[[IO[str]], None], int, list[str], Callable[[Path], int | None]]:
     """(writer, count, notes, reader of the previous file's count) of one format."""
@@ -78,7 +88,8 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
         return (lambda h: jsonld.write_jsonld(graph, h)), len(graph["@graph"]), left_out, jsonld.count_postings
     if fmt in ("rss", "atom"):
         build = feeds.build_rss if fmt == "rss" else feeds.build_atom
-        tree = build(entries, now, subtitle(selection), site_url=options.site_url)
+        extra = {"feed_id": feed_id(selection)} if fmt == "atom" else {}
+        tree = build(entries, now, subtitle(selection), site_url=options.site_url, **extra)
         return (lambda h: feeds.write_feed(tree, h)), len(entries), [], feeds.count_items
     if fmt == "csv":
         return ((lambda h: csvfile.write_csv(entries, h, delimiter=options.delimiter, bom=options.bom)),
@@ -86,9 +97,12 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
     if fmt == "html":
         page = html.build_page(entries, html.page_themes(db), page_employer=options.page_employer or None,
                                generated_at=document["generated_at"])
-        left = len(entries) - page["count"]
-        notes = [f"{left} selected offers are neither {options.page_employer}'s nor high-level posts of another "
-                 "employer: not on the page (--page-employer '' themes every offer)"] if left and options.page_employer else []
+        notes = [f"offer {e['id']} ('{e['title']}'): no link known (the hand-kept page's two links disagree), "
+                 "left out" for e in page["left_out"]]
+        left = len(entries) - page["count"] - len(page["left_out"])
+        if left and options.page_employer:
+            notes.append(f"{left} selected offers are neither {options.page_employer}'s nor high-level posts of "
+                         "another employer: not on the page (--page-employer '' themes every offer)")
         return ((lambda h: html.write_html(page, h, standalone=not options.fragment)), page["count"], notes,
                 html.count_panels)
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -86,6 +86,12 @@ def panel(entry: dict) -> dict:
             "employer": entry.get("employer")}
 
 
+def unlinked(entry: dict) -> bool:
+    """An entry known only from the hand-kept page whose two links disagreed unsettled: no link to give."""
+    sources = entry.get("sources") or []
+    return not entry.get("reference") and bool(sources) and all(s.get("source") == CURATED_SOURCE for s in sources)
+
+
 def heading_order() -> list[str]:
     """The page's theme headings in its order, then the other family labels."""
     order = labels.page_order()
@@ -108,14 +114,19 @@ def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = N
     An offer's theme is the one the hand-kept page gave it, else its family's label,
     else OTHER_THEME. The second section holds the other employers' high-level
     (A+) offers and those the page listed there; without `page_employer` every
-    offer goes to the themes.
+    offer goes to the themes. An entry with no known link (`unlinked`) is left out
+    (`left_out`), never linked to the page itself.
     """
     themes = themes or {}
     order = heading_order()
     grouped: dict[str, list[dict]] = {}
     others: dict[str, list[dict]] = {}
     count = 0
+    left_out: list[dict] = []
     for entry in entries:
+        if unlinked(entry):
+            left_out.append(entry)
+            continue
         theme = themes.get(entry["id"])
         listed_below = entry["id"] in themes and theme is None
         if is_page_employer(entry, page_employer) and not listed_below:
@@ -132,7 +143,8 @@ def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = N
     return {"title": "Rejoignez-nous", "intro_heading": f"Nos offres d'emploi actuellement disponibles à {page_name} :",
             "themes": [{"heading": h, "offers": grouped[h]} for h in headings],
             "others": [{"employer": e, "offers": others[e]} for e in sorted(others, key=str.casefold)],
-            "count": count, "generated_at": generated, "generated_on": generated[:10]}
+            "count": count, "left_out": [{"id": e["id"], "title": e["title"]} for e in left_out],
+            "generated_at": generated, "generated_on": generated[:10]}
 
 
 def render_fragment(page: dict, pin_src: str | None = PIN_SRC) -> str:
