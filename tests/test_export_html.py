@@ -8,7 +8,7 @@ from parsel import Selector
 from parsers.curated_page import link_reference, parse_curated_page
 from pipeline.export import Selection, build_export
 from pipeline.export.formats import FormatOptions, export_as
-from pipeline.export.html import build_page, page_themes, place_line, render_fragment, render_page
+from pipeline.export.html import build_page, page_themes, place_line, render_fragment
 from tests.portal_data import NOW, PAGE_URL, SEED_PAGE, seed_db
 
 
