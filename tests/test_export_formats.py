@@ -245,6 +245,9 @@ def test_changes_since_a_run_and_a_date_validate_against_their_schema(tmp_path):
     document = json.loads(output.read_text(encoding="utf-8"))
     validate_changes(document)
     assert sum(c["kind"] == "new" for c in document["changes"]) == 30
+    # a time in another zone is compared in UTC: 07:00+01:00 is 06:00Z, the second rebuild's time
+    export_as(db, "changes", output, Selection(include_all=True, since="2026-11-21T07:00:00+01:00"), now=later)
+    assert {c["run_id"] for c in json.loads(output.read_text(encoding="utf-8"))["changes"]} == {second}
     with pytest.raises(jsonschema.ValidationError):
         validate_changes({**document, "changes": [{**document["changes"][0], "kind": "renamed"}]})
     with pytest.raises(jsonschema.ValidationError):

@@ -36,6 +36,15 @@ def filtered(selection: Selection) -> bool:
     return bool(selection.families or selection.employers or selection.versants or selection.regions)
 
 
+def utc_text(since: str) -> str:
+    """An ISO date as given, an ISO date-time in UTC as the events table stores it ('…+00:00')."""
+    if len(since) <= 10:
+        return since
+    moment = datetime.fromisoformat(since)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
+
+
 def build_changes(db: Database, selection: Selection | None = None, since_run: int | None = None,
                   since: str | None = None, now: datetime | None = None) -> dict:
     """The changes after run `since_run` (exclusive) and at or after `since` (an ISO date or date-time).
@@ -52,7 +61,7 @@ def build_changes(db: Database, selection: Selection | None = None, since_run: i
         params.append(since_run)
     if since:
         clauses.append("at >= ?")
-        params.append(since)
+        params.append(utc_text(since))
     if since_run is None and not since:
         clauses.append("run_id = (select max(run_id) from events)")
     rows = list(db.query(f"select * from events where {' and '.join(clauses)} order by id", params))
