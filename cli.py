@@ -116,7 +116,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html"]),
               default="json", show_default=True, help="What to write (docs/export.md describes each).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              show_default="data/export/offres.json (offres.FORMAT...)", help="File to write (atomically); - for standard output.")
+              show_default="data/export/offres.json, offres.csv...", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
 @click.option("--family", "families", multiple=True, metavar="CODE", help="Only this job family (donnees, design...); repeatable.")
 @click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name contains TEXT; repeatable.")
