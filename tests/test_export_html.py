@@ -128,6 +128,13 @@ def test_autoescaped(db):
     assert '?a=1&b="2"' in " ".join(panel.xpath("@href").getall())
 
 
+def test_no_liquid_reaches_the_jekyll_page(db):
+    db.execute("update offers set title_raw = 'Dev {{ site.secret }} {% include x.html %}' where reference = '2023-1201312'")
+    text = page_of(db)
+    assert "{" not in text and "}" not in text
+    assert "Dev {{ site.secret }} {% include x.html %}" in Selector(text=text).css("div.panel b a::text").getall()
+
+
 def test_standalone_page_and_fragment(db, tmp_path):
     export_as(db, "html", tmp_path / "page.html", now=NOW)
     export_as(db, "html", tmp_path / "fragment.html", options=FormatOptions(fragment=True), now=NOW)

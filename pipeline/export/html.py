@@ -148,8 +148,13 @@ def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = N
 
 
 def render_fragment(page: dict, pin_src: str | None = PIN_SRC) -> str:
-    """The offers part of the page, for the Jekyll page."""
-    return environment().get_template("fragment.html").render(page=page, pin_src=pin_src)
+    """The offers part of the page, for the Jekyll page.
+
+    Braces become character references: Jekyll runs Liquid over the pages it builds,
+    and a title holding `{{ ... }}` or `{% ... %}` must stay text (the template has no brace).
+    """
+    text = environment().get_template("fragment.html").render(page=page, pin_src=pin_src)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def render_page(page: dict) -> str:
