@@ -119,7 +119,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
               show_default="data/export/offres.json, offres.csv...", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
 @click.option("--family", "families", multiple=True, metavar="CODE", help="Only this job family (donnees, design...); repeatable.")
-@click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name contains TEXT; repeatable.")
+@click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name has TEXT as whole words (case, accents aside); repeatable.")
 @click.option("--versant", "versants", multiple=True, type=click.Choice(["etat", "territoriale", "hospitaliere"]),
               help="Only this branch of the civil service; repeatable.")
 @click.option("--region", "regions", multiple=True, metavar="CODE|NAME", help="Only this region (11 or Île-de-France); repeatable.")

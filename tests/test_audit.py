@@ -44,6 +44,8 @@ def db(tmp_path):
               board_record("2023-1196631", remote="Non"),                           # the page says remote
               board_record("2023-1204125", deadline="01/11/2026"),                  # closed: deadline passed
               board_record("2026-1299999", title="Développeur / Développeuse back-end H/F"),  # not on the page
+              board_record("2026-1299997", title="Product owner H/F",                         # nor this one
+                           employer="DIRECTION INTERMINISTERIELLE DU NUMERIQUE"),
               board_record("2026-1299998", title="Data scientist H/F", employer="Ministère de l'Intérieur")]
     crawl(db, "csp", board, started_at="2026-11-20T05:30:00+00:00", now=NOW)
     return db
@@ -69,20 +71,20 @@ def test_closed_missing_and_labels_against_the_board(db):
     assert sorted((c["reference"], c["reason"]) for c in report.closed) == [
         ("2022-1024634", "no longer on the board"),  # the second section's post: the board lists neither
         ("2023-1195285", "no longer on the board"), ("2023-1204125", "deadline 2026-11-01 passed")]
-    assert [m["reference"] for m in report.missing] == ["2026-1299999"]  # not the other ministry's offer
+    assert sorted(m["reference"] for m in report.missing) == ["2026-1299997", "2026-1299999"]  # not the other ministry's
     labels = {(item["reference"], item["field"]): item for item in report.labels}
     assert set(labels) == {("2023-1201312", "category"), ("2023-1211951", "place"), ("2023-1196631", "remote")}
     assert labels[("2023-1201312", "category")]["page"] == "Cadre supérieur/Catégorie A+"
     assert labels[("2023-1201312", "category")]["board"] == "A"
     assert labels[("2023-1196631", "remote")] ["page"] is True and labels[("2023-1196631", "remote")]["board"] is False
-    assert len(report.mislinked) == 2 and report.to_fix == 2 + 3 + 1 + 3 and report.unknown == []
+    assert len(report.mislinked) == 2 and report.to_fix == 2 + 3 + 2 + 3 and report.unknown == []
 
 
 def test_a_page_that_agrees_with_the_board_has_nothing_to_fix(db, tmp_path):
     from pipeline.export import Selection, build_export
     from pipeline.export.html import build_page, page_themes, render_page
 
-    entries = build_export(db, now=NOW, selection=Selection(employers=("DINUM",)))["offers"]
+    entries = build_export(db, now=NOW, selection=Selection())["offers"]
     page = tmp_path / "regenerated.html"
     page.write_text(render_page(build_page(entries, page_themes(db))), encoding="utf-8")
     report = audit_page(db, parse_curated_page(page.read_text(encoding="utf-8"), PAGE_URL), PAGE_URL)
@@ -94,7 +96,7 @@ def test_cli_exit_code_and_json(db, tmp_path):
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE), "--json"])
     assert result.exit_code == EXIT_FINDINGS == 7
     report = json.loads(result.stdout)
-    assert report["to_fix"] == 9 and len(report["mislinked"]) == 2
+    assert report["to_fix"] == 10 and len(report["mislinked"]) == 2
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE)])
     assert "mislinked: 'Analyste de données H/F': title link 2023-1196743, button 2023-1202957" in result.output
 

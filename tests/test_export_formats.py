@@ -52,7 +52,11 @@ def test_selection_filters_narrow_every_format(db):
     family = rows[everything[0]]["family"]
     assert set(open_digital(db, families=(family,))) == {i for i in everything if rows[i]["family"] == family}
     employer = rows[everything[0]]["employer"]
-    assert set(open_digital(db, employers=(employer.lower()[:8],))) >= {everything[0]}
+    same = {i for i in everything if rows[i]["employer"] == employer}
+    assert set(open_digital(db, employers=(employer.upper(),))) >= same and everything[0] in same
+    word = max(employer.split(), key=len)  # one whole word, case and accents aside
+    assert everything[0] in open_digital(db, employers=(word.lower(),))
+    assert everything[0] not in open_digital(db, employers=(word[:-1],))  # a part of a word is not a word
     assert set(open_digital(db, versants=("etat",))) == {i for i in everything if rows[i]["versant"] == "etat"}
     region = json.loads(rows[everything[0]]["location"])
     by_code = set(open_digital(db, regions=(region["region_code"],)))

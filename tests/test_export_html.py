@@ -162,3 +162,12 @@ def test_an_entry_with_no_known_link_is_left_out_and_named(tmp_path):
     result = export_as(db, "html", tmp_path / "page.html", now=NOW)
     assert result.count == 18 and any("'Chef de projet'" in n and "left out" in n for n in result.notes)
     assert PAGE_URL not in (tmp_path / "page.html").read_text(encoding="utf-8")
+
+
+def test_the_page_employer_under_either_name():
+    from pipeline.export.selection import employer_matches
+    assert employer_matches("Direction interministérielle du numérique (DINUM)", "DINUM")
+    assert employer_matches("DIRECTION INTERMINISTERIELLE DU NUMERIQUE", "dinum")
+    assert employer_matches("Services du Premier ministre - DINUM", "DINUM")
+    assert not employer_matches("DINUMERIQUE SA", "DINUM") and not employer_matches(None, "DINUM")
+    assert employer_matches("Ville de Lyon", "ville de lyon") and not employer_matches("Ville de Lyonnais", "Ville de Lyon")

@@ -19,7 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlite_utils import Database
 
 from pipeline.export.document import SCHEMA_PATH, export_schema, loads, offer_entry
-from pipeline.export.selection import Selection
+from pipeline.export.selection import Selection, register_functions
 
 CHANGES_SCHEMA_VERSION = 1
 CHANGES_SCHEMA_PATH = SCHEMA_PATH.with_name("changes-v1.schema.json")
@@ -68,6 +68,7 @@ def build_changes(db: Database, selection: Selection | None = None, since_run: i
     scope = Selection(include_all=True, families=selection.families, employers=selection.employers,
                       versants=selection.versants, regions=selection.regions)
     where, where_params = scope.where()
+    register_functions(db)
     if not selection.include_all:
         where += " and digital = 1"
     ids = sorted({r["offer_id"] for r in rows})

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from pipeline import labels
+from pipeline.export.selection import employer_matches
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_EMPLOYER = "DINUM"
@@ -100,10 +101,8 @@ def heading_order() -> list[str]:
 
 
 def is_page_employer(entry: dict, page_employer: str | None) -> bool:
-    """Whether an offer is the page employer's (a whole word of its name, case-insensitive)."""
-    if not page_employer:
-        return True
-    return bool(re.search(rf"(?<!\w){re.escape(page_employer)}(?!\w)", entry.get("employer") or "", re.I))
+    """Whether an offer is the page employer's (every offer without one)."""
+    return not page_employer or employer_matches(entry.get("employer"), page_employer)
 
 
 def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = None,
