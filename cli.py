@@ -162,8 +162,10 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
         result = export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)
     except ExportRefused as exc:
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    for note in result.notes:
+    for note in result.notes[:20]:
         click.echo(f"note: {note}", err=True)
+    if len(result.notes) > 20:
+        click.echo(f"note: ... and {len(result.notes) - 20} more", err=True)
     what = "changes" if fmt == "changes" else "offers"
     click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else output}",
                err=str(output) == "-")

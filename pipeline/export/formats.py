@@ -120,12 +120,14 @@ def export_as(db: Database, fmt: str, output: Path, selection: Selection | None 
         check_export(db, {"count": count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
                      counter=counter)
     except ExportRefused as exc:
-        raise ExportRefused("; ".join([str(exc), *notes])) from None
+        more = [f"and {len(notes) - 3} more notes"] if len(notes) > 3 else []
+        raise ExportRefused("; ".join([str(exc), *notes[:3], *more])) from None
     newline = "" if fmt == "csv" else None
     if str(output) == "-":
         if newline == "":
             buffer = io.StringIO(newline="")
             writer(buffer)
+            sys.stdout.flush()
             sys.stdout.buffer.write(buffer.getvalue().encode("utf-8"))
         else:
             writer(sys.stdout)
