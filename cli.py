@@ -128,6 +128,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.option("--delimiter", type=click.Choice([",", ";"]), default=",", show_default=True, help="csv: field separator (; for French Excel).")
 @click.option("--bom", is_flag=True, help="csv: start with a UTF-8 byte order mark (Excel).")
 @click.option("--fragment", is_flag=True, help="html: only the part that drops into the Jekyll page.")
+@click.option("--feed-url", metavar="URL", help="rss/atom: the address the feed is published at (its self link).")
 @click.option("--page-employer", default="DINUM", show_default=True,
               help="html: the employer whose offers make the themed panels ('' for every offer).")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
@@ -135,8 +136,8 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.pass_obj
 def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families: tuple[str, ...],
            employers: tuple[str, ...], versants: tuple[str, ...], regions: tuple[str, ...], since: str | None,
-           since_run: int | None, delimiter: str, bom: bool, fragment: bool, page_employer: str,
-           force: bool, allow_empty: bool) -> None:
+           since_run: int | None, delimiter: str, bom: bool, fragment: bool, feed_url: str | None,
+           page_employer: str, force: bool, allow_empty: bool) -> None:
     """Write the export in one format (JSON: schema version 1, docs/export.md).
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
@@ -156,7 +157,7 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
     selection = Selection(include_all=include_all, families=families, employers=employers, versants=versants,
                           regions=regions, since=since)
     options = FormatOptions(delimiter=delimiter, bom=bom, fragment=fragment, page_employer=page_employer,
-                            since_run=since_run)
+                            since_run=since_run, feed_url=feed_url)
     db = open_db(obj["db_path"])
     try:
         result = export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)

@@ -277,6 +277,15 @@ def test_cli_export_formats_and_options(demo, tmp_path):
     assert result.exit_code == 3 and "no offer" in result.output
 
 
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_feed_self_link(db, tmp_path, fmt):
+    url = f"https://portail.example.org/offres.{fmt}.xml"
+    export_as(db, fmt, tmp_path / "o.xml", options=FormatOptions(feed_url=url), now=NOW)
+    feed = feedparser.parse(str(tmp_path / "o.xml"))
+    assert not feed.bozo
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == [url]
+
+
 def test_atom_ids_differ_per_selection():
     from pipeline.export.formats import feed_id
     assert feed_id(Selection()) == "urn:offres:feed"

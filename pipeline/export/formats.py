@@ -40,6 +40,7 @@ class FormatOptions:
     page_employer: str | None = html.PAGE_EMPLOYER  # html: whose offers make the themes ('' = every offer)
     since_run: int | None = None  # changes: after this run
     site_url: str = feeds.SITE_URL  # rss/atom: the feed's link
+    feed_url: str | None = None   # rss/atom: where the feed itself is published (its self link)
 
 
 @dataclass
@@ -89,7 +90,7 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
     if fmt in ("rss", "atom"):
         build = feeds.build_rss if fmt == "rss" else feeds.build_atom
         extra = {"feed_id": feed_id(selection)} if fmt == "atom" else {}
-        tree = build(entries, now, subtitle(selection), site_url=options.site_url, **extra)
+        tree = build(entries, now, subtitle(selection), site_url=options.site_url, feed_url=options.feed_url, **extra)
         return (lambda h: feeds.write_feed(tree, h)), len(entries), [], feeds.count_items
     if fmt == "csv":
         return ((lambda h: csvfile.write_csv(entries, h, delimiter=options.delimiter, bom=options.bom)),
