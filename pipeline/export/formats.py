@@ -156,7 +156,7 @@ def export_per_family(db: Database, fmt: str, output: Path, selection: Selection
     A family with no offer gets an empty file (normal for a small family). The
     safety rules judge the whole: refused when the latest crawl looks broken, when
     no family holds an offer, or when the total loses more than half of the
-    previous files' total; then every file is written, or none.
+    previous files' total (then no file is written); each file is written atomically.
     """
     if str(output) == "-":
         raise ValueError("one file per family needs an output file name, not -")
