@@ -366,5 +366,9 @@ def demo(count: int, seed: int, output_dir: Path) -> None:
         fail(str(exc))
 
 
+from cluster_cli import cluster  # noqa: E402  (a command group of its own module)
+
+main.add_command(cluster)
+
 if __name__ == "__main__":
     main()
