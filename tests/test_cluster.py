@@ -197,3 +197,64 @@ def test_the_job_summary_is_the_logs_last_word():
     assert job_summary(log) == {"items": 3}
     assert job_summary(log[:1]) is None
     assert scrapyd_time("2026-12-02 14:05:58.237121").endswith("+00:00")
+
+
+class FakeNodeClient:
+    """A node's files served from memory: what `collect_job` reads of a job."""
+
+    def __init__(self, files: dict[str, list[bytes]]) -> None:
+        from pipeline.cluster.nodes import Node
+
+        self.node = Node("fake", "http://127.0.0.1:9/")
+        self.files = files
+
+    def lines(self, path: str, missing_ok: bool = False):
+        return iter(self.files.get(path, []))
+
+
+def feed_lines(count: int) -> list[bytes]:
+    from tests.conftest import make_record
+
+    return [json.dumps(make_record(f"2026-{1000000 + n}")).encode() + b"\n" for n in range(count)]
+
+
+def summary_line(items: int, **extra) -> bytes:
+    summary = {"source": "csp", "finish_reason": "finished", "listing_complete": True, "pages": 1,
+               "items": items, "unanswered": [], "stats": {"item_scraped_count": items}, **extra}
+    return b"2026 [spiders.node_summary] WARNING: OFFRES_NODE_SUMMARY " + json.dumps(summary).encode() + b"\n"
+
+
+JOB = {"id": "j1", "spider": "csp", "start_time": "2026-12-02 10:00:00", "end_time": "2026-12-02 10:05:00",
+       "log_url": "/logs/offres/csp/j1.log", "items_url": "/items/offres/csp/j1.jl"}
+
+
+def test_a_truncated_feed_is_an_unhealthy_run(db):
+    from pipeline.cluster.collect import collect_job, ensure_jobs_table
+
+    ensure_jobs_table(db)
+    client = FakeNodeClient({JOB["log_url"]: [summary_line(40)], JOB["items_url"]: feed_lines(25)})
+    result = collect_job(db, client, "offres", JOB)
+    assert not result.healthy and "feed incomplete: 25 lines for 40 items scraped" in result.notes
+    assert db.table("postings").count == 25 and db.table("offers").count == 25  # kept, as found
+
+
+def test_bad_feed_lines_are_named_and_the_rest_ingested(db):
+    from pipeline.cluster.collect import collect_job, ensure_jobs_table
+
+    ensure_jobs_table(db)
+    lines = feed_lines(30)
+    lines[4] = b'{"source": "csp", "title": 12}\n'
+    client = FakeNodeClient({JOB["log_url"]: [summary_line(30)], JOB["items_url"]: lines})
+    result = collect_job(db, client, "offres", JOB)
+    assert result.healthy and result.lines == 30 and db.table("postings").count == 29
+    errors = list(db.query("select location, field from errors"))
+    assert errors == [{"location": "fake:j1.jl:5", "field": "url"}]
+
+
+def test_a_job_whose_files_are_gone_is_collected_as_unhealthy(db):
+    from pipeline.cluster.collect import collect_job, ensure_jobs_table
+
+    ensure_jobs_table(db)
+    result = collect_job(db, FakeNodeClient({}), "offres", JOB)
+    assert not result.healthy and "left no summary" in result.notes[0]
+    assert db.table("cluster_jobs").count == 1  # never tried again
