@@ -128,6 +128,8 @@ def test_weekly_files_unchanged_weeks_and_changes(tmp_path, weeks):
         later = crawl(db, replica)
         assert later.returncode == 0, later.stderr
         assert replica.state.bytes_sent < sent + weeks[1][1]["bytes"] + 10_000  # resumed, not restarted
+    stats = json.loads(offres(db, "stats", "--json").stdout)
+    assert stats["digital_open_outside_numerique"] == stats["digital_open"] > 0  # no live crawl here
     run = json.loads(list(Database(db).query("select stats from runs order by id desc limit 1"))[0]["stats"])
     resource = run["opendata/resource"]
     assert resource["rows"] == 6300 and resource["classified"] < 0.3 * resource["open_rows"] + 400
@@ -172,3 +174,37 @@ def test_a_wrong_file_is_refused_and_changes_nothing(tmp_path, weeks, fault):
     runs = list(Database(db).query("select healthy, health_notes from runs order by id"))
     assert runs[-1]["healthy"] == 0 and runs[-1]["health_notes"]
     assert "Traceback" not in refused.stderr
+
+
+def publish_text(replica: DataGouvReplica, path: Path, text: str, week: int) -> None:
+    import hashlib
+
+    data = text.encode("utf-8")
+    path.write_bytes(data)
+    replica.publish(path, {"bytes": len(data), "sha1": hashlib.sha1(data).hexdigest()}, week=week)
+
+
+def test_live_evidence_is_never_overruled_by_the_late_file(tmp_path):
+    from tests.conftest import make_record
+
+    db = tmp_path / "o.db"
+    live = [make_record(f"2026-{3000000 + n}", title="Développeur / Développeuse full stack (H/F)") for n in range(3)]
+    (tmp_path / "live.jsonl").write_text("".join(json.dumps(r) + "\n" for r in live))
+    assert offres(db, "ingest", str(tmp_path / "live.jsonl")).returncode == 0
+    filler = OpenDataWeek(rows=3000, seed=4, today=TODAY, digital=0.0)
+    rows = list(filler.iter_rows())
+    ended = (TODAY.replace(day=1)).strftime("%d/%m/%Y") if TODAY.day > 1 else "01/01/2026"
+    mine = dict(rows[0], **{"Référence": "2026-3000000", "Intitulé du poste": "Développeur full stack (H/F)",
+                            "Date de fin de publication par défaut": ended})  # the file says: ended
+    outside = dict(rows[1], **{"Référence": "2026-3999999", "Intitulé du poste": "Data engineer (H/F)",
+                               "Métier": "Data scientist", "Date de fin de publication par défaut": "31/12/2099"})
+    with DataGouvReplica(tmp_path) as replica:  # 2026-3000001 and -2 are absent from the file
+        publish_text(replica, tmp_path / "w.csv", csv_text([mine, outside] + rows[2:]), week=0)
+        result = crawl(db, replica)
+    assert result.returncode == 0, result.stderr
+    found = offers(db)
+    both = found["2026-3000000"]
+    assert [s["source"] for s in json.loads(both["sources"])] == ["csp", "csp-opendata"]
+    assert both["status"] == "open"  # the live board's posting decides, not the older file
+    assert found["2026-3000001"]["status"] == found["2026-3000002"]["status"] == "open"  # absence closes nothing
+    assert found["2026-3999999"]["digital"] and found["2026-3999999"]["status"] == "open"
