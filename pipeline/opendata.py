@@ -23,7 +23,7 @@ from pipeline.record import RawPosting
 from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
 
 BATCH_SIZE = 500
-ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int}
+ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
 
 
 @dataclass
@@ -45,9 +45,11 @@ class FileReading:
     open_rows: int = 0
     digital_open: int = 0
     classified: int = 0          # rows the classifier ran on (the others' verdict was known)
+    settled: int = 0             # rows unchanged since the last file, settled by their digest alone
     errors: list[dict] = field(default_factory=list)
     selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record
-    digests: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, digital) of this file
+    unchanged: set[str] = field(default_factory=set)  # selected rows identical to the last accepted file's
+    digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # reference -> (digest, digital, rank)
 
 
 def known_references(db: Database) -> set[str]:
@@ -55,14 +57,14 @@ def known_references(db: Database) -> set[str]:
     return {r["reference"] for r in db.query("select distinct reference from raw_postings where reference is not null")}
 
 
-def row_verdicts(db: Database) -> dict[str, tuple[str, int]]:
-    """reference -> (digest, digital) of the last accepted file's rows."""
+def row_verdicts(db: Database) -> dict[str, tuple[str, int, int]]:
+    """reference -> (digest, digital, publication start) of the accepted files' rows."""
     if not db.table("opendata_rows").exists():
         return {}
-    return {r[0]: (r[1], r[2]) for r in db.execute("select reference, digest, digital from opendata_rows")}
+    return {r[0]: (r[1], r[2], r[3]) for r in db.execute("select reference, digest, digital, rank from opendata_rows")}
 
 
-def read_file(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int]],
+def read_file(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
               fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
     """Stream the file once: count, resolve variants, classify what changed, select."""
     reading = FileReading()
@@ -86,35 +88,47 @@ def read_file(path: Path, today: date, known: set[str], previous: dict[str, tupl
     return reading
 
 
-def take(reading: FileReading, row: Row, today: date, known: set[str], previous: dict[str, tuple[str, int]],
+def take(reading: FileReading, row: Row, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
          starts: dict[str, int], fetched_at: str, name: str) -> None:
-    """Decide about one row: the latest variant of its reference, kept if it matters."""
-    reference = row.cells["Référence"].strip()
-    try:
-        start, end = publication_window(row)
-    except RowError as exc:
-        reading.errors.append({"location": f"{name}:{exc.line}", "field": exc.column, "message": exc.message})
-        return
-    rank = start.toordinal() if start else 0
+    """Decide about one row: the latest variant of its reference, kept if it matters.
+
+    A row unchanged since the last accepted file, not digital and of no stored offer
+    is settled by its digest alone: no date parsed, no classifier run."""
+    reference = row["Référence"].strip()
+    before = previous.get(reference)
+    if before and before[0] == row.digest and not before[1] and reference not in known:
+        rank, digital, is_open = before[2], 0, None
+        reading.settled += 1
+    else:
+        try:
+            start, end = publication_window(row)
+        except RowError as exc:
+            reading.errors.append({"location": f"{name}:{exc.line}", "field": exc.column, "message": exc.message})
+            return
+        rank, is_open = (start.toordinal() if start else 0), end is None or end >= today
+        digital = None
     if reference in starts:
         reading.variants += 1
         if rank < starts[reference]:
             return
     starts[reference] = rank
-    is_open = end is None or end >= today
-    reading.open_rows += is_open
-    known_verdict = previous.get(reference)
-    if known_verdict and known_verdict[0] == row.digest:
-        digital = known_verdict[1]
-    elif is_open:
-        reading.classified += 1
-        digital = int(classify(row.cells["Intitulé du poste"], metier=row.cells["Métier"] or None,
-                               employer=row.cells["Organisme de rattachement"] or None).digital)
-    else:
-        digital = 0  # a closed row not known here matters to nobody
-    reading.digests[reference] = (row.digest, digital)
-    reading.digital_open += bool(digital and is_open)
+    if digital is None:
+        if before and before[0] == row.digest:
+            digital = before[1]
+        elif is_open:
+            reading.classified += 1
+            digital = int(classify(row["Intitulé du poste"], metier=row["Métier"] or None,
+                                   employer=row["Organisme de rattachement"] or None).digital)
+        else:
+            digital = 0  # a closed row not known here matters to nobody
+        reading.open_rows += is_open
+        reading.digital_open += bool(digital and is_open)
+    reading.digests[reference] = (row.digest, digital, rank)
     if reference in known or (digital and is_open):
+        if before and before[0] == row.digest and reference in known:
+            reading.unchanged.add(reference)
+        else:
+            reading.unchanged.discard(reference)
         try:
             reading.selected[reference] = parse_row(row, fetched_at)
         except RowError as exc:
@@ -140,18 +154,22 @@ def check_file(size: int, reading: FileReading, last: dict | None, checks: FileC
     return problems
 
 
-def store_reading(db: Database, run_id: int, reading: FileReading) -> int:
-    """Write the selected postings and the rows' verdicts; returns how many postings are new."""
+def store_reading(db: Database, run_id: int, reading: FileReading, previous: dict[str, tuple[str, int, int]]) -> int:
+    """Write the selected postings that changed, and the rows' verdicts; returns how many postings are new.
+
+    A row identical to last week's is the version already stored: nothing to write
+    (the file's absence or presence decides nothing; its publication window does, at rebuild)."""
     new, batch = 0, []
-    for record in reading.selected.values():
+    for reference, record in reading.selected.items():
+        if reference in reading.unchanged:
+            continue
         batch.append(RawPosting.from_dict(record, where=f"{SOURCE}:{record['extra'].get('line')}"))
         if len(batch) >= BATCH_SIZE:
             new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
             batch = []
     new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
-    previous = row_verdicts(db)
-    changed = [{"reference": ref, "digest": d, "digital": v} for ref, (d, v) in reading.digests.items()
-               if previous.get(ref) != (d, v)]
+    changed = [{"reference": ref, "digest": d, "digital": v, "rank": r} for ref, (d, v, r) in reading.digests.items()
+               if previous.get(ref) != (d, v, r)]
     with write_transaction(db):
         table = db.table("opendata_rows")
         if not table.exists():
@@ -164,13 +182,14 @@ def ingest_file(db: Database, run_id: int, path: Path, today: date, last: dict |
                 progress: Callable[[int], None] | None = None) -> tuple[bool, list[str], FileReading]:
     """(accepted, problems, reading) of one downloaded file; writes only an accepted file."""
     fetched = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    previous = row_verdicts(db)
     try:
-        reading = read_file(path, today, known_references(db), row_verdicts(db), fetched, progress)
+        reading = read_file(path, today, known_references(db), previous, fetched, progress)
     except ValueError as exc:
         return False, [str(exc)], FileReading()
     problems = check_file(path.stat().st_size, reading, last, checks)
     record_errors(db, run_id, SOURCE, reading.errors[:10_000])
     if problems:
         return False, problems, reading
-    store_reading(db, run_id, reading)
+    store_reading(db, run_id, reading, previous)
     return True, [], reading
