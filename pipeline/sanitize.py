@@ -83,6 +83,10 @@ _STRIPPER = nh3.Cleaner(tags=set(), attributes={}, strip_comments=True,
 _BREAKS = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr|/?h[1-6])\b[^>]*>", re.IGNORECASE)
 # What a tag still looks like after stripping (a last guard: `<` then a letter, `/`, `!` or `?`).
 _TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])")
+# What would become live again if a consumer put the text into markup without escaping it:
+# a script URL scheme (`javascript:`, `data:text/html,`) and an event handler (`onerror=`).
+_SCHEME = re.compile(r"\b((?:java|vb|live)script|data(?=:[\w.+-]+/|:,)):", re.IGNORECASE)
+_HANDLER = re.compile(r"\b(on[a-z]+)\s*=", re.IGNORECASE)
 _SPACES = re.compile(r"[^\S\n]+")
 _LINES = re.compile(r" *\n\s*")
 # Control, format (bidi overrides, zero-width...), surrogate, private-use and unassigned characters.
@@ -119,7 +123,9 @@ def plain_text(value: str | None, lines: bool = False) -> str | None:
     """Text for a plain-text field: entities decoded (repeatedly), tags and the content of
     script-like elements removed, control and invisible format characters removed,
     whitespace folded (with `lines`, line breaks kept, one per line of text); None when
-    nothing is left. Consumers must still escape it: `a < b` stays `a < b`."""
+    nothing is left. A script scheme loses its colon's contact (`javascript :`) and an
+    event handler its `=` (`onerror alert(1)`). Consumers must still escape the text:
+    `a < b` stays `a < b`."""
     if value is None:
         return None
     text = str(value)
@@ -127,6 +133,8 @@ def plain_text(value: str | None, lines: bool = False) -> str | None:
         text = _strip_markup(text)
     if not text.isprintable():
         text = "".join(c for c in text if c in _BREAKING or unicodedata.category(c) not in _INVISIBLE)
+    if ":" in text or "=" in text:
+        text = _HANDLER.sub(r"\1 ", _SCHEME.sub(r"\1 :", text))
     if lines:
         text = _LINES.sub("\n", _SPACES.sub(" ", text)).strip()
     else:
