@@ -25,7 +25,7 @@ def database_stats(db: Database, runs: int = 5) -> dict:
         "by_status": count_by(db, "status"),
         "digital_open": db.execute("select count(*) from offers where status='open' and digital=1").fetchone()[0],
         "by_category": count_by(db, "category", "status = 'open'"),
-        "by_region": count_by(db, "json_extract(location, '$.region')", "status = 'open'"),
+        "by_region": count_by(db, "coalesce(json_extract(location, '$.region'), json_extract(location, '$.territory'))", "status = 'open'"),
         "by_family": count_by(db, "family", "status = 'open' and digital = 1"),
         "postings_by_source": sorted(by_source.items()),
         "runs": list(db.query("select id, kind, source, started_at, finished_at, pages, offers_seen, offers_new, "

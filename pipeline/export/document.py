@@ -56,7 +56,8 @@ def location_entry(stored: dict | None) -> dict:
 
 def source_entry(source: dict) -> dict:
     """One `sources` item: a URL that is not an absolute, well-formed http(s) one becomes null."""
-    return {**source, "url": safe_url(source.get("url")), "reference": plain_text(source.get("reference"))}
+    return {**source, "source": plain_text(source.get("source")), "url": safe_url(source.get("url")),
+            "reference": plain_text(source.get("reference"))}
 
 
 def offer_entry(row: dict) -> dict:
