@@ -23,8 +23,9 @@ from tests.conftest import make_record
 
 CORPUS = json.loads((Path(__file__).parent / "fixtures" / "xss" / "payloads.json").read_text(encoding="utf-8"))
 PAYLOADS: list[str] = CORPUS["payloads"]
-TEXT_FIELDS = ("title", "employer", "employer_category", "location", "location_area", "metier", "domain",
-               "grades", "experience", "salary", "category", "versant", "contract", "remote", "reference")
+TEXT_FIELDS = ("title", "employer", "employer_category", "location", "location_area", "region", "metier", "domain",
+               "grades", "experience", "salary", "category", "versant", "contract", "remote", "reference",
+               "published", "modified", "deadline", "management", "post_status")
 HTML_FIELDS = ("missions_html", "profile_html", "about_html")
 # `java script:` or `javascript :` is no URL scheme (a browser strips tabs and newlines only, and
 # plain text has none left): the scheme is checked as one word with its colon.
@@ -108,6 +109,8 @@ def hostile_records() -> list[dict]:
             record = make_record(ref)
             for k, name in enumerate(TEXT_FIELDS):
                 if name == "reference":
+                    if j == 0:  # the URL still carries a unique reference
+                        record["reference"] = f"{text} {ref}"
                     continue
                 record[name] = f"{text} Développeur" if name == "title" else (text if k % 2 else f"Paris {text}")
             for name in HTML_FIELDS:
