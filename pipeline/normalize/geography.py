@@ -3,6 +3,8 @@
 Provides the folding used for matching (case, accents, punctuation, ``St``/``Ste``
 abbreviations) and dict indexes from folded names and postal codes to communes,
 departments and regions. Built by ``scripts/build_geography.py``; see ``data/geo/SOURCE.md``.
+``departments`` also holds the overseas collectivities (975-989), as the source does; their
+legal kind (``territory_kind``, from ``data/geo/territories.csv``) tells them apart.
 """
 from __future__ import annotations
 
