@@ -93,3 +93,15 @@ def test_a_collectivity_code_as_department_breaks_the_contract():
     assert next(iter(validator("location").iter_errors(broken)), None) is not None
     papeete = location_entry(normalize_location("Papeete"))
     assert next(iter(validator("location").iter_errors({**papeete, "region_code": "11"})), None) is not None
+
+
+def test_territories_file_covers_every_overseas_code():
+    """data/geo/territories.csv names the status of every overseas code of the source, and only those."""
+    geo = get_geography()
+    overseas = {code for code in geo.departments if len(code) == 3}
+    assert set(geo.territory_kinds) == overseas
+    assert {code for code, kind in geo.territory_kinds.items() if kind == "drom"} == {"971", "972", "973", "974", "976"}
+    assert {code for code in overseas if not geo.is_department(code)} == {
+        "975", "977", "978", "984", "986", "987", "988", "989"}
+    for code in overseas - {"971", "972", "973", "974", "976"}:
+        assert geo.departments[code].region_code == code  # the source's "region" of a collectivity is itself
