@@ -174,16 +174,21 @@ class SetAside:
         if error.validator == "required" and isinstance(error.validator_value, list):
             missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
             path, value = path + missing[:1], None
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        message = error.message
+        if message.startswith(repr(error.instance)):  # "'987' does not match ...": the value is said apart
+            message = message[len(repr(error.instance)):].strip()
+        message = message if len(message) <= 160 else message[:157] + "..."
         return cls(offer.get("id"), offer.get("reference"), ".".join(path) or "*", value, message)
+
+    def reason(self) -> str:
+        """The field, its value and what is wrong with it."""
+        value = repr(self.value)
+        value = value if len(value) <= 120 else value[:117] + "..."
+        return f"field '{self.field}' value {value}: {' '.join(self.message.split())}"
 
     def line(self) -> str:
         """One line naming the offer, the field and the value."""
-        value = repr(self.value)
-        value = value if len(value) <= 120 else value[:117] + "..."
-        message = " ".join(self.message.split())
-        return (f"offer {self.id} (reference {self.reference}) set aside: field '{self.field}' "
-                f"value {value}: {message}")
+        return f"offer {self.id} (reference {self.reference}) set aside: {self.reason()}"
 
 
 def set_aside_invalid(document: dict) -> list[SetAside]:

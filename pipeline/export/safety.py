@@ -77,8 +77,9 @@ def record_set_aside(db: Database, aside: list, source: str = "export") -> int |
     try:
         run_id = start_run(db, "export", source)
         record_errors(db, run_id, source, [{"location": f"offer {a.id} (reference {a.reference})",
-                                            "field": a.field, "message": a.line()} for a in aside])
+                                            "field": a.field, "message": "set aside: " + a.reason()} for a in aside])
         finish_run(db, run_id, errors=len(aside), finish_reason="finished", complete=1, healthy=1,
+                   offers_new=0, offers_updated=0, offers_closed=0, offers_reopened=0,
                    stats=json.dumps({"set_aside": len(aside)}))
     except sqlite3.Error:
         return None
