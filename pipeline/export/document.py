@@ -188,7 +188,8 @@ class SetAside:
 
     def line(self) -> str:
         """One line naming the offer, the field and the value."""
-        return f"offer {self.id} (reference {self.reference}) set aside: {self.reason()}"
+        name, reference = (" ".join(str(x).split()) for x in (self.id, self.reference))  # stays one line
+        return f"offer {name} (reference {reference}) set aside: {self.reason()}"
 
 
 def set_aside_invalid(document: dict) -> list[SetAside]:
