@@ -105,3 +105,16 @@ def test_territories_file_covers_every_overseas_code():
         "975", "977", "978", "984", "986", "987", "988", "989"}
     for code in overseas - {"971", "972", "973", "974", "976"}:
         assert geo.departments[code].region_code == code  # the source's "region" of a collectivity is itself
+
+
+def test_overseas_aliases_are_no_other_commune_name():
+    """The usual names added for the TAAF districts and Mata-Utu name no commune elsewhere
+    (a bare "Crozet" would have hidden the commune of the Ain)."""
+    from pipeline.normalize.geography import COMMUNE_ALIASES, key
+
+    geo = get_geography()
+    official = {key(c.name) for c in geo.communes.values() if c.kind == "C"}
+    overseas = {name: insees for name, insees in COMMUNE_ALIASES.items() if insees[0][:3] in ("984", "986")}
+    assert len(overseas) >= 5
+    for name in overseas:
+        assert key(name) not in official or geo.commune_keys[key(name)] == tuple(overseas[name]), name

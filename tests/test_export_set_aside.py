@@ -56,7 +56,7 @@ def test_papeete_and_paris_both_export(tmp_path):
 def test_every_collectivity_exports(tmp_path):
     db_path = tmp_path / "o.db"
     places = ["Nouméa", "97500 Saint-Pierre", "Saint-Barthélemy", "Saint-Martin", "Wallis et Futuna",
-              "TAAF", "Kerguelen", "Clipperton", "Polynésie française"]
+              "TAAF", "Îles Kerguelen", "Clipperton", "Polynésie française"]
     ingest(db_path, [make_record(f"2026-{i}", location=p) for i, p in enumerate(places)])
     result = run(db_path, "export", "-o", "-")
     assert result.exit_code == 0, result.output

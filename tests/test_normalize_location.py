@@ -249,7 +249,8 @@ COLLECTIVITIES = [
     ("Wallis et Futuna", (None, None, "986", "com")),
     ("Mata-Utu", ("Uvea", "98613", "986", "com")),
     ("TAAF", (None, None, "984", "taaf")),
-    ("Kerguelen", ("Archipel des Kerguelen", "98412", "984", "taaf")),
+    ("Îles Kerguelen", ("Archipel des Kerguelen", "98412", "984", "taaf")),
+    ("Archipel des Crozet", ("Archipel des Crozet", "98413", "984", "taaf")),
     ("Terres australes et antarctiques françaises", (None, None, "984", "taaf")),
     ("Clipperton", (None, None, "989", "clipperton")),
 ]
@@ -262,6 +263,12 @@ def test_overseas_collectivities(value, expected):
     assert result["department_code"] is result["department"] is None
     assert result["region_code"] is result["region"] is None
     assert result["territory"] == get_geography().departments[expected[2]].name
+
+
+def test_collectivity_aliases_hide_no_commune():
+    assert normalize_location("Crozet")["insee"] == "01135"  # a commune of the Ain
+    assert normalize_location("Lycée Kerguelen")["territory_code"] is None
+    assert normalize_location("Lycée Kerguelen, Brest")["territory_code"] == "29"
 
 
 def test_departments_are_their_own_territory():

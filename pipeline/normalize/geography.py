@@ -64,10 +64,9 @@ COMMUNE_ALIASES = {
     "Cherbourg": ("50129",),
     "Châlons-sur-Marne": ("51108",),
     "Boulogne": ("92012", "62160"),
-    # districts of the TAAF and Wallis-et-Futuna's main town, by their usual names
-    "Kerguelen": ("98412",),
+    # districts of the TAAF and Wallis-et-Futuna's main town, by their usual names (not the
+    # bare "Kerguelen", a Breton name of streets and schools, nor "Crozet", a commune of the Ain)
     "Îles Kerguelen": ("98412",),
-    "Crozet": ("98413",),
     "Îles Crozet": ("98413",),
     "Terre Adélie": ("98414",),
     "Îles Éparses": ("98415",),
