@@ -343,3 +343,15 @@ def test_an_offer_that_breaks_the_contract_is_set_aside_in_every_format(db, tmp_
     assert bad["id"] not in (tmp_path / f"o.{fmt}").read_text(encoding="utf-8")
     run = next(db.query("select * from runs where kind = 'export' order by id desc"))
     assert run["errors"] == 1
+
+
+def test_jsonld_place_of_an_overseas_collectivity():
+    from pipeline.export.jsonld import job_posting
+    entry = {"id": "c1", "title": "Dev", "missions_html": "<p>x</p>", "published_on": "2026-11-02",
+             "employer": "Haut-commissariat", "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/2026-1/",
+             "location": {"city": "Papeete", "postal_code": "98714", "region": None, "territory": "Polynésie française"}}
+    posting = job_posting(entry)
+    assert missing_required(posting) == []
+    assert posting["jobLocation"]["address"] == {"@type": "PostalAddress", "addressLocality": "Papeete",
+                                                 "postalCode": "98714", "addressRegion": "Polynésie française",
+                                                 "addressCountry": "FR"}
