@@ -180,7 +180,8 @@ def generate(count: int, seed: int = 1, now: datetime = NOW, hot_department: str
     """`count` offers; `hot_share` of them in `hot_department` (to put one département over the cap)."""
     rng = random.Random(seed)
     with (GEO / "departments.csv").open(encoding="utf-8", newline="") as fh:
-        departments = sorted(r["code"] for r in csv.DictReader(fh, delimiter=";"))
+        # the 101 départements (overseas collectivities, whose region code is their own, left out)
+        departments = sorted(r["code"] for r in csv.DictReader(fh, delimiter=";") if len(r["region_code"]) == 2)
     out = []
     for n in range(count):
         dep = hot_department if hot_department and rng.random() < hot_share else rng.choice(departments)
