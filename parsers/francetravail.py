@@ -88,10 +88,22 @@ def _contract(offer: dict) -> str | None:
 
 
 def relayed_references(offer: dict) -> list[str]:
-    """References of the public boards (CSP, emploi-territorial) this offer relays, canonical."""
+    """The public board's reference (CSP, emploi-territorial) this offer relays, canonical.
+
+    The origin (`origineOffre`) is trusted first; else the text, when it names exactly one
+    reference (two would join two offers of that board: none is taken, nothing is guessed)."""
+    origin = offer.get("origineOffre") if isinstance(offer.get("origineOffre"), dict) else {}
+    from_origin = _canonical_refs(board_references({"origineOffre": origin}))
+    if from_origin:
+        return from_origin[:1]
+    from_text = _canonical_refs(board_references({"description": offer.get("description")}))
+    return from_text if len(from_text) == 1 else []
+
+
+def _canonical_refs(found: list[str]) -> list[str]:
     refs = []
-    for found in board_references(offer):
-        ref = reference_from_url(found) if "://" in found else found
+    for item in found:
+        ref = reference_from_url(item) if "://" in item else item
         if ref:
             refs.append(ref[0].upper() + ref[1:] if re.fullmatch(r"[oO]\d{15}", ref) else ref)
     return list(dict.fromkeys(refs))
