@@ -90,6 +90,7 @@ class FakeFranceTravail:
         self._offers: dict[str, dict] = {}
         self.publish(offers if offers is not None else generate(500))
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
+        self.issued: list[str] = []  # every token given out (tests grep them)
         self._window: deque[float] = deque()
         self._calls_at_revoke = 0
         self._not_before: float = 0.0  # after a 429: earliest allowed call
@@ -146,6 +147,7 @@ class FakeFranceTravail:
         with self._lock:
             token = secrets.token_urlsafe(24)
             self._tokens[token] = time.monotonic() + self.config.token_lifetime
+            self.issued.append(token)
             self.stats.tokens_issued += 1
             return token
 

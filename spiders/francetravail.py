@@ -89,6 +89,10 @@ class FranceTravailSpider(scrapy.Spider):
         middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
         middlewares["spiders.francetravail_auth.FranceTravailAuthMiddleware"] = 560  # before retries see a 401
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+        # At most 3 requests a second are allowed: more requests in flight would only wait,
+        # holding tokens that may expire meanwhile.
+        for name in ("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN"):
+            settings.set(name, min(settings.getint(name), 2), priority="spider")
 
     @staticmethod
     def credentials() -> tuple[str, str]:

@@ -24,6 +24,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from spiders.retry import retry_after_seconds
 
 SCOPE = "api_offresdemploiv2 o2dsoffre"
+AUTH_RETRIES = 2  # a request refused with fresh tokens this many times: the credentials no longer work
 
 
 class AuthFailed(Exception):
@@ -38,9 +39,12 @@ class FranceTravailAuthMiddleware:
         settings = crawler.settings
         self.max_rps = settings.getfloat("FRANCETRAVAIL_MAX_RPS", 3.0)
         self.margin = settings.getfloat("FRANCETRAVAIL_TOKEN_MARGIN", 60.0)
-        # 5% slack under the limit: event-loop jitter never packs one more request into a second
-        self.spacing = 1.0 / self.max_rps * 1.05 if self.max_rps > 0 else 0.0
-        self.next_slot = 0.0
+        # 15% under the limit: a callback holding the event loop delays one send and not the
+        # next; the slack keeps even then no more than the limit in any second
+        self.spacing = 1.0 / self.max_rps * 1.15 if self.max_rps > 0 else 0.0
+        self.last_sent = 0.0
+        self.hold_until = 0.0
+        self.gate = asyncio.Lock()
         self.token: str | None = None
         self.expires_at = 0.0
         self.lock = asyncio.Lock()
@@ -51,14 +55,14 @@ class FranceTravailAuthMiddleware:
         return cls(crawler)
 
     async def pace(self) -> None:
-        """Wait for this request's slot: slots are `spacing` seconds apart."""
-        if not self.spacing:
-            return
-        now = time.monotonic()
-        slot = max(now, self.next_slot)
-        self.next_slot = slot + self.spacing
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        """Let requests through one at a time, `spacing` seconds apart, none during a 429's hold."""
+        async with self.gate:
+            while True:
+                wait = max(self.hold_until, self.last_sent + self.spacing) - time.monotonic()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            self.last_sent = time.monotonic()
 
     async def fetch_token(self) -> None:
         spider = self.crawler.spider
@@ -88,15 +92,16 @@ class FranceTravailAuthMiddleware:
             raise AuthFailed("the token endpoint answered without a readable access_token") from None
         self.token = token
         self.expires_at = time.monotonic() + lifetime
-        if lifetime <= self.margin:  # a short-lived token: refresh at four fifths of its life
+        if lifetime <= self.margin * 2:  # a short-lived token: refresh at four fifths of its life
             self.expires_at = time.monotonic() + lifetime * 0.8 + self.margin
 
-    async def ensure_token(self, stale: str | None = None) -> None:
+    async def ensure_token(self, stale: str | None = None) -> bool:
+        """Fetch a token when there is none, it is near expiry, or it is `stale` (refused); True if fetched."""
         async with self.lock:
             if self.failed:
                 raise IgnoreRequest("france travail: authentication failed")
             if self.token and self.token != stale and time.monotonic() < self.expires_at - self.margin:
-                return
+                return False
             try:
                 await self.fetch_token()
             except AuthFailed as exc:
@@ -104,6 +109,7 @@ class FranceTravailAuthMiddleware:
                 raise IgnoreRequest("france travail: authentication failed") from None
             if stale is not None:
                 self.crawler.stats.inc_value("offres/ft/token_refreshed_after_401")
+            return True
 
     def fail(self, message: str) -> None:
         """One line for the operator; the spider closes (reason auth_failed), nothing closed."""
@@ -119,10 +125,10 @@ class FranceTravailAuthMiddleware:
             engine.close_spider(spider, reason="auth_failed")
 
     async def process_request(self, request: Request, spider=None):
-        if request.meta.get("ft_api") and not request.meta.get("ft_token"):
-            await self.ensure_token()  # the token request takes its own slot first
         await self.pace()
         if request.meta.get("ft_api") and not request.meta.get("ft_token"):
+            if await self.ensure_token():  # the token request took the next slot: wait for another
+                await self.pace()
             request.headers["Authorization"] = f"Bearer {self.token}"
             request.meta["ft_token_used"] = self.token
         return None
@@ -131,7 +137,7 @@ class FranceTravailAuthMiddleware:
         """A 429: no request at all before its Retry-After (not only the retried one)."""
         asked = retry_after_seconds(response.headers.get(b"Retry-After"))
         if asked is not None:
-            self.next_slot = max(self.next_slot, time.monotonic() + asked * 1.05)
+            self.hold_until = max(self.hold_until, time.monotonic() + asked * 1.05)
             self.crawler.stats.inc_value("offres/ft/held_for_retry_after")
 
     async def process_response(self, request: Request, response, spider=None):
@@ -139,10 +145,11 @@ class FranceTravailAuthMiddleware:
             self.hold(response)
         if response.status != 401 or not request.meta.get("ft_api"):
             return response
-        if request.meta.get("ft_auth_retried"):
-            self.fail(f"the API refused a fresh token (HTTP 401 on {request.url.split('?')[0]})")
+        tries = request.meta.get("ft_auth_retries", 0)
+        if tries >= AUTH_RETRIES:
+            self.fail(f"the API refused {tries + 1} fresh tokens in a row (HTTP 401 on {request.url.split('?')[0]})")
             raise IgnoreRequest("france travail: authentication failed")
         await self.ensure_token(stale=request.meta.get("ft_token_used"))
         retry = request.replace(dont_filter=True)
-        retry.meta["ft_auth_retried"] = True
+        retry.meta["ft_auth_retries"] = tries + 1
         return retry
