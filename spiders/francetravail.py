@@ -108,10 +108,10 @@ class FranceTravailSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield self.api_request("/referentiel/metiers", None, self.parse_referential)
 
-    def search_request(self, query: Query, start: int, end: int) -> scrapy.Request:
+    def search_request(self, query: Query, start: int, end: int, skip: int = 0) -> scrapy.Request:
         query.pages_pending += 1
         return self.api_request("/offres/search", {**query.params(), "range": f"{start}-{end}"},
-                                self.parse_search, qid=query.qid, start=start)
+                                self.parse_search, qid=query.qid, start=start, skip=skip)
 
     def new_query(self, romes: tuple[str, ...], parent: Query | None = None, how: str | None = None,
                   **filters) -> Query:
@@ -137,7 +137,7 @@ class FranceTravailSpider(scrapy.Spider):
             query = self.new_query(tuple(codes[i:i + self.rome_batch]))
             yield self.search_request(query, 0, PAGE - 1)
 
-    def parse_search(self, response: Response, qid: int, start: int):
+    def parse_search(self, response: Response, qid: int, start: int, skip: int = 0):
         query = self.queries[qid]
         query.pages_pending -= 1
         self.pages += 1
@@ -161,7 +161,7 @@ class FranceTravailSpider(scrapy.Spider):
                 self.problem(f"search {query.describe()} range {start}: no readable Content-Range "
                              f"(HTTP {response.status}): completeness cannot be checked", failed=True)
                 query.state = "failed"
-        query.received += len(offers)
+        query.received += len(offers[skip:])  # a last page moved back under the cap repeats `skip` offers
         yield from self.postings(offers, response.url)
         if query.state == "failed":
             yield from self.settle(query)
@@ -173,12 +173,11 @@ class FranceTravailSpider(scrapy.Spider):
                 yield from self.split(query)
             else:
                 query.state = "paging"
-                for value in ranges(query.total, self.cap):
-                    a, b = (int(x) for x in value.split("-"))
+                for a, b, skip in ranges(query.total, self.cap):
                     if self.pages + query.pages_pending >= self.max_pages:
-                        self.problem(f"stopped at {self.max_pages} pages (max_pages)")
+                        self.problem(f"stopped at {self.max_pages} pages (max_pages)", failed=True)
                         break
-                    yield self.search_request(query, a, b)
+                    yield self.search_request(query, a, b, skip)
         yield from self.settle(query)
 
     def postings(self, offers: list[dict], url: str):

@@ -65,10 +65,17 @@ class Query:
         return " ".join(parts)
 
 
-def ranges(total: int, cap: int, start: int = PAGE) -> list[str]:
-    """The `range` values after the first page, up to `total` (never beyond the cap)."""
+def ranges(total: int, cap: int, start: int = PAGE) -> list[tuple[int, int, int]]:
+    """(first, last, skip) of the pages after the first one, up to `total` (never beyond the cap).
+
+    The API refuses a first index over `cap - 150` (1000 for 1,150): a last page that would
+    start beyond it starts there instead, and its first `skip` offers were on the previous page."""
     limit = min(total, cap)
-    return [f"{a}-{min(a + PAGE, limit) - 1}" for a in range(start, limit, PAGE)]
+    pages = []
+    for a in range(start, limit, PAGE):
+        first = min(a, cap - PAGE)
+        pages.append((first, min(a + PAGE, limit) - 1, a - first))
+    return pages
 
 
 def split_parts(query: Query, now: datetime) -> tuple[str, list[dict]] | None:

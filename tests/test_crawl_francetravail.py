@@ -83,7 +83,7 @@ def test_search_over_the_cap_is_split_and_every_offer_fetched_under_429s(tmp_pat
 
 
 def test_token_expiring_and_revoked_mid_crawl_is_refreshed(tmp_path):
-    fake = FakeFranceTravail(generate(500, seed=5), config(cap=300, token_lifetime=3, revoke_after=12))
+    fake = FakeFranceTravail(generate(500, seed=5), config(cap=250, token_lifetime=3, revoke_after=12))  # cap 250: last pages start at 100
     with fake:
         run = crawl(tmp_path / "db", fake)
     assert run.returncode == 0, run.stderr
