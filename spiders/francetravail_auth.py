@@ -147,7 +147,7 @@ class FranceTravailAuthMiddleware:
             return response
         tries = request.meta.get("ft_auth_retries", 0)
         if tries >= AUTH_RETRIES:
-            self.fail(f"the API refused {tries + 1} fresh tokens in a row (HTTP 401 on {request.url.split('?')[0]})")
+            self.fail(f"the API refused {tries} fresh tokens in a row (HTTP 401 on {request.url.split('?')[0]})")
             raise IgnoreRequest("france travail: authentication failed")
         await self.ensure_token(stale=request.meta.get("ft_token_used"))
         retry = request.replace(dont_filter=True)
