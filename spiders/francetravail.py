@@ -66,6 +66,7 @@ class FranceTravailSpider(scrapy.Spider):
         self.allowed_domains = sorted({self.host, urlsplit(self.token_url).hostname})
         self.max_pages = int(max_pages)
         self.pages = 0
+        self.requested = 0  # search pages asked for (--max-pages bounds them)
         self.listing_complete = False
         self.listing_failed = False
         self.listing_problems: list[str] = []
@@ -110,6 +111,7 @@ class FranceTravailSpider(scrapy.Spider):
 
     def search_request(self, query: Query, start: int, end: int, skip: int = 0) -> scrapy.Request:
         query.pages_pending += 1
+        self.requested += 1
         return self.api_request("/offres/search", {**query.params(), "range": f"{start}-{end}"},
                                 self.parse_search, qid=query.qid, start=start, skip=skip)
 
@@ -174,7 +176,7 @@ class FranceTravailSpider(scrapy.Spider):
             else:
                 query.state = "paging"
                 for a, b, skip in ranges(query.total, self.cap):
-                    if self.pages + query.pages_pending >= self.max_pages:
+                    if self.requested >= self.max_pages:
                         self.problem(f"stopped at {self.max_pages} pages (max_pages)", failed=True)
                         break
                     yield self.search_request(query, a, b, skip)
