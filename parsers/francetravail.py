@@ -17,7 +17,6 @@ from pipeline.normalize.reference import reference_from_url
 PARSER_VERSION = "francetravail/1"
 SOURCE = "francetravail"
 OFFER_URL = "https://candidat.francetravail.fr/offres/recherche/detail/{id}"
-LICENCE_URL = "https://francetravail.io/data/api/offres-emploi"  # the API page, whose terms carry the licence
 FT_HOSTS = ("francetravail.fr", "pole-emploi.fr", "francetravail.io")
 CONTENT_RANGE = re.compile(r"^\s*offres\s+(-?\d+)\s*-\s*(-?\d+)\s*/\s*(\d+)\s*$", re.I)
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -63,15 +62,13 @@ def _items(values, label: str = "libelle") -> list[str]:
 
 def profile_html(offer: dict) -> str | None:
     """Education, skills and qualities the offer lists, as HTML lists (codes not needed)."""
+    education = [{"libelle": " ".join(str(f[k]) for k in ("niveauLibelle", "domaineLibelle") if f.get(k))}
+                 for f in offer.get("formations") or () if isinstance(f, dict)]
     parts = []
-    for title, values in (("Formation", [f.get("niveauLibelle") and {"libelle": " ".join(
-                              x for x in (f.get("niveauLibelle"), f.get("domaineLibelle")) if x)}
-                              for f in offer.get("formations") or () if isinstance(f, dict)]),
-                          ("Compétences", offer.get("competences")),
+    for title, values in (("Formation", education), ("Compétences", offer.get("competences")),
                           ("Savoir-être professionnels", offer.get("qualitesProfessionnelles")),
-                          ("Langues", offer.get("langues")),
-                          ("Permis", offer.get("permis"))):
-        items = _items([v for v in values or () if v])
+                          ("Langues", offer.get("langues")), ("Permis", offer.get("permis"))):
+        items = _items(values)
         if items:
             parts.append(f"<p>{html.escape(title)}</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items)
                          + "</ul>")
@@ -160,7 +157,6 @@ def parse_offer(offer: dict, fetched_at: str | None = None) -> dict:
                    "partners": _items(origin.get("partenaires"), "nom")} if origin else None,
         "relayed_references": relayed_references(offer) or None,
         "public_employer": verdict.as_dict(),
-        "licence": LICENCE_URL,
     }
     for name in ("published", "modified"):
         if record[name] is not None and not isinstance(record[name], str):

@@ -30,7 +30,9 @@ HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category"
                  "experience", "salary", "about_html", "salary_details")
 # hashed only when set, so that offers stored before these fields existed keep their hash
 HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", "salary_details"))
-LICENSED_SOURCES = {"francetravail": "https://francetravail.io/data/api/offres-emploi"}  # licence: source, last update
+# Sources whose licence asks each offer to show the source, its last update and the licence
+# (docs/sources/francetravail.md#licence): the licence is published on the API's page.
+LICENSED_SOURCES = {"francetravail": "https://francetravail.io/data/api/offres-emploi"}
 
 
 @dataclass
