@@ -60,16 +60,19 @@ def config(**changes) -> FakeConfig:
     return FakeConfig(client_id=CLIENT, client_secret=SECRET, **changes)
 
 
+FAST = ("-s", "FRANCETRAVAIL_MAX_RPS=15")  # where the pace is not what a test checks (fake: max_rps=20)
+
+
 def test_search_over_the_cap_is_split_and_every_offer_fetched_under_429s(tmp_path):
-    offers = generate(900, seed=3, hot_department="75", hot_share=0.7)
+    offers = generate(500, seed=3, hot_department="75", hot_share=0.7)
     for n, o in enumerate(offers[:4]):  # offers without a département: the split by département misses them
         o["lieuTravail"] = {"libelle": "France", "codePostal": None, "commune": None}
-    fake = FakeFranceTravail(offers, config(cap=300, throttle_every=9))
+    fake = FakeFranceTravail(offers, config(cap=200, throttle_every=9))
     with fake:
         run = crawl(tmp_path / "db", fake)
     assert run.returncode == 0, run.stderr
     expected = expected_ids(fake)
-    assert len(expected) > 300 and stored_ids(tmp_path / "db") == expected
+    assert len(expected) > 200 and stored_ids(tmp_path / "db") == expected
     stats = last_run(tmp_path / "db")
     assert stats["healthy"] == 1 and stats["complete"] == 1, stats["health_notes"]
     counters = stats["stats"]
@@ -83,30 +86,30 @@ def test_search_over_the_cap_is_split_and_every_offer_fetched_under_429s(tmp_pat
 
 
 def test_token_expiring_and_revoked_mid_crawl_is_refreshed(tmp_path):
-    fake = FakeFranceTravail(generate(500, seed=5), config(cap=250, token_lifetime=3, revoke_after=12))  # cap 250: last pages start at 100
-    with fake:
-        run = crawl(tmp_path / "db", fake)
+    fake = FakeFranceTravail(generate(300, seed=5), config(cap=200, token_lifetime=1, revoke_after=8, max_rps=20))
+    with fake:  # cap 200: last pages start at 50
+        run = crawl(tmp_path / "db", fake, *FAST)
     assert run.returncode == 0, run.stderr
     assert stored_ids(tmp_path / "db") == expected_ids(fake)
     counters = last_run(tmp_path / "db")["stats"]
     assert fake.stats.unauthorized >= 1 and counters["offres/ft/token_refreshed_after_401"] >= 1
-    assert fake.stats.tokens_issued >= 3  # refreshed before the 3 s expiry too
+    assert fake.stats.tokens_issued >= 3  # refreshed before the 1 s expiry too
     assert counters["offres/ft/token_requests"] == fake.stats.tokens_issued
 
 
 def test_missing_or_refused_credentials(tmp_path):
-    fake = FakeFranceTravail(generate(200, seed=2), config(cap=300))
+    fake = FakeFranceTravail(generate(100, seed=2), config(cap=300, max_rps=20))
     with fake:
-        missing = crawl(tmp_path / "db", fake, env=credentials(FRANCETRAVAIL_CLIENT_SECRET=None))
+        missing = crawl(tmp_path / "db", fake, *FAST, env=credentials(FRANCETRAVAIL_CLIENT_SECRET=None))
         assert missing.returncode == 5
         assert missing.stderr.strip().splitlines()[-1] == ("Error: francetravail: FRANCETRAVAIL_CLIENT_SECRET not set "
                                                           "in the environment (see docs/sources/francetravail.md)")
         assert "Traceback" not in missing.stderr and fake.stats.requests == 0
 
-        first = crawl(tmp_path / "db", fake)
+        first = crawl(tmp_path / "db", fake, *FAST)
         assert first.returncode == 0, first.stderr
         kept = stored_ids(tmp_path / "db")
-        refused = crawl(tmp_path / "db", fake, env=credentials(FRANCETRAVAIL_CLIENT_SECRET="wrong"))
+        refused = crawl(tmp_path / "db", fake, *FAST, env=credentials(FRANCETRAVAIL_CLIENT_SECRET="wrong"))
     assert refused.returncode == 5
     lines = [line for line in refused.stderr.splitlines() if line.startswith("Error")]
     assert lines == ["Error: francetravail: the token endpoint refused the credentials (HTTP 401 invalid_client)"]
@@ -135,10 +138,10 @@ def test_public_filter_merge_with_csp_lifecycle_and_no_secret_anywhere(tmp_path)
     private.update(id="999ZZZZ", codeNAF="62.01Z", secteurActivite="62", entreprise={"nom": "AMILTONE"})
     relayed = relay_of_csp(9002, rng, "2026-2190321", csp["url"], "Développeur web (H/F)", department="75")
     relayed["romeCode"] = "M1805"
-    fake = FakeFranceTravail([*offers, public, private, relayed], config(cap=1150))
+    fake = FakeFranceTravail([*offers, public, private, relayed], config(cap=1150, max_rps=20))
     outputs = []
     with fake:
-        first = crawl(db, fake, "-v")
+        first = crawl(db, fake, "-v", *FAST)
         outputs.append(first.stdout + first.stderr)
         assert first.returncode == 0, first.stderr
 
@@ -161,7 +164,7 @@ def test_public_filter_merge_with_csp_lifecycle_and_no_secret_anywhere(tmp_path)
         # France Travail deletes an offer: closed at the next crawl
         gone = next(i for i in sorted(expected_ids(fake)) if i not in (public["id"], relayed["id"]))
         fake.remove(gone)
-        second = crawl(db, fake)
+        second = crawl(db, fake, *FAST)
         outputs.append(second.stdout + second.stderr)
         assert second.returncode == 0, second.stderr
         status = {r["reference"]: r for r in Database(db).query("select reference, status, status_reason from offers")}
@@ -171,7 +174,7 @@ def test_public_filter_merge_with_csp_lifecycle_and_no_secret_anywhere(tmp_path)
         other = next(i for i in sorted(expected_ids(fake)) if i not in (public["id"], relayed["id"], gone))
         fake.remove(other)
         fake.config.error_every = 1  # every API call: retried with backoff, then given up
-        third = crawl(db, fake, "-v")
+        third = crawl(db, fake, "-v", *FAST)
         outputs.append(third.stdout + third.stderr)
         fake.config.error_every = 0
     assert third.returncode == 3, third.stderr
