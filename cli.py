@@ -122,16 +122,26 @@ def export(obj: dict, fmt: str, output: Path, include_all: bool, force: bool, al
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
     when the export would be empty, or when it would lose more than half the offers.
+    An offer that breaks the contract is left out, named on standard error, and the
+    others are written (exit 4).
     """
     from pipeline.export import ExportRefused, export_offers
 
     db = open_db(obj["db_path"])
+    set_aside: list = []
     try:
-        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
+        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty,
+                                 set_aside=set_aside)
     except ExportRefused as exc:
+        for offer in set_aside:
+            click.secho(offer.line(), fg="yellow", err=True)
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}",
-               err=str(output) == "-")
+    for offer in set_aside:
+        click.secho(offer.line(), fg="yellow", err=True)
+    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}"
+               + (f", {len(set_aside)} set aside" if set_aside else ""), err=str(output) == "-")
+    if set_aside:
+        sys.exit(EXIT_PARTIAL)
 
 
 @main.command()
@@ -199,7 +209,9 @@ def stats(obj: dict, runs: int, as_json: bool) -> None:
     data = database_stats(open_db(obj["db_path"]), runs=runs)
     if as_json:
         return echo_json(data)
-    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
+    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital"
+               + (f" ({data['digital_open_outside_numerique']} only from the open-data file, outside the board's "
+                  "Numérique listing)" if data.get("digital_open_outside_numerique") else ""))
     for title, key in (("Offers by status", "by_status"), ("Open offers by category", "by_category"),
                        ("Open offers by region", "by_region"), ("Open digital offers by family", "by_family"),
                        ("Postings by source", "postings_by_source")):
@@ -365,6 +377,10 @@ def demo(count: int, seed: int, output_dir: Path) -> None:
     except (RuntimeError, ExportRefused) as exc:
         fail(str(exc))
 
+
+from cluster_cli import cluster  # noqa: E402  (a command group of its own module)
+
+main.add_command(cluster)
 
 if __name__ == "__main__":
     main()

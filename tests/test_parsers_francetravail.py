@@ -78,11 +78,15 @@ def test_normalised_fields_of_a_real_offer():
     fields = normalize_posting(RawPosting.from_dict(parse_offer(real_offers()[0])).as_dict(), NOW)
     assert fields["location"] == {"label": "75 - PARIS 08", "city": "Paris", "postal_code": "75008", "insee": "75108",
                                   "department_code": "75", "department": "Paris", "region_code": "11",
-                                  "region": "Île-de-France"}  # the arrondissement's INSEE code, as given
+                                  "region": "Île-de-France", "territory_code": "75", "territory": "Paris",
+                                  "territory_kind": "departement"}  # the arrondissement's INSEE code, as given
     assert fields["contract"] == "contractuels"  # a contrat de travail (CDI): a contract post
     assert fields["published_on"] == "2024-11-28" and fields["modified_on"] == "2024-11-28"
     assert fields["experience"] == "4 An(s)"
     assert fields["unresolved"] == []
+    overseas = dict(real_offers()[0], lieuTravail={"libelle": "987 - PAPEETE", "codePostal": "98714", "commune": "98735"})
+    place = normalize_posting(RawPosting.from_dict(parse_offer(overseas)).as_dict(), NOW)["location"]
+    assert place["department_code"] is None and place["territory_code"] == "987" and place["city"] == "Papeete"
 
 
 def test_relayed_board_references():

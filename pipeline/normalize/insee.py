@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 from pipeline.normalize.geography import get_geography
+from pipeline.normalize.location import KEYS, upgrade_location
 
 _INSEE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 
 
 def location_from_insee(insee: str | None, postal_code: str | None = None, label: str | None = None) -> dict | None:
-    """{"label", "city", "postal_code", "insee", "department_code", "department", "region_code", "region"} or None."""
+    """The location keys of `normalize_location` (territory keys included) for a known INSEE code, else None."""
     code = (insee or "").strip().upper()
     if not _INSEE.match(code):
         return None
@@ -26,7 +27,8 @@ def location_from_insee(insee: str | None, postal_code: str | None = None, label
     postal = (postal_code or "").strip()
     if postal not in commune.postal_codes:
         postal = commune.postal_codes[0] if len(commune.postal_codes) == 1 else None
-    return {"label": label, "city": commune.city, "postal_code": postal or None, "insee": code,
-            "department_code": commune.department, "department": department.name if department else None,
-            "region_code": department.region_code if department else None,
-            "region": geo.regions.get(department.region_code) if department else None}
+    # an overseas collectivity is no département: upgrade_location moves its code to territory_code
+    place = upgrade_location({"label": label, "city": commune.city, "postal_code": postal or None, "insee": code,
+                              "department_code": commune.department,
+                              "region_code": department.region_code if department else None})
+    return {k: place.get(k) for k in KEYS}
