@@ -74,9 +74,11 @@ def main(ctx: click.Context, db_path: str) -> None:
               help="Override a Scrapy setting (e.g. -s DOWNLOAD_DELAY=5); repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.option("--wait", is_flag=True, help="Wait for another crawl of this database to end instead of exiting 6.")
+@click.option("--full", is_flag=True, help="Fetch every detail page again (default: only new, changed, failed "
+                                           "and due for refresh; the listing is always crawled in full).")
 @click.pass_obj
 def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, settings: tuple[str, ...],
-          verbose: bool, wait: bool) -> None:
+          verbose: bool, wait: bool, full: bool) -> None:
     """Crawl a job board (default: csp) into the database and rebuild the offers.
 
     Exits 3 when the crawl looks broken (incomplete, far fewer offers than the
@@ -93,6 +95,8 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
         if not sep or not name.strip():
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="-s")
         overrides[name.strip()] = value
+    if full:
+        overrides["OFFRES_FULL"] = True
     click.echo(f"Crawling {source} ({base_url or 'real site'}) into {obj['db_path']}", err=True)
     try:
         with crawl_lock(obj["db_path"], wait=wait):

@@ -40,6 +40,11 @@ POLITE = {
         "spiders.middlewares.OffHostRedirectMiddleware": 650,  # sees redirects before RedirectMiddleware
     },
     "ITEM_PIPELINES": {"spiders.store_pipeline.StorePipeline": 300},
+    # Incremental crawl (spiders/incremental.py): a stored detail page is fetched again after
+    # the refresh window (spread over it), never within the freshness window; OFFRES_FULL: all.
+    "OFFRES_REFRESH_DAYS": 7.0,
+    "OFFRES_FRESH_HOURS": 6.0,
+    "OFFRES_FULL": False,
 }
 
 # A replica or mirror on this machine: no delay, no throttling, quick retries.
