@@ -213,7 +213,8 @@ def stats(obj: dict, runs: int, as_json: bool) -> None:
             click.echo(f"  {count:>6}  {value}")
     click.echo("\nLast runs:")
     for run in data.get("runs", []):
-        health = "healthy" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}"
+        health = {"healthy": "healthy", "unhealthy": f"UNHEALTHY: {run['health_notes']}",
+                  "running": "running", "interrupted": "INTERRUPTED (killed before its end)"}[run["state"]]
         click.echo(f"  #{run['id']} {run['kind']} {run['source']} {run['started_at']}: {run['offers_seen']} seen, "
                    f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
                    f"{run['errors']} errors, {health}")
