@@ -48,13 +48,19 @@ def load_state(db: Database, source: str) -> dict[str, dict]:
 
 
 def save_states(db: Database, rows: Iterable[dict]) -> int:
-    """Upsert state rows (`filled` as a list); returns how many."""
-    rows = [{**row, "filled": json.dumps(row["filled"]) if isinstance(row.get("filled"), list) else row.get("filled")}
-            for row in rows]
-    if rows:
-        with write_transaction(db):
-            db.table(TABLE).upsert_all(rows, pk="url", alter=False)
-    return len(rows)
+    """Upsert state rows (`filled` as a list); a column a row lacks keeps its stored value."""
+    groups: dict[tuple, list[tuple]] = {}
+    for row in rows:
+        if isinstance(row.get("filled"), list):
+            row = {**row, "filled": json.dumps(row["filled"])}
+        groups.setdefault(tuple(row), []).append(tuple(row.values()))
+    with write_transaction(db):
+        for columns, values in groups.items():
+            names = ", ".join(columns)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "url")
+            db.conn.executemany(f"insert into {TABLE} ({names}) values ({', '.join('?' * len(columns))}) "
+                                f"on conflict(url) do update set {updates}", values)
+    return sum(len(v) for v in groups.values())
 
 
 def touch_postings(db: Database, posting_ids: Iterable[str], run_id: int, at: str) -> int:

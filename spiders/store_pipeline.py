@@ -11,7 +11,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipeline.crawl_state import mark_interrupted, save_states, touch_postings
+from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, touch_postings
 from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates
 from pipeline.lifecycle import rebuild_offers
 from pipeline.record import RawPosting
@@ -73,6 +73,7 @@ class StorePipeline:
     def open_spider(self, spider=None) -> None:
         spider = spider or self.crawler.spider
         self.db = open_db(self.db_path)
+        ensure_table(self.db)
         mark_interrupted(self.db)  # under the crawl lock: an unfinished crawl run was killed
         self.run_id = start_run(self.db, "crawl", spider.name, base_url=spider.base_url,
                                 parser_version=spider.parser_version)
