@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -226,6 +227,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json", count=False)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a crawl killed) is not an error of the replica."""
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 class ReplicaServer:
     """Serves a ``ReplicaSite`` on ``host:port`` from a background thread (context manager).
 
@@ -385,7 +394,7 @@ class ReplicaServer:
 
     def start(self) -> "ReplicaServer":
         """Bind and serve in a daemon thread."""
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd = _QuietServer((self.host, self.port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
         self.port = self._httpd.server_address[1]
