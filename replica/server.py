@@ -10,14 +10,12 @@ import sys
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
-from datetime import date, datetime, time as dtime, timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from . import pages
+from .conditional import not_modified, validators
 from .faults import Answer, FaultInjector, Faults
 from .generator import NOW, Offer, generate_offers, site_slug
 
@@ -294,27 +292,9 @@ class ReplicaServer:
         """ETag and Last-Modified of a detail page answered 200 (none for other pages)."""
         m = _DETAIL.match(path)
         offer = self.site.get(m.group("ref")) if status == 200 and m else None
-        if offer is None:
-            return {}
-        modified = datetime.combine(offer.modified, dtime(6, 0), tzinfo=timezone.utc)
-        return {"ETag": '"%s"' % hashlib.md5(body).hexdigest()[:20],
-                "Last-Modified": format_datetime(modified, usegmt=True)}
+        return validators(offer.modified, body) if offer is not None else {}
 
-    @staticmethod
-    def not_modified(request_headers, validators: dict[str, str]) -> bool:
-        """Whether a conditional GET matches the page's validators (If-None-Match first)."""
-        etag, modified = validators.get("ETag"), validators.get("Last-Modified")
-        if_none_match = request_headers.get("If-None-Match")
-        if if_none_match is not None:
-            return bool(etag) and (if_none_match.strip() == "*" or
-                                   etag in [t.strip() for t in if_none_match.split(",")])
-        since = request_headers.get("If-Modified-Since")
-        if since and modified:
-            try:
-                return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
-            except (TypeError, ValueError):
-                return False
-        return False
+    not_modified = staticmethod(not_modified)
 
     def respond(self, path: str) -> tuple[int, bytes, str, str | None]:
         """(status, body, content type, location) for a GET of ``path``."""
@@ -417,95 +397,6 @@ class ReplicaServer:
         self.stop()
 
 
-REAL_BASE = "https://choisirleservicepublic.gouv.fr"
-OLD_BASE = "https://place-emploi-public.gouv.fr"
-
-
-def rewrite_links(content: str | bytes, base_url: str) -> bytes:
-    """Point the real site's absolute URLs (and its old domain's) at ``base_url``."""
-    text = content.decode() if isinstance(content, bytes) else content
-    for old in (REAL_BASE, OLD_BASE):
-        text = text.replace(old, base_url)
-    return text.encode()
-
-
-class _StaticServer(ReplicaServer):
-    def __init__(self, mapping: dict[str, bytes | str], host: str, port: int, rewrite: bool) -> None:
-        super().__init__(ReplicaSite([]), host, port)
-        self.mapping = mapping
-        self.rewrite = rewrite
-
-    def _count(self, status: int, size: int) -> None:
-        with self._log_lock:
-            self.statuses[status] += 1
-            self.bytes_sent += size
-
-    def counters(self) -> dict:
-        """Requests served so far: total, by kind of page, by status, and body bytes sent."""
-        with self._log_lock:
-            kinds: Counter[str] = Counter()
-            for path, n in self.requests.items():
-                kind = ("listing" if _LISTING.match(path) else "detail" if _DETAIL.match(path)
-                        else "robots" if path == "/robots.txt" else "other")
-                kinds[kind] += n
-            return {"requests": sum(self.requests.values()), "by_kind": dict(kinds),
-                    "by_status": {str(k): v for k, v in sorted(self.statuses.items())},
-                    "not_modified": self.statuses.get(304, 0), "bytes": self.bytes_sent}
-
-    def reset_counters(self) -> None:
-        """Forget the requests counted so far."""
-        with self._log_lock:
-            self.requests.clear()
-            self.log.clear()
-            self.statuses.clear()
-            self.bytes_sent = 0
-
-    def validators(self, path: str, status: int, body: bytes) -> dict[str, str]:
-        """ETag and Last-Modified of a detail page answered 200 (none for other pages)."""
-        m = _DETAIL.match(path)
-        offer = self.site.get(m.group("ref")) if status == 200 and m else None
-        if offer is None:
-            return {}
-        modified = datetime.combine(offer.modified, dtime(6, 0), tzinfo=timezone.utc)
-        return {"ETag": '"%s"' % hashlib.md5(body).hexdigest()[:20],
-                "Last-Modified": format_datetime(modified, usegmt=True)}
-
-    @staticmethod
-    def not_modified(request_headers, validators: dict[str, str]) -> bool:
-        """Whether a conditional GET matches the page's validators (If-None-Match first)."""
-        etag, modified = validators.get("ETag"), validators.get("Last-Modified")
-        if_none_match = request_headers.get("If-None-Match")
-        if if_none_match is not None:
-            return bool(etag) and (if_none_match.strip() == "*" or
-                                   etag in [t.strip() for t in if_none_match.split(",")])
-        since = request_headers.get("If-Modified-Since")
-        if since and modified:
-            try:
-                return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
-            except (TypeError, ValueError):
-                return False
-        return False
-
-    def respond(self, path: str) -> tuple[int, bytes, str, str | None]:
-        if path not in self.mapping:
-            return 404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=UTF-8", None
-        content = self.mapping[path]
-        body = rewrite_links(content, self.base_url) if self.rewrite else (
-            content.encode() if isinstance(content, str) else content)
-        ctype = "text/plain; charset=utf-8" if path.endswith(".txt") else "text/html; charset=UTF-8"
-        return 200, body, ctype, None
-
-
-@contextmanager
-def serve_static(mapping: dict[str, bytes | str], host: str = "127.0.0.1", port: int = 0,
-                 rewrite: bool = True) -> Iterator[ReplicaServer]:
-    """Serve fixed pages (path -> content) on loopback; any other path is 404.
-
-    With ``rewrite`` (default) the real site's absolute URLs in the content are rewritten
-    to the server's own ``base_url`` when served. ``mapping`` may be changed while serving."""
-    server = _StaticServer(mapping, host, port, rewrite)
-    with server:
-        yield server
-
+from .static import rewrite_links, serve_static  # noqa: E402 (re-exported)
 
 __all__ = ["ReplicaSite", "ReplicaServer", "serve_static", "rewrite_links", "site_slug"]
