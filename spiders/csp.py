@@ -45,11 +45,15 @@ class CspSpider(scrapy.Spider):
         self.listing_problems: list[str] = []
         self.pending: dict[str, dict] = {}  # detail pages asked for and not answered yet: their cards
         self.known: dict[str, dict] = {}    # what the store knows of each offer URL (crawl_state)
+        self.incremental = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.policy = Policy.from_settings(self.settings, self.parser_version)
         self.now = datetime.now(timezone.utc)
         db_path = self.settings.get("OFFRES_DB")
+        # Without a database (a Scrapyd node writing a feed) the crawl is a full one and its
+        # items are plain raw postings; with one, DetailPage items carry the crawl state too.
+        self.incremental = bool(db_path)
         if db_path:
             db = open_db(db_path)
             self.known = load_state(db, SOURCE)
@@ -76,7 +80,7 @@ class CspSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("offres/offsite_link")
                 yield self.card_posting(card, reason=f"offer link outside {self.host}: not followed")
                 continue
-            yield self.detail_request(card)
+            yield self.emit(self.detail_request(card))
         next_url = page["next_url"]
         if not cards and not page["no_result"] and not page["has_pagination"]:
             # A 200 that is not a listing page (a block page, a redesign): an error, not the end.
@@ -155,13 +159,13 @@ class CspSpider(scrapy.Spider):
             self.crawler.stats.inc_value("offres/detail_not_modified")
             page.outcome, page.posting_id, page.filled = "not_modified", state["posting_id"], state["filled"]
             page.etag, page.last_modified = page.etag or state["etag"], page.last_modified or state["last_modified"]
-            yield page
+            yield self.emit(page)
             return
         try:
             record = parse_offer(response.text, response.url)
         except ParseError as exc:
             self.crawler.stats.inc_value(f"offres/parse_error/{exc.field}")
-            yield self.failed_page(card, reason=str(exc))
+            yield self.emit(self.failed_page(card, reason=str(exc)))
             return
         for name in CARD_FIELDS:  # the card fills what the page lacks
             if not record.get(name) and card.get(name):
@@ -172,25 +176,35 @@ class CspSpider(scrapy.Spider):
         record["fetched_at"] = utcnow()
         page.posting = RawPosting.from_dict(record, where=response.url)
         page.posting_id = page.posting.posting_id()
-        yield page
+        yield self.emit(page)
 
     def offer_error(self, failure: Failure):
         card = failure.request.cb_kwargs["card"]
         self.pending.pop(card["url"], None)
         self.crawler.stats.inc_value("offres/offer_errors")
         self.crawler.stats.inc_value(f"offres/no_response/{failure.type.__name__}")
-        yield self.failed_page(card, reason=f"detail page failed: {failure.getErrorMessage()}")
+        yield self.emit(self.failed_page(card, reason=f"detail page failed: {failure.getErrorMessage()}"))
 
-    def unanswered_postings(self) -> list[DetailPage]:
+    def emit(self, item):
+        """The item to yield: a DetailPage for the store, or its bare posting (no database)."""
+        if self.incremental or not isinstance(item, DetailPage):
+            return item
+        return item.posting
+
+    def unanswered_pages(self) -> list[DetailPage]:
         """Cards whose detail request was dropped without response or error (a middleware
         filtered it silently): kept as postings, never taken as gone."""
-        postings = []
+        pages = []
         for card in self.pending.values():
             self.crawler.stats.inc_value("offres/offer_errors")
             self.crawler.stats.inc_value("offres/no_response/dropped")
-            postings.append(self.failed_page(card, reason="detail request dropped without response"))
+            pages.append(self.failed_page(card, reason="detail request dropped without response"))
         self.pending.clear()
-        return postings
+        return pages
+
+    def unanswered_postings(self) -> list[RawPosting]:
+        """The card postings of `unanswered_pages` (what a node's summary reports)."""
+        return [page.posting for page in self.unanswered_pages()]
 
     def failed_page(self, card: dict, reason: str) -> DetailPage:
         """A detail page that could not be had: the card's posting, to be fetched next time."""

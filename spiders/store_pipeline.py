@@ -188,8 +188,9 @@ class StorePipeline:
     def spider_closed(self, spider, reason: str) -> None:
         """Judge the crawl, close what it proves gone, rebuild the offers, record the run."""
         # Detail requests dropped silently (a middleware filtered them): their cards stay.
-        for posting in getattr(spider, "unanswered_postings", list)():
-            self.process_item(posting)
+        unanswered = getattr(spider, "unanswered_pages", None) or getattr(spider, "unanswered_postings", list)
+        for item in unanswered():
+            self.process_item(item)
         errors = len(self.errors) + (self.stats.get_value("offres/listing_errors") or 0)
         # Fill rates over every offer seen are recorded (the next crawl's baseline); health judges
         # those of the pages fetched when they are a sample (a markup change shows there first).
