@@ -77,9 +77,11 @@ def main(ctx: click.Context, db_path: str) -> None:
               help="Override a Scrapy setting (e.g. -s DOWNLOAD_DELAY=5); repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.option("--wait", is_flag=True, help="Wait for another crawl of this database to end instead of exiting 6.")
+@click.option("--full", is_flag=True, help="Fetch every detail page again (default: only new, changed, failed "
+                                           "and due for refresh; the listing is always crawled in full).")
 @click.pass_obj
 def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, settings: tuple[str, ...],
-          verbose: bool, wait: bool) -> None:
+          verbose: bool, wait: bool, full: bool) -> None:
     """Crawl a job board (default: csp) into the database and rebuild the offers.
 
     Exits 3 when the crawl looks broken (incomplete, far fewer offers than the
@@ -96,6 +98,8 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
         if not sep or not name.strip():
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="-s")
         overrides[name.strip()] = value
+    if full:
+        overrides["OFFRES_FULL"] = True
     click.echo(f"Crawling {source} ({base_url or 'real site'}) into {obj['db_path']}", err=True)
     try:
         with crawl_lock(obj["db_path"], wait=wait):
@@ -304,7 +308,8 @@ def stats(obj: dict, runs: int, as_json: bool) -> None:
             click.echo(f"  {count:>6}  {value}")
     click.echo("\nLast runs:")
     for run in data.get("runs", []):
-        health = "healthy" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}"
+        health = {"healthy": "healthy", "unhealthy": f"UNHEALTHY: {run['health_notes']}",
+                  "running": "running", "interrupted": "INTERRUPTED (killed before its end)"}[run["state"]]
         click.echo(f"  #{run['id']} {run['kind']} {run['source']} {run['started_at']}: {run['offers_seen']} seen, "
                    f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
                    f"{run['errors']} errors, {health}")
