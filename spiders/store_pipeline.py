@@ -4,17 +4,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates
+from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates, thresholds_from, warnings
 from pipeline.lifecycle import rebuild_offers
+from pipeline.progress import Progress
 from pipeline.record import RawPosting
 from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, promote_run,
                             record_errors, start_run, utcnow, write_raw_postings)
+from spiders.reachability import unreachable
 
 BATCH_SIZE = 100
 # Every request that produced no response shows here: offres/no_response/*, offsite/*,
@@ -34,7 +35,9 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = crawler.settings.get("OFFRES_DB")
-        self.progress = crawler.settings.getbool("OFFRES_PROGRESS", True)
+        self.thresholds = thresholds_from(crawler.settings)
+        # done/total of the offers, on a terminal only; OFFRES_PROGRESS=0 (-q) hides it
+        self.progress = Progress("offers", enabled=crawler.settings.getbool("OFFRES_PROGRESS", True))
         self.buffer: list[RawPosting] = []
         self.partial: set[str] = set()
         self.seen: set[str] = set()
@@ -76,6 +79,9 @@ class StorePipeline:
         if "link_conflict" in posting.extra:  # a data-quality warning: recorded, not a failure
             self.warnings.append({"location": posting.url, "field": "url", "message": posting.extra["link_conflict"]})
         self.buffer.append(posting)
+        spider = self.crawler.spider
+        total = max(getattr(spider, "stated_total", None) or 0, getattr(spider, "listing_cards", 0) or 0)
+        self.progress.update(len(self.seen), total=total or None)
         if len(self.buffer) >= BATCH_SIZE:
             self.flush()
         return item
@@ -100,8 +106,6 @@ class StorePipeline:
                                     parser_version=self.crawler.spider.parser_version, partial_ids=self.partial)
         self.new += result.new_postings
         self.buffer = []
-        if self.progress:
-            print(f"  {len(self.seen)} offers stored ({self.new} new)", file=sys.stderr, flush=True)
 
     def kept_stats(self) -> dict:
         """The data-quality and fetch counters worth keeping with the run."""
@@ -123,7 +127,12 @@ class StorePipeline:
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
-        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR))
+        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR),
+                                self.thresholds)
+        warned = warnings(summary, previous, self.thresholds) if healthy else []
+        unreached = unreachable(self.stats.get_stats(), spider.pages, spider.base_url,
+                                getattr(spider, "listing_problems", []))
+        self.progress.close()
         notes = list(getattr(spider, "listing_problems", [])[:5]) + notes
         reasons = sorted({re.sub(r"\S+://\S+|'[^']*'", "…", e["message"])[:80] for e in self.errors})
         if reasons and not healthy:
@@ -141,6 +150,7 @@ class StorePipeline:
                    offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                    offers_reopened=rebuilt.reopened, errors=errors, finish_reason=reason,
                    complete=int(summary.complete), healthy=int(healthy), health_notes="; ".join(notes) or None,
-                   fill_rates=json.dumps(summary.fill_rates), stats=json.dumps(self.kept_stats(), default=str))
+                   fill_rates=json.dumps(summary.fill_rates), stats=json.dumps(self.kept_stats(), default=str),
+                   health_warnings="; ".join(warned) or None, unreachable=unreached)
         self.stats.set_value("offres/run_id", self.run_id)
         self.stats.set_value("offres/postings_gone", closed_postings)

@@ -1,0 +1,142 @@
+"""`offres export`, `offres ingest`, `offres reprocess`: the data in and out, without the network."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from commands.base import (EXIT_FAILURE, EXIT_PARTIAL, EXIT_UNHEALTHY, common_options, export_path_default,
+                           json_option, log_file_option, out, parse_now, read_db, write_db)
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=export_path_default,
+              show_default="data/export/offres.json", help="File to write (atomically); - for standard output.")
+@click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
+@click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
+@click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
+@log_file_option
+@json_option
+@common_options
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force: bool, allow_empty: bool,
+           log_file: str | None, as_json: bool) -> None:
+    """Write the JSON export (schema version 1, docs/export.md).
+
+    Refuses (exit 3) to replace the file when the latest crawl looks broken,
+    when the export would be empty, or when it would lose more than half the offers.
+    Reads the database only (a read-only copy exports). With -o -, the summary
+    (and --json's) goes to standard error.
+
+    Example: offres export -o /srv/portal/offres.json -q
+    """
+    from pipeline.export import ExportRefused, export_offers
+
+    to_stdout = str(output) == "-"
+    say = out(ctx, as_json, log_file)
+    db = read_db(ctx)
+    summary = {"output": "-" if to_stdout else str(output), "include_all": include_all, "written": False}
+    try:
+        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
+    except ExportRefused as exc:
+        if as_json:
+            say.json({**summary, "count": None, "refused": str(exc)}, err=to_stdout)
+        say.fail(f"export not written: {exc}", EXIT_UNHEALTHY)
+    summary.update(written=True, count=document["count"], generated_at=document.get("generated_at"),
+                   schema_version=document.get("schema_version"))
+    if as_json:
+        return say.json(summary, err=to_stdout)
+    say.echo(f"Wrote {document['count']} offers to {'standard output' if to_stdout else output}", err=to_stdout)
+
+
+def counted_lines(handle):
+    """The lines of a binary file, with a progress display when its size is known (a real file)."""
+    from pipeline.progress import Progress
+
+    try:
+        total = os.fstat(handle.fileno()).st_size if Path(handle.name).is_file() else None
+    except (OSError, ValueError, AttributeError):
+        total = None
+    progress = Progress("ingest (bytes)", total=total or None, enabled=not click.get_current_context().obj.get(
+        "quiet"))
+    done = 0
+    with progress:
+        for line in handle:
+            done += len(line)
+            progress.update(done)
+            yield line
+
+
+@click.command()
+@click.argument("file", type=click.File("rb"))
+@log_file_option
+@json_option
+@common_options
+@click.pass_context
+def ingest(ctx: click.Context, file, log_file: str | None, as_json: bool) -> None:
+    """Ingest raw postings from a JSON-lines FILE (- for standard input).
+
+    Each line is one raw posting record (README: "The raw posting record").
+    Bad lines are reported with their line number; the others are ingested (exit 4).
+
+    Example: offres ingest feed.jsonl --json
+    """
+    from pipeline.ingest import ingest_lines
+
+    say = out(ctx, as_json, log_file)
+    result = ingest_lines(write_db(ctx), counted_lines(file), name=Path(file.name).name)
+    for error in result.rejected:
+        say.problem(f"rejected {error}")  # an error: shown even with -q
+    if as_json:
+        rebuilt = result.rebuild
+        say.json({"run": result.run_id, "ingested": result.ingested, "new_postings": result.new_postings,
+                  "new_versions": result.new_versions, "rejected": [str(e) for e in result.rejected],
+                  "offers": {"total": rebuilt.offers, "open": rebuilt.open, "new": rebuilt.new,
+                             "updated": rebuilt.updated, "closed": rebuilt.closed, "reopened": rebuilt.reopened}})
+    else:
+        say.echo(f"Ingested {result.ingested} postings ({result.new_postings} new, {result.new_versions} new "
+                 f"versions), rejected {len(result.rejected)}; {result.rebuild.offers} offers "
+                 f"({result.rebuild.new} new, {result.rebuild.updated} updated)")
+    if result.rejected:
+        ctx.exit(EXIT_PARTIAL if result.ingested else EXIT_FAILURE)
+
+
+@click.command()
+@click.option("--now", help="Time of the rebuild (ISO 8601), for deadlines; default: now.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--all", "show_all", is_flag=True, help="With --dry-run, list every change (default: the first 50).")
+@log_file_option
+@common_options
+@click.pass_context
+def reprocess(ctx: click.Context, now: str | None, dry_run: bool, show_all: bool, log_file: str | None) -> None:
+    """Rebuild the offers from the stored raw postings, without any network.
+
+    Example: offres reprocess --dry-run --now 2026-12-01T06:00:00+00:00
+    """
+    import json
+
+    from pipeline.lifecycle import preview_rebuild, rebuild_offers
+
+    say = out(ctx, log_file=log_file)
+    moment = parse_now(now)
+    progress = lambda m: say.echo(m, err=True)  # noqa: E731
+    if dry_run:
+        stats, events = preview_rebuild(write_db(ctx), now=moment, progress=progress)
+        say.echo("Dry run, nothing written. Would change:")
+        shown = events if show_all else events[:50]
+        for event in shown:
+            detail = event["reason"] or (", ".join(json.loads(event["fields"])) if event["kind"] == "updated" else "")
+            say.echo(f"  {event['kind']:<8} {event['reference'] or event['offer_id']}  {event['title']}"
+                     + (f" ({detail})" if detail else ""))
+        if len(events) > len(shown):
+            say.echo(f"  … and {len(events) - len(shown)} more (--all lists them)")
+    else:
+        stats = rebuild_offers(write_db(ctx), now=moment, progress=progress)
+    say.echo(f"{stats.offers} offers ({stats.open} open): {stats.new} new, {stats.updated} updated, "
+             f"{stats.closed} closed, {stats.reopened} reopened, {len(stats.errors)} errors")
+    if stats.unresolved:
+        say.echo("Unresolved values: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.unresolved.items())))
+    if stats.errors:
+        ctx.exit(EXIT_PARTIAL)
