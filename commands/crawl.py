@@ -109,7 +109,7 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
     record = run_record(run)
     if as_json:
         output.json(record)
-    else:
+    elif not record["unreachable"]:  # else the error line says it all
         output.echo(run_line(run))
     report_verdict(output, record)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 REASONS = (  # exception class name (as in Scrapy's downloader/exception_type_count/*) -> why
     ("ConnectionRefusedError", "connection refused"),
     ("DNSLookupError", "DNS lookup failed"),
+    ("CannotResolveHost", "DNS lookup failed"),
     ("TimeoutError", "timed out"),
     ("TCPTimedOutError", "timed out"),
     ("SSL", "TLS handshake failed"),
@@ -33,7 +34,7 @@ def network_reasons(stats: dict) -> list[str]:
 
 
 def unreachable(stats: dict, pages: int, url: str, problems: list[str] | tuple = ()) -> str | None:
-    """"URL: why" when the source could not be reached during a crawl, else None.
+    """"why: what failed (URL and the network's message)" when the source could not be reached, else None.
 
     `pages` is how many listing pages were read; `problems` the spider's listing
     problems (their first one names the failing URL and the network's own message).
@@ -43,4 +44,4 @@ def unreachable(stats: dict, pages: int, url: str, problems: list[str] | tuple =
     if pages or responses > 0 or not reasons:
         return None
     detail = next((p for p in problems if "failed" in p), None)
-    return f"{url}: {', '.join(reasons)}" + (f" ({detail})" if detail else "")
+    return f"{', '.join(reasons)}: {detail or url}"
