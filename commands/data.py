@@ -51,7 +51,7 @@ def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force:
     say.echo(f"Wrote {document['count']} offers to {'standard output' if to_stdout else output}", err=to_stdout)
 
 
-def counted_lines(handle):
+def counted_lines(handle, enabled: bool = True):
     """The lines of a binary file, with a progress display when its size is known (a real file)."""
     from pipeline.progress import Progress
 
@@ -59,8 +59,7 @@ def counted_lines(handle):
         total = os.fstat(handle.fileno()).st_size if Path(handle.name).is_file() else None
     except (OSError, ValueError, AttributeError):
         total = None
-    progress = Progress("ingest (bytes)", total=total or None, enabled=not click.get_current_context().obj.get(
-        "quiet"))
+    progress = Progress("ingest (bytes)", total=total or None, enabled=enabled)
     done = 0
     with progress:
         for line in handle:
@@ -86,7 +85,7 @@ def ingest(ctx: click.Context, file, log_file: str | None, as_json: bool) -> Non
     from pipeline.ingest import ingest_lines
 
     say = out(ctx, as_json, log_file)
-    result = ingest_lines(write_db(ctx), counted_lines(file), name=Path(file.name).name)
+    result = ingest_lines(write_db(ctx), counted_lines(file, enabled=not say.quiet), name=Path(file.name).name)
     for error in result.rejected:
         say.problem(f"rejected {error}")  # an error: shown even with -q
     if as_json:
@@ -118,12 +117,14 @@ def reprocess(ctx: click.Context, now: str | None, dry_run: bool, show_all: bool
     import json
 
     from pipeline.lifecycle import preview_rebuild, rebuild_offers
+    from pipeline.progress import Progress
 
     say = out(ctx, log_file=log_file)
     moment = parse_now(now)
-    progress = lambda m: say.echo(m, err=True)  # noqa: E731
+    progress = Progress("postings", enabled=not say.quiet)  # stages and postings done, on a terminal only
     if dry_run:
         stats, events = preview_rebuild(write_db(ctx), now=moment, progress=progress)
+        progress.close()  # before the listing
         say.echo("Dry run, nothing written. Would change:")
         shown = events if show_all else events[:50]
         for event in shown:
@@ -134,6 +135,7 @@ def reprocess(ctx: click.Context, now: str | None, dry_run: bool, show_all: bool
             say.echo(f"  … and {len(events) - len(shown)} more (--all lists them)")
     else:
         stats = rebuild_offers(write_db(ctx), now=moment, progress=progress)
+    progress.close()
     say.echo(f"{stats.offers} offers ({stats.open} open): {stats.new} new, {stats.updated} updated, "
              f"{stats.closed} closed, {stats.reopened} reopened, {len(stats.errors)} errors")
     if stats.unresolved:

@@ -28,6 +28,15 @@ class Progress:
         self.started = time.monotonic()
         self.interval, self.drawn_at, self.width = 1.0 / rate, 0.0, 0
 
+    def __call__(self, message: str) -> None:
+        """A new stage of the work (`rebuild_offers(progress=...)` announces its stages): a new line."""
+        if self.enabled:
+            if self.done:
+                self.close()
+            self.stream.write(message + "\n")
+            self.stream.flush()
+        self.done, self.total, self.width, self.started = 0, None, 0, time.monotonic()
+
     def line(self, now: float | None = None) -> str:
         """The text shown for the current state."""
         elapsed = (now if now is not None else time.monotonic()) - self.started
@@ -59,6 +68,7 @@ class Progress:
             self.draw()
             self.stream.write("\n")
             self.stream.flush()
+        self.done = 0  # closing again draws nothing
 
     def __enter__(self) -> "Progress":
         return self

@@ -27,8 +27,8 @@ def network_reasons(stats: dict) -> list[str]:
     for key, value in stats.items():
         if not key.startswith(prefix):
             continue
-        name = key[len(prefix):].rsplit(".", 1)[-1]
-        reason = next((why for marker, why in REASONS if marker in name), name)
+        name = key[len(prefix):]
+        reason = next((why for marker, why in REASONS if marker in name), name.rsplit(".", 1)[-1])
         counts[reason] = counts.get(reason, 0) + int(value)
     return sorted(counts, key=lambda r: -counts[r])
 
