@@ -60,6 +60,7 @@ def test_a_drop_over_20_percent_warns_beyond_the_threshold_fails(site, tmp_path)
         assert "Warning: 45 offers seen against 60 in run 1 (-25%, warning above -20%)" in warned.stderr
         run = Database(db).table("runs").get(2)
         assert run["healthy"] == 1 and "-25%" in run["health_warnings"]
+        assert "healthy, warning: 45 offers seen against 60 in run 1" in offres("stats", "--db", str(db)).stdout
         strict = offres("crawl", "--base-url", server.base_url, "--db", str(db),
                         "-s", "OFFRES_HEALTH_MIN_SEEN_RATIO=0.9", "-s", "OFFRES_HEALTH_WARN_DROP=0.01")
         assert strict.returncode == 0, strict.stderr  # 45 against the 45 of run 2
