@@ -29,13 +29,11 @@ class Progress:
         self.interval, self.drawn_at, self.width = 1.0 / rate, 0.0, 0
 
     def __call__(self, message: str) -> None:
-        """A new stage of the work (`rebuild_offers(progress=...)` announces its stages): a new line."""
+        """A new stage of the work (`rebuild_offers(progress=...)` announces its stages), on a new line."""
+        self.close()
+        self.label, self.total, self.width, self.started = message, None, 0, time.monotonic()
         if self.enabled:
-            if self.done:
-                self.close()
-            self.stream.write(message + "\n")
-            self.stream.flush()
-        self.done, self.total, self.width, self.started = 0, None, 0, time.monotonic()
+            self.draw()
 
     def line(self, now: float | None = None) -> str:
         """The text shown for the current state."""
@@ -44,7 +42,7 @@ class Progress:
             return f"{self.label} {self.done}"
         done = min(self.done, self.total)
         text = f"{self.label} {done}/{self.total} {done / self.total:4.0%}"
-        if 0 < done < self.total and elapsed > 0:
+        if 0 < done < self.total and elapsed >= 1.0:  # sooner, the warm-up skews the estimate
             text += f" ETA {format_eta(elapsed / done * (self.total - done))}"
         return text
 
@@ -64,11 +62,11 @@ class Progress:
 
     def close(self) -> None:
         """The last state, then a new line (nothing when disabled or never drawn)."""
-        if self.enabled and self.done:
+        if self.enabled and self.width:
             self.draw()
             self.stream.write("\n")
             self.stream.flush()
-        self.done = 0  # closing again draws nothing
+        self.done, self.width = 0, 0  # closing again draws nothing
 
     def __enter__(self) -> "Progress":
         return self

@@ -145,7 +145,8 @@ class StorePipeline:
             closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
         # the verdict is recorded before the rebuild, which reads the board's latest healthy crawl
         self.db.table("runs").update(self.run_id, {"complete": int(summary.complete), "healthy": int(healthy)})
-        rebuilt = rebuild_offers(self.db, run_id=self.run_id)
+        rebuilt = rebuild_offers(self.db, run_id=self.run_id, progress=self.progress)
+        self.progress.close()
         finish_run(self.db, self.run_id, pages=spider.pages, offers_seen=len(self.seen),
                    offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                    offers_reopened=rebuilt.reopened, errors=errors, finish_reason=reason,
