@@ -51,21 +51,18 @@ def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force:
     say.echo(f"Wrote {document['count']} offers to {'standard output' if to_stdout else output}", err=to_stdout)
 
 
-def counted_lines(handle, enabled: bool = True):
-    """The lines of a binary file, with a progress display when its size is known (a real file)."""
-    from pipeline.progress import Progress
-
+def counted_lines(handle, progress):
+    """The lines of a binary file, its bytes read shown on `progress` (with a total for a real file)."""
     try:
         total = os.fstat(handle.fileno()).st_size if Path(handle.name).is_file() else None
     except (OSError, ValueError, AttributeError):
         total = None
-    progress = Progress("ingest (bytes)", total=total or None, enabled=enabled)
+    progress.update(0, total=total or None)
     done = 0
-    with progress:
-        for line in handle:
-            done += len(line)
-            progress.update(done)
-            yield line
+    for line in handle:
+        done += len(line)
+        progress.update(done)
+        yield line
 
 
 @click.command()
@@ -84,8 +81,12 @@ def ingest(ctx: click.Context, file, log_file: str | None, as_json: bool) -> Non
     """
     from pipeline.ingest import ingest_lines
 
+    from pipeline.progress import Progress
+
     say = out(ctx, as_json, log_file)
-    result = ingest_lines(write_db(ctx), counted_lines(file, enabled=not say.quiet), name=Path(file.name).name)
+    with Progress("ingest (bytes)", enabled=not say.quiet) as progress:  # then the rebuild's stages
+        result = ingest_lines(write_db(ctx), counted_lines(file, progress), name=Path(file.name).name,
+                              progress=progress)
     for error in result.rejected:
         say.problem(f"rejected {error}")  # an error: shown even with -q
     if as_json:
