@@ -108,9 +108,18 @@ def json_option(command: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(command)
 
 
+def _writable_log(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            open(value, "a", encoding="utf-8").close()
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {value}: {exc.strerror}") from None
+    return value
+
+
 def log_file_option(command: Callable) -> Callable:
-    return click.option("--log-file", type=click.Path(dir_okay=False), help="Append the log and the summary here.")(
-        command)
+    return click.option("--log-file", type=click.Path(dir_okay=False), callback=_writable_log,
+                        help="Append the log and the summary here.")(command)
 
 
 def db_path(ctx: click.Context) -> str:

@@ -156,10 +156,12 @@ def test_log_file_gets_the_summary(tmp_path):
                     str(tmp_path / "o.db"))
     assert result.exit_code == 0 and result.output == ""
     assert log.read_text().rstrip().endswith(f"offres: Wrote 3 offers to {tmp_path / 'x.json'}")
-    refused = invoke("export", "-o", str(tmp_path / "x.json"), "--log-file", str(log), "--db",
+    again = invoke("export", "-o", str(tmp_path / "x.json"), "--log-file", str(log), "--db",
                      str(tmp_path / "o.db"), "--allow-empty")
-    assert refused.exit_code == 0
+    assert again.exit_code == 0
     assert log.read_text().count("offres: Wrote 3 offers") == 2
+    nowhere = invoke("export", "--log-file", str(tmp_path / "no" / "x.log"), "--db", str(tmp_path / "o.db"))
+    assert nowhere.exit_code == 2 and "cannot write" in nowhere.stderr
 
 
 def test_no_color(tmp_path):
