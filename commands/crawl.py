@@ -96,6 +96,8 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
     elif not verbose:  # what matters is in the summary below; -v shows Scrapy's log
         overrides.setdefault("LOG_LEVEL", "CRITICAL")
     overrides.setdefault("OFFRES_PROGRESS", not output.quiet and not as_json)
+    if os.environ.get("NO_COLOR"):  # Scrapy colours its log on a terminal (-v)
+        overrides.setdefault("LOG_COLOR", False)
     path = db_path(ctx)
     output.echo(f"Crawling {source} ({base_url or 'real site'}) into {path}", err=True)
     try:
