@@ -220,3 +220,26 @@ def test_progress_only_on_a_terminal_and_never_with_quiet(tmp_path):
     assert code == 0 and shown == ""
     piped = invoke("--db", str(tmp_path / "o.db"), "ingest", str(feed))
     assert "ingest (bytes)" not in piped.stderr
+
+
+def test_crawl_settings_from_the_options(tmp_path, monkeypatch):
+    """What `crawl` asks of Scrapy: its log in the log file, silent without -v, no colour under NO_COLOR."""
+    import spiders.runner
+
+    seen = []
+
+    def fake_run(source, db_path, base_url=None, max_pages=None, overrides=None, verbose=False):
+        seen.append(overrides)
+        return {"id": 1, "pages": 1, "offers_seen": 1, "offers_new": 1, "offers_updated": 0, "offers_closed": 0,
+                "offers_reopened": 0, "errors": 0, "finish_reason": "finished", "complete": 1, "healthy": 1}
+
+    monkeypatch.setattr(spiders.runner, "run_crawl", fake_run)
+    db = str(tmp_path / "o.db")
+    assert invoke("crawl", "--db", db, "-q").exit_code == 0
+    assert seen[-1]["LOG_LEVEL"] == "CRITICAL" and seen[-1]["OFFRES_PROGRESS"] is False
+    assert "LOG_COLOR" not in seen[-1]
+    log = str(tmp_path / "c.log")
+    assert invoke("crawl", "--db", db, "--log-file", log, env={"NO_COLOR": "1"}).exit_code == 0
+    assert seen[-1]["LOG_FILE"] == log and seen[-1]["LOG_LEVEL"] == "INFO" and seen[-1]["LOG_COLOR"] is False
+    assert seen[-1]["OFFRES_PROGRESS"] is True  # shown only if stderr is a terminal (pipeline.progress)
+    assert invoke("crawl", "--db", db, "-s", "LOG_LEVEL=DEBUG").exit_code == 0 and seen[-1]["LOG_LEVEL"] == "DEBUG"
