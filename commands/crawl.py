@@ -131,10 +131,11 @@ def report_verdict(output: Output, record: dict) -> None:
 @click.argument("run_id", metavar="RUN", type=int)
 @click.option("--reason", required=True, help="Why the run is right (kept in the runs table).")
 @click.option("--by", "by", help="Who accepts it (default: your login name).")
+@click.option("--dry-run", is_flag=True, help="Print what accepting the run would close or change; write nothing.")
 @json_option
 @common_options
 @click.pass_context
-def accept(ctx: click.Context, run_id: int, reason: str, by: str | None, as_json: bool) -> None:
+def accept(ctx: click.Context, run_id: int, reason: str, by: str | None, dry_run: bool, as_json: bool) -> None:
     """Accept a crawl the health gate judged unhealthy: the site really changed.
 
     The run becomes its source's new baseline (later crawls are compared with it),
@@ -143,18 +144,22 @@ def accept(ctx: click.Context, run_id: int, reason: str, by: str | None, as_json
     shown by `stats` and `changes --run RUN`. Only the latest crawl of a source,
     complete (listing read to its end), can be accepted.
 
-    Example: offres accept 12 --reason "the board withdrew 200 offers (confirmed)" --by "A. Martin"
+    Example: offres accept 12 --dry-run --reason "the board withdrew 200 offers (confirmed)" --by "A. Martin"
     """
-    from pipeline.accept import AcceptRefused, accept_run
+    from pipeline.accept import AcceptRefused, accept_run, preview_accept
     from pipeline.store import CrawlLocked, crawl_lock, open_db
 
     output = out(ctx, as_json)
     path = db_path(ctx)
     if not os.path.isfile(path):
         output.fail(f"database not found: {path}")
+    events: list[dict] = []
     try:
         with crawl_lock(path):
-            done = accept_run(open_db(path), run_id, reason=reason, by=by or getpass.getuser())
+            if dry_run:
+                done, events = preview_accept(open_db(path), run_id, reason=reason, by=by or getpass.getuser())
+            else:
+                done = accept_run(open_db(path), run_id, reason=reason, by=by or getpass.getuser())
     except CrawlLocked as exc:
         output.fail(str(exc), EXIT_LOCKED)
     except AcceptRefused as exc:
@@ -163,10 +168,20 @@ def accept(ctx: click.Context, run_id: int, reason: str, by: str | None, as_json
     if as_json:
         from pipeline.reports import run_record
 
-        return output.json({"run": run_record(run), "postings_gone": done.postings_gone,
+        return output.json({"run": run_record(run), "dry_run": dry_run, "postings_gone": done.postings_gone,
                             "offers": {"new": rebuilt.new, "updated": rebuilt.updated, "closed": rebuilt.closed,
-                                       "reopened": rebuilt.reopened, "open": rebuilt.open, "total": rebuilt.offers}})
-    output.echo(f"Run {run['id']} ({run['source']}, {run['offers_seen']} offers seen) accepted by {run['accepted_by']} "
-                f"at {run['accepted_at']}: {run['accepted_reason']}")
+                                       "reopened": rebuilt.reopened, "open": rebuilt.open, "total": rebuilt.offers},
+                            **({"events": events} if dry_run else {})})
+    if dry_run:
+        output.echo(f"Dry run, nothing written. Accepting run {run['id']} ({run['source']}, {run['offers_seen']} "
+                    "offers seen) would change:")
+        for event in events[:50]:
+            output.echo(f"  {event['kind']:<8} {event['reference'] or event['offer_id']}  {event['title']}"
+                        + (f" ({event['reason']})" if event["reason"] else ""))
+        if len(events) > 50:
+            output.echo(f"  … and {len(events) - 50} more (--json gives them all)")
+    else:
+        output.echo(f"Run {run['id']} ({run['source']}, {run['offers_seen']} offers seen) accepted by "
+                    f"{run['accepted_by']} at {run['accepted_at']}: {run['accepted_reason']}")
     output.echo(f"{done.postings_gone} postings gone; offers: {rebuilt.closed} closed, {rebuilt.new} new, "
                 f"{rebuilt.updated} updated, {rebuilt.reopened} reopened; {rebuilt.open} open of {rebuilt.offers}")

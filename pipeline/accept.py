@@ -72,3 +72,18 @@ def accept_run(db: Database, run_id: int, reason: str, by: str) -> Acceptance:
             "offers_closed": (run["offers_closed"] or 0) + rebuilt.closed,
             "offers_reopened": (run["offers_reopened"] or 0) + rebuilt.reopened})
     return Acceptance(run=db.table("runs").get(run_id), postings_gone=gone, rebuild=rebuilt)
+
+
+def preview_accept(db: Database, run_id: int, reason: str, by: str) -> tuple[Acceptance, list[dict]]:
+    """What accepting the run would do, and the events it would record, with nothing written:
+    the acceptance runs inside a transaction that is rolled back."""
+    if db.conn.in_transaction:
+        raise RuntimeError("preview_accept needs a connection with no open transaction")
+    last = next(db.query("select coalesce(max(id), 0) as id from events"))["id"]
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        done = accept_run(db, run_id, reason=reason, by=by)
+        events = [dict(r) for r in db.query("select * from events where id > ? order by id", [last])]
+    finally:
+        db.conn.rollback()
+    return done, events

@@ -1,7 +1,7 @@
 """`pipeline.accept`: which runs can be accepted, and what accepting one does (one transaction)."""
 import pytest
 
-from pipeline.accept import AcceptRefused, accept_run
+from pipeline.accept import AcceptRefused, accept_run, preview_accept
 from pipeline.ingest import ingest_lines
 from pipeline.store import finish_run, last_healthy_run, start_run, write_raw_postings
 from pipeline.record import RawPosting
@@ -19,6 +19,12 @@ def test_accepting_a_drop_closes_what_it_no_longer_saw(db):
     db.execute("update postings set raw_id = latest_raw_id")
     drop = crawl(db, ["2026-1"], complete=1, healthy=0, health_notes="1 offers seen against 4 in run 1")
     assert last_healthy_run(db, "csp")["id"] == good
+    tables = {name: list(db.query(f"select * from {name} order by rowid")) for name in ("offers", "events", "runs",
+                                                                                          "postings")}
+    preview, events = preview_accept(db, drop, reason="the board withdrew them", by="A. Martin")
+    assert preview.postings_gone == 3 and sorted(e["reference"] for e in events if e["kind"] == "closed") == [
+        "2026-2", "2026-3", "2026-4"]
+    assert {name: list(db.query(f"select * from {name} order by rowid")) for name in tables} == tables
     done = accept_run(db, drop, reason="the board withdrew them", by="A. Martin")
     assert done.postings_gone == 3 and done.run["accepted_by"] == "A. Martin"
     assert last_healthy_run(db, "csp")["id"] == drop  # the new baseline

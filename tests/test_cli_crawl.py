@@ -91,6 +91,12 @@ def test_accept_a_real_drop_then_crawls_compare_with_it(site, tmp_path):
         assert older.returncode == 1 and "not the latest crawl of csp (run 3 is)" in older.stderr
         healthy = offres("accept", "1", "--reason", "x", "--db", db)
         assert healthy.returncode == 1 and "run 1 is healthy" in healthy.stderr
+        preview = offres("accept", "3", "--dry-run", "--reason", "r", "--by", "A. Martin", "--json", "--db", db)
+        assert preview.returncode == 0, preview.stderr
+        planned = json.loads(preview.stdout)
+        assert planned["dry_run"] is True and planned["offers"]["closed"] == len(closing)
+        assert {e["reference"] for e in planned["events"] if e["kind"] == "closed"} == closing
+        assert statuses(Path(db)) == before and Database(db).table("runs").get(3)["accepted_at"] is None
         accepted = offres("--db", db, "accept", "3", "--reason", "the board withdrew 40 offers", "--by", "A. Martin")
         assert accepted.returncode == 0, accepted.stderr
         assert "accepted by A. Martin" in accepted.stdout and "40 postings gone" in accepted.stdout
