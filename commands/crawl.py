@@ -155,11 +155,15 @@ def accept(ctx: click.Context, run_id: int, reason: str, by: str | None, dry_run
         output.fail(f"database not found: {path}")
     events: list[dict] = []
     try:
+        by = by or getpass.getuser()
+    except (KeyError, OSError):
+        output.fail("cannot tell who you are: give --by NAME")
+    try:
         with crawl_lock(path):
             if dry_run:
-                done, events = preview_accept(open_db(path), run_id, reason=reason, by=by or getpass.getuser())
+                done, events = preview_accept(open_db(path), run_id, reason=reason, by=by)
             else:
-                done = accept_run(open_db(path), run_id, reason=reason, by=by or getpass.getuser())
+                done = accept_run(open_db(path), run_id, reason=reason, by=by)
     except CrawlLocked as exc:
         output.fail(str(exc), EXIT_LOCKED)
     except AcceptRefused as exc:
