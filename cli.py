@@ -17,6 +17,7 @@ from commands.crawl import accept, crawl
 from commands.data import export, ingest, reprocess
 from commands.read import changes, explain, stats, taxonomy
 from commands.tools import classify, demo, normalize
+from cluster_cli import cluster  # the `offres cluster` group (docs/cluster.md)
 from pipeline.store import default_db_path
 
 
@@ -38,7 +39,7 @@ def main(ctx: click.Context, db_path: str, quiet: bool) -> None:
 
 
 for command in (crawl, accept, export, ingest, reprocess, stats, changes, explain, taxonomy, normalize, classify,
-                demo):
+                demo, cluster):
     main.add_command(command)
 
 

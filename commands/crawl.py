@@ -18,9 +18,9 @@ class SourceChoice(click.Choice):
 
     @property
     def choices(self) -> tuple[str, ...]:
-        from spiders.runner import SPIDERS
+        from spiders.runner import FETCHERS, SPIDERS
 
-        return tuple(sorted(SPIDERS))
+        return tuple(sorted({**SPIDERS, **FETCHERS}))
 
     @choices.setter
     def choices(self, value) -> None:  # click.Choice.__init__ would set it
@@ -86,7 +86,7 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
     """
     from pipeline.reports import run_record
     from pipeline.store import CrawlLocked, crawl_lock
-    from spiders.runner import CrawlFailed, run_crawl
+    from spiders.runner import CrawlFailed, SourceUnreachable, run_crawl
 
     output = out(ctx, as_json, log_file)
     overrides = parse_settings(settings)
@@ -106,6 +106,8 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
                             verbose=verbose)
     except CrawlLocked as exc:
         output.fail(str(exc), EXIT_LOCKED)
+    except SourceUnreachable as exc:
+        output.fail(f"source unreachable: {exc}", EXIT_UNREACHABLE)
     except CrawlFailed as exc:
         output.fail(str(exc))
     record = run_record(run)

@@ -41,7 +41,9 @@ def stats(ctx: click.Context, runs: int, as_json: bool) -> None:
     data = database_stats(read_db(ctx), runs=runs)
     if as_json:
         return say.json(data)
-    say.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
+    say.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital"
+             + (f" ({data['digital_open_outside_numerique']} only from the open-data file, outside the board's "
+                "Numérique listing)" if data.get("digital_open_outside_numerique") else ""))
     for title, key in (("Offers by status", "by_status"), ("Open offers by category", "by_category"),
                        ("Open offers by region", "by_region"), ("Open digital offers by family", "by_family"),
                        ("Postings by source", "postings_by_source")):
