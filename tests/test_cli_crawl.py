@@ -188,3 +188,11 @@ def test_tls_failure_is_exit_5(site, tmp_path):
     assert result.returncode == 5 and "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: source unreachable: ") and base in last
+
+
+def test_open_data_source_unreachable_is_exit_5(tmp_path):
+    base = f"http://127.0.0.1:{free_port()}"
+    result = offres("crawl", "csp-opendata", "--base-url", base, "--db", str(tmp_path / "o.db"), "-q")
+    assert result.returncode == 5 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("Error: source unreachable: ")
+    assert base in result.stderr
