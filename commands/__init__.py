@@ -7,6 +7,7 @@
 | `data` | `export`, `ingest`, `reprocess` |
 | `read` | `stats`, `changes`, `explain`, `taxonomy unmapped` (read-only: never create a database) |
 | `tools` | `normalize`, `classify`, `demo` (no database) |
+| `../cluster_cli.py` | `cluster ...` (Scrapyd nodes; a module of its own, registered the same way) |
 
 Adding a command: write it in a module here (a new one for a new concern) as
 `@click.command()` + `@common_options` + `@click.pass_context`, with a docstring that
