@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from commands.base import (EXIT_FAILURE, EXIT_PARTIAL, EXIT_UNHEALTHY, common_options, export_path_default,
-                           json_option, log_file_option, out, parse_now, read_db, write_db)
+from commands.base import (EXIT_FAILURE, EXIT_PARTIAL, EXIT_UNHEALTHY, common_options, db_path,
+                           export_path_default, json_option, log_file_option, out, parse_now, read_db, write_db)
 
 
 @click.command()
@@ -27,8 +27,10 @@ def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force:
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
     when the export would be empty, or when it would lose more than half the offers.
-    Reads the database only (a read-only copy exports). With -o -, the summary
-    (and --json's) goes to standard error.
+    An offer that breaks the contract is left out, named on standard error, and the
+    others are written (exit 4). Reads the database only (a read-only copy exports;
+    the offers set aside are recorded when the file is writable). With -o -, the
+    summary (and --json's) goes to standard error.
 
     Example: offres export -o /srv/portal/offres.json -q
     """
@@ -38,17 +40,41 @@ def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force:
     say = out(ctx, as_json, log_file)
     db = read_db(ctx)
     summary = {"output": "-" if to_stdout else str(output), "include_all": include_all, "written": False}
+    set_aside: list = []
     try:
-        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
+        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty,
+                                 set_aside=set_aside)
     except ExportRefused as exc:
+        report_set_aside(ctx, say, set_aside)
         if as_json:
-            say.json({**summary, "count": None, "refused": str(exc)}, err=to_stdout)
+            say.json({**summary, "count": None, "refused": str(exc), "set_aside": [a.line() for a in set_aside]},
+                     err=to_stdout)
         say.fail(f"export not written: {exc}", EXIT_UNHEALTHY)
+    report_set_aside(ctx, say, set_aside)
     summary.update(written=True, count=document["count"], generated_at=document.get("generated_at"),
-                   schema_version=document.get("schema_version"))
+                   schema_version=document.get("schema_version"), set_aside=[a.line() for a in set_aside])
     if as_json:
-        return say.json(summary, err=to_stdout)
-    say.echo(f"Wrote {document['count']} offers to {'standard output' if to_stdout else output}", err=to_stdout)
+        say.json(summary, err=to_stdout)
+    else:
+        say.echo(f"Wrote {document['count']} offers to {'standard output' if to_stdout else output}"
+                 + (f", {len(set_aside)} set aside" if set_aside else ""), err=to_stdout)
+    if set_aside:
+        ctx.exit(EXIT_PARTIAL)
+
+
+def report_set_aside(ctx: click.Context, say, set_aside: list) -> None:
+    """Each offer the export left out, on stderr (even with -q); recorded as an `export` run
+    (`offres changes` lists it) when the database file is writable (the export reads it read-only)."""
+    from pipeline.export import record_set_aside
+    from pipeline.store import open_db
+
+    for offer in set_aside:
+        say.problem(offer.line())
+    path = db_path(ctx)
+    if set_aside and os.access(path, os.W_OK) and os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        db = open_db(path)
+        record_set_aside(db, set_aside)
+        db.conn.close()
 
 
 def counted_lines(handle, progress):
