@@ -139,7 +139,7 @@ def test_json_summaries(tmp_path):
     written = invoke("export", "-o", str(tmp_path / "x.json"), "--json", "--db", db)
     assert json.loads(written.stdout) == {"output": str(tmp_path / "x.json"), "include_all": False, "written": True,
                                           "count": 1, "generated_at": json.loads((tmp_path / "x.json").read_text())[
-                                              "generated_at"], "schema_version": 1}
+                                              "generated_at"], "schema_version": 1, "set_aside": []}
     to_stdout = invoke("export", "-o", "-", "--json", "--db", db)
     assert json.loads(to_stdout.stdout)["count"] == 1 and json.loads(to_stdout.stderr)["written"] is True
     runs = json.loads(invoke("stats", "--json", "--db", db).stdout)["runs"]
