@@ -19,7 +19,7 @@ EXIT_UNREACHABLE = 5
 EXIT_LOCKED = 6
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
 EXIT_CODES_HELP = ("Exit codes: 0 success, 1 failure, 2 usage error, 3 unhealthy crawl or export refused "
-                   "(the data looks broken), 4 done but some input records were rejected, 5 the source "
+                   "(the data looks broken), 4 done but some input records were rejected or offers set aside, 5 the source "
                    "could not be reached, 6 another crawl is running on this database.")
 
 
