@@ -6,7 +6,7 @@ import os
 
 import click
 
-from commands.base import (EXIT_LOCKED, EXIT_UNHEALTHY, EXIT_UNREACHABLE, Output, common_options, db_path,
+from commands.base import (EXIT_FAILURE, EXIT_LOCKED, EXIT_UNHEALTHY, EXIT_UNREACHABLE, Output, common_options, db_path,
                            json_option, log_file_option, out)
 
 
@@ -86,7 +86,7 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
     """
     from pipeline.reports import run_record
     from pipeline.store import CrawlLocked, crawl_lock
-    from spiders.runner import CrawlFailed, SourceUnreachable, run_crawl
+    from spiders.runner import CrawlFailed, run_crawl
 
     output = out(ctx, as_json, log_file)
     overrides = parse_settings(settings)
@@ -106,10 +106,8 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
                             verbose=verbose)
     except CrawlLocked as exc:
         output.fail(str(exc), EXIT_LOCKED)
-    except SourceUnreachable as exc:
-        output.fail(f"source unreachable: {exc}", EXIT_UNREACHABLE)
-    except CrawlFailed as exc:
-        output.fail(str(exc))
+    except CrawlFailed as exc:  # a SourceUnreachable (credentials, an open-data file out of reach) exits 5
+        output.fail(str(exc), getattr(exc, "exit_code", EXIT_FAILURE))
     record = run_record(run)
     if as_json:
         output.json(record)

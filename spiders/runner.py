@@ -1,6 +1,7 @@
 """Run one crawl in this process (Scrapy's reactor runs once per process)."""
 from __future__ import annotations
 
+import os
 from importlib import import_module
 
 from scrapy.crawler import CrawlerProcess
@@ -8,7 +9,8 @@ from sqlite_utils import Database
 
 from spiders.settings import crawl_settings
 
-SPIDERS = {"csp": "spiders.csp:CspSpider", "dinum-page": "spiders.dinum_page:DinumPageSpider"}
+SPIDERS = {"csp": "spiders.csp:CspSpider", "dinum-page": "spiders.dinum_page:DinumPageSpider",
+           "francetravail": "spiders.francetravail:FranceTravailSpider"}
 # Sources read without Scrapy (one API call and one big file): source -> "module:function".
 FETCHERS = {"csp-opendata": "spiders.csp_opendata:run_opendata"}
 
@@ -18,7 +20,10 @@ class CrawlFailed(RuntimeError):
 
 
 class SourceUnreachable(CrawlFailed):
-    """The source could not be reached (its run is recorded): `offres crawl` exits 5."""
+    """The source could not be reached or used at all (network, credentials missing or refused):
+    its run is recorded when it started; `offres crawl` exits 5."""
+
+    exit_code = 5
 
 
 def spider_class(source: str):
@@ -36,6 +41,10 @@ def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages:
     if source in FETCHERS:
         return run_fetcher(source, db_path, base_url, overrides, verbose)
     cls = spider_class(source)
+    missing = [name for name in getattr(cls, "required_environment", ()) if not os.environ.get(name)]
+    if missing:
+        raise SourceUnreachable(f"{source}: {' and '.join(missing)} not set in the environment "
+                                f"(see docs/sources/{source}.md)")
     settings = crawl_settings(base_url, db_path, overrides)
     if verbose:
         settings["LOG_LEVEL"] = "INFO"
@@ -51,6 +60,8 @@ def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages:
         raise CrawlFailed(f"the {source} crawl stopped before recording its run "
                           f"(finish reason: {crawler.stats.get_value('finish_reason')})")
     run = Database(db_path).table("runs").get(run_id)
+    if getattr(crawler.spider, "auth_error", None):  # recorded as an unhealthy run; nothing closed
+        raise SourceUnreachable(crawler.spider.auth_error)
     return {**run, "stats": crawler.stats.get_stats()}
 
 
@@ -67,5 +78,5 @@ def run_fetcher(source: str, db_path: str, base_url: str | None, overrides: dict
                     progress=(lambda m: print(m, file=sys.stderr, flush=True))
                     if verbose or (sys.stderr.isatty() and (overrides or {}).get("OFFRES_PROGRESS", True)) else None)
     except unreachable as exc:
-        raise SourceUnreachable(f"{source}: {exc}") from None
+        raise SourceUnreachable(f"{source} unreachable: {exc}") from None
     return {**run, "stats": json.loads(run.get("stats") or "{}")}

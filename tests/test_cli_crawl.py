@@ -194,5 +194,5 @@ def test_open_data_source_unreachable_is_exit_5(tmp_path):
     base = f"http://127.0.0.1:{free_port()}"
     result = offres("crawl", "csp-opendata", "--base-url", base, "--db", str(tmp_path / "o.db"), "-q")
     assert result.returncode == 5 and "Traceback" not in result.stderr, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("Error: source unreachable: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("Error: csp-opendata unreachable: ")
     assert base in result.stderr
