@@ -5,14 +5,16 @@ each is registered below with one line (see commands/__init__.py to add one).
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
 refused because the data looks broken; 4 done, but some input records were rejected;
-5 the source could not be reached; 6 another crawl is running on this database
-(`crawl --wait` queues instead); 141 the reader of the output went away (`| head`).
+5 the source (for audit: the page) could not be reached; 6 another crawl is running on
+this database (`crawl --wait` queues instead); 7 audit: the page has something to fix;
+141 the reader of the output went away (`| head`).
 """
 from __future__ import annotations
 
 import click
 
 from commands.base import EXIT_CODES_HELP, OffresGroup, common_options
+from commands.audit import audit
 from commands.crawl import accept, crawl
 from commands.data import export, ingest, reprocess
 from commands.read import changes, explain, stats, taxonomy
@@ -38,8 +40,8 @@ def main(ctx: click.Context, db_path: str, quiet: bool) -> None:
     obj["quiet"] = obj.get("quiet") or quiet
 
 
-for command in (crawl, accept, export, ingest, reprocess, stats, changes, explain, taxonomy, normalize, classify,
-                demo, cluster):
+for command in (crawl, accept, export, audit, ingest, reprocess, stats, changes, explain, taxonomy, normalize,
+                classify, demo, cluster):
     main.add_command(command)
 
 

@@ -17,10 +17,12 @@ import click
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
 EXIT_UNREACHABLE = 5
 EXIT_LOCKED = 6
+EXIT_FINDINGS = 7  # audit: the page has something to fix
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head`
 EXIT_CODES_HELP = ("Exit codes: 0 success, 1 failure, 2 usage error, 3 unhealthy crawl or export refused "
                    "(the data looks broken), 4 done but some input records were rejected or offers set aside, 5 the source "
-                   "could not be reached, 6 another crawl is running on this database.")
+                   "could not be reached, 6 another crawl is running on this database, 7 audit: the page has "
+                   "something to fix.")
 
 
 def color_flag() -> bool | None:

@@ -11,19 +11,37 @@ from commands.base import (EXIT_FAILURE, EXIT_PARTIAL, EXIT_UNHEALTHY, common_op
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=export_path_default,
-              show_default="data/export/offres.json", help="File to write (atomically); - for standard output.")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html"]),
+              default="json", show_default=True, help="What to write (docs/export.md describes each).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              show_default="data/export/offres.json, offres.csv...", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
+@click.option("--family", "families", multiple=True, metavar="CODE", help="Only this job family (donnees, design...); repeatable.")
+@click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name has TEXT as whole words (case, accents aside); repeatable.")
+@click.option("--versant", "versants", multiple=True, type=click.Choice(["etat", "territoriale", "hospitaliere"]),
+              help="Only this branch of the civil service; repeatable.")
+@click.option("--region", "regions", multiple=True, metavar="CODE|NAME", help="Only this region (11 or Île-de-France); repeatable.")
+@click.option("--since", metavar="DATE", help="Offers published since DATE (ISO); for changes: changes at or after DATE.")
+@click.option("--since-run", type=int, metavar="N", help="changes: the changes made after run N (default: the latest run's).")
+@click.option("--delimiter", type=click.Choice([",", ";"]), default=",", show_default=True, help="csv: field separator (; for French Excel).")
+@click.option("--bom", is_flag=True, help="csv: start with a UTF-8 byte order mark (Excel).")
+@click.option("--fragment", is_flag=True, help="html: only the part that drops into the Jekyll page.")
+@click.option("--feed-url", metavar="URL", help="rss/atom: the address the feed is published at (its self link).")
+@click.option("--page-employer", default="DINUM", show_default=True,
+              help="html: the employer whose offers make the themed panels ('' for every offer).")
+@click.option("--per-family", is_flag=True, help="One file per job family beside --output (offres-design.rss.xml...).")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
 @click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
 @log_file_option
 @json_option
 @common_options
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force: bool, allow_empty: bool,
-           log_file: str | None, as_json: bool) -> None:
-    """Write the JSON export (schema version 1, docs/export.md).
+def export(ctx: click.Context, fmt: str, output: Path | None, include_all: bool, families: tuple[str, ...],
+           employers: tuple[str, ...], versants: tuple[str, ...], regions: tuple[str, ...], since: str | None,
+           since_run: int | None, delimiter: str, bom: bool, fragment: bool, feed_url: str | None,
+           page_employer: str, per_family: bool, force: bool, allow_empty: bool, log_file: str | None,
+           as_json: bool) -> None:
+    """Write the export in one format (JSON: schema version 1, docs/export.md).
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
     when the export would be empty, or when it would lose more than half the offers.
@@ -32,32 +50,58 @@ def export(ctx: click.Context, fmt: str, output: Path, include_all: bool, force:
     the offers set aside are recorded when the file is writable). With -o -, the
     summary (and --json's) goes to standard error.
 
-    Example: offres export -o /srv/portal/offres.json -q
+    Example: offres export --format rss --family donnees -o data/export/donnees.rss.xml
     """
-    from pipeline.export import ExportRefused, export_offers
+    from datetime import datetime
 
+    from pipeline.export import ExportRefused, Selection
+    from pipeline.export.formats import DEFAULT_NAMES, FormatOptions, export_as, export_per_family
+
+    if since:
+        try:
+            datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO 8601 date: {since!r}", param_hint="--since") from None
+    output = output or export_path_default().with_name(DEFAULT_NAMES[fmt])
+    selection = Selection(include_all=include_all, families=families, employers=employers, versants=versants,
+                          regions=regions, since=since)
+    options = FormatOptions(delimiter=delimiter, bom=bom, fragment=fragment, page_employer=page_employer,
+                            since_run=since_run, feed_url=feed_url)
+    if per_family and str(output) == "-":
+        raise click.BadParameter("one file per family needs a file name", param_hint="--output")
     to_stdout = str(output) == "-"
     say = out(ctx, as_json, log_file)
     db = read_db(ctx)
-    summary = {"output": "-" if to_stdout else str(output), "include_all": include_all, "written": False}
-    set_aside: list = []
+    summary = {"output": "-" if to_stdout else str(output), "format": fmt, "include_all": include_all,
+               "written": False}
     try:
-        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty,
-                                 set_aside=set_aside)
+        if per_family:
+            results = export_per_family(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)
+        else:
+            results = [export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)]
     except ExportRefused as exc:
+        set_aside = list(getattr(exc, "set_aside", ()))
         report_set_aside(ctx, say, set_aside)
         if as_json:
             say.json({**summary, "count": None, "refused": str(exc), "set_aside": [a.line() for a in set_aside]},
                      err=to_stdout)
         say.fail(f"export not written: {exc}", EXIT_UNHEALTHY)
+    set_aside = [offer for result in results for offer in result.set_aside]
     report_set_aside(ctx, say, set_aside)
-    summary.update(written=True, count=document["count"], generated_at=document.get("generated_at"),
-                   schema_version=document.get("schema_version"), set_aside=[a.line() for a in set_aside])
+    notes = [note for result in results for note in result.notes]
+    for note in notes[:20]:
+        say.echo(f"note: {note}", err=True)
+    if len(notes) > 20:
+        say.echo(f"note: … and {len(notes) - 20} more", err=True)
+    what = "changes" if fmt == "changes" else "offers"
     if as_json:
-        say.json(summary, err=to_stdout)
+        say.json({**summary, "written": True, "count": sum(r.count for r in results),
+                  "files": [{"output": "-" if to_stdout else str(r.output), "count": r.count} for r in results],
+                  "notes": notes, "set_aside": [a.line() for a in set_aside]}, err=to_stdout)
     else:
-        say.echo(f"Wrote {document['count']} offers to {'standard output' if to_stdout else output}"
-                 + (f", {len(set_aside)} set aside" if set_aside else ""), err=to_stdout)
+        for result in results:
+            say.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if to_stdout else result.output}"
+                     + (f", {len(result.set_aside)} set aside" if result.set_aside else ""), err=to_stdout)
     if set_aside:
         ctx.exit(EXIT_PARTIAL)
 

@@ -18,7 +18,8 @@ from pipeline.store import open_db
 from tests.conftest import make_record
 
 PROJECT = Path(__file__).resolve().parent.parent
-READ_COMMANDS = [["stats"], ["changes"], ["explain", "2026-1"], ["export", "-o", "-"], ["taxonomy", "unmapped"]]
+READ_COMMANDS = [["stats"], ["changes"], ["explain", "2026-1"], ["export", "-o", "-"], ["export", "--format", "csv", "-o", "-"],
+                 ["taxonomy", "unmapped"]]
 
 
 def filled_db(path: Path, count: int = 3, title: str = "Développeur {} (H/F)") -> Path:
@@ -137,9 +138,9 @@ def test_json_summaries(tmp_path):
     summary = json.loads(ingested.stdout)
     assert summary["ingested"] == 1 and len(summary["rejected"]) == 1 and summary["offers"]["new"] == 1
     written = invoke("export", "-o", str(tmp_path / "x.json"), "--json", "--db", db)
-    assert json.loads(written.stdout) == {"output": str(tmp_path / "x.json"), "include_all": False, "written": True,
-                                          "count": 1, "generated_at": json.loads((tmp_path / "x.json").read_text())[
-                                              "generated_at"], "schema_version": 1, "set_aside": []}
+    assert json.loads(written.stdout) == {"output": str(tmp_path / "x.json"), "format": "json", "include_all": False,
+                                          "written": True, "count": 1, "notes": [], "set_aside": [],
+                                          "files": [{"output": str(tmp_path / "x.json"), "count": 1}]}
     to_stdout = invoke("export", "-o", "-", "--json", "--db", db)
     assert json.loads(to_stdout.stdout)["count"] == 1 and json.loads(to_stdout.stderr)["written"] is True
     runs = json.loads(invoke("stats", "--json", "--db", db).stdout)["runs"]
@@ -155,11 +156,11 @@ def test_log_file_gets_the_summary(tmp_path):
     result = invoke("export", "-o", str(tmp_path / "x.json"), "-q", "--log-file", str(log), "--db",
                     str(tmp_path / "o.db"))
     assert result.exit_code == 0 and result.output == ""
-    assert log.read_text().rstrip().endswith(f"offres: Wrote 3 offers to {tmp_path / 'x.json'}")
+    assert log.read_text().rstrip().endswith(f"offres: Wrote 3 offers (json) to {tmp_path / 'x.json'}")
     again = invoke("export", "-o", str(tmp_path / "x.json"), "--log-file", str(log), "--db",
                      str(tmp_path / "o.db"), "--allow-empty")
     assert again.exit_code == 0
-    assert log.read_text().count("offres: Wrote 3 offers") == 2
+    assert log.read_text().count("offres: Wrote 3 offers (json)") == 2
     nowhere = invoke("export", "--log-file", str(tmp_path / "no" / "x.log"), "--db", str(tmp_path / "o.db"))
     assert nowhere.exit_code == 2 and "cannot write" in nowhere.stderr
 
