@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import click
 
-from commands.base import EXIT_CODES_HELP, OffresGroup, common_options
+from commands.base import (EXIT_CODES_HELP, EXIT_FAILURE, EXIT_FINDINGS, EXIT_LOCKED, EXIT_OK,  # noqa: F401 (the
+                           EXIT_PARTIAL, EXIT_UNHEALTHY, EXIT_UNREACHABLE, EXIT_USAGE, OffresGroup)  # codes, for callers)
 from commands.audit import audit
 from commands.crawl import accept, crawl
 from commands.data import export, ingest, reprocess
