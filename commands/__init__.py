@@ -4,7 +4,8 @@
 | --- | --- |
 | `base` | shared: exit codes, `common_options` (`--db`, `-q`), `Output`, `read_db` / `write_db` |
 | `crawl` | `crawl`, `accept` |
-| `data` | `export`, `ingest`, `reprocess` |
+| `data` | `export` (every format), `ingest`, `reprocess` |
+| `audit` | `audit` (a hand-kept page against the board; read-only) |
 | `read` | `stats`, `changes`, `explain`, `taxonomy unmapped` (read-only: never create a database) |
 | `tools` | `normalize`, `classify`, `demo` (no database) |
 | `../cluster_cli.py` | `cluster ...` (Scrapyd nodes; a module of its own, registered the same way) |
