@@ -37,10 +37,8 @@ def database_stats(db: Database, runs: int = 5) -> dict:
         "by_region": count_by(db, "coalesce(json_extract(location, '$.region'), json_extract(location, '$.territory'))", "status = 'open'"),
         "by_family": count_by(db, "family", "status = 'open' and digital = 1"),
         "postings_by_source": sorted(by_source.items()),
-        "runs": [{**run, "state": run_state(run, running)} for run in db.query(
-            "select id, kind, source, started_at, finished_at, pages, offers_seen, offers_new, "
-            "offers_updated, offers_closed, offers_reopened, errors, finish_reason, complete, "
-            "healthy, health_notes from runs order by id desc limit ?", [runs])],
+        "runs": [{**run_record(r), "state": run_state(r, running)}
+                 for r in db.query("select * from runs order by id desc limit ?", [runs])],
     }
 
 
@@ -51,6 +49,43 @@ def run_state(run: dict, crawl_running: bool = False) -> str:
     if run.get("finished_at") is None:
         return "running" if crawl_running or run.get("kind") != "crawl" else "interrupted"
     return "healthy" if run.get("healthy") else "unhealthy"
+
+
+RUN_KEYS = ("id", "kind", "source", "started_at", "finished_at", "base_url", "pages", "offers_seen", "offers_new",
+            "offers_updated", "offers_closed", "offers_reopened", "errors", "finish_reason", "complete", "healthy",
+            "health_notes", "health_warnings", "unreachable", "accepted_at", "accepted_by", "accepted_reason")
+
+
+def run_record(row: dict) -> dict:
+    """A `runs` row for people and programs: flags as booleans, notes as lists (a column an
+    older database lacks is null)."""
+    record = {key: row.get(key) for key in RUN_KEYS}
+    for key in ("complete", "healthy"):
+        record[key] = None if record[key] is None else bool(record[key])
+    for key in ("health_notes", "health_warnings"):
+        record[key] = record[key].split("; ") if record[key] else []
+    record["accepted"] = bool(record["accepted_at"])
+    return record
+
+
+EVENT_KINDS = ("new", "updated", "closed", "reopened", "merged")
+
+
+def recorded_events(db: Database, run_id: int | None = None, since: str | None = None) -> list[dict]:
+    """The events the rebuilds recorded (`events` table): of one run, and/or at or after an ISO time.
+
+    `fields` is decoded: the changed fields of an `updated`, the target offers of a `merged`."""
+    if not db.table("events").exists():
+        return []
+    where, params = [], []
+    if run_id is not None:
+        where.append("run_id = ?")
+        params.append(run_id)
+    if since is not None:
+        where.append("at >= ?")
+        params.append(since)
+    sql = "select * from events" + (" where " + " and ".join(where) if where else "") + " order by id"
+    return [{**row, "fields": json.loads(row["fields"]) if row["fields"] else None} for row in db.query(sql, params)]
 
 
 def changes_since(db: Database, since: str) -> dict[str, list[dict]]:

@@ -79,5 +79,7 @@ def crawl_settings(base_url: str | None, db_path: str, overrides: dict | None = 
     if is_loopback(base_url):
         settings.update(LOOPBACK)
     settings["OFFRES_DB"] = db_path
+    # health thresholds (pipeline.health.THRESHOLD_SETTINGS) from the environment; -s wins
+    settings.update({k: v for k, v in os.environ.items() if k.startswith("OFFRES_HEALTH_")})
     settings.update(overrides or {})
     return settings

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
 import time
 
 from itemadapter import ItemAdapter
@@ -12,12 +11,14 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, touch_postings
-from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates
+from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates, thresholds_from, warnings
 from pipeline.lifecycle import rebuild_offers
+from pipeline.progress import Progress
 from pipeline.record import RawPosting
 from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, promote_run,
                             record_errors, start_run, utcnow, write_raw_postings, write_transaction)
 from spiders.incremental import DetailPage
+from spiders.reachability import unreachable
 
 # A batch is written when it holds BATCH_SIZE postings or is FLUSH_SECONDS old: a crawl
 # killed mid-way loses at most that (the next one does not fetch again what was stored).
@@ -44,7 +45,9 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = crawler.settings.get("OFFRES_DB")
-        self.progress = crawler.settings.getbool("OFFRES_PROGRESS", True)
+        self.thresholds = thresholds_from(crawler.settings)
+        # done/total of the offers, on a terminal only; OFFRES_PROGRESS=0 (-q) hides it
+        self.progress = Progress("offers", enabled=crawler.settings.getbool("OFFRES_PROGRESS", True))
         self.buffer: list[RawPosting] = []
         self.states: list[dict] = []       # crawl_state rows of the pages in the batch
         self.touched: list[str] = []       # postings seen without being fetched (skipped, 304)
@@ -85,6 +88,9 @@ class StorePipeline:
         else:
             posting = item if isinstance(item, RawPosting) else RawPosting.from_dict(ItemAdapter(item).asdict())
             self.process_posting(posting)
+        spider = self.crawler.spider
+        total = max(getattr(spider, "stated_total", None) or 0, getattr(spider, "listing_cards", 0) or 0)
+        self.progress.update(len(self.seen), total=total or None)
         if len(self.buffer) >= BATCH_SIZE or time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
             self.flush()
         return item
@@ -173,10 +179,7 @@ class StorePipeline:
             touch_postings(self.db, self.touched, self.run_id, utcnow())
             save_states(self.db, self.states)
         self.new += result.new_postings
-        wrote = bool(self.buffer)
         self.buffer, self.states, self.touched = [], [], []
-        if self.progress and wrote:
-            print(f"  {len(self.seen)} offers stored ({self.new} new)", file=sys.stderr, flush=True)
 
     def kept_stats(self) -> dict:
         """The data-quality and fetch counters worth keeping with the run."""
@@ -204,7 +207,12 @@ class StorePipeline:
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
-        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR))
+        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR),
+                                self.thresholds)
+        warned = warnings(summary, previous, self.thresholds) if healthy else []
+        unreached = unreachable(self.stats.get_stats(), spider.pages, spider.base_url,
+                                getattr(spider, "listing_problems", []))
+        self.progress.close()
         notes = list(getattr(spider, "listing_problems", [])[:5]) + notes
         reasons = sorted({re.sub(r"\S+://\S+|'[^']*'", "…", e["message"])[:80] for e in self.errors})
         if reasons and not healthy:
@@ -217,11 +225,13 @@ class StorePipeline:
             closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
         # the verdict is recorded before the rebuild, which reads the board's latest healthy crawl
         self.db.table("runs").update(self.run_id, {"complete": int(summary.complete), "healthy": int(healthy)})
-        rebuilt = rebuild_offers(self.db, run_id=self.run_id)
+        rebuilt = rebuild_offers(self.db, run_id=self.run_id, progress=self.progress)
+        self.progress.close()
         finish_run(self.db, self.run_id, pages=spider.pages, offers_seen=len(self.seen),
                    offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                    offers_reopened=rebuilt.reopened, errors=errors, finish_reason=reason,
                    complete=int(summary.complete), healthy=int(healthy), health_notes="; ".join(notes) or None,
-                   fill_rates=json.dumps(recorded), stats=json.dumps(self.kept_stats(), default=str))
+                   fill_rates=json.dumps(recorded), stats=json.dumps(self.kept_stats(), default=str),
+                   health_warnings="; ".join(warned) or None, unreachable=unreached)
         self.stats.set_value("offres/run_id", self.run_id)
         self.stats.set_value("offres/postings_gone", closed_postings)
