@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from sqlite_utils import Database
 
-from pipeline.dedupe_explain import explain
+from pipeline.dedupe import explain
 from pipeline.lifecycle import RebuildStats, compute_clusters
 from pipeline.reports import find_offer
 
