@@ -157,7 +157,7 @@ def reprocess(obj: dict, now: str | None, dry_run: bool) -> None:
         if len(events) > 50:
             click.echo(f"  ... and {len(events) - 50} more")
     else:
-        stats = rebuild_offers(db, now=parse_now(now), progress=progress)
+        stats = rebuild_offers(db, now=parse_now(now), progress=progress, full=True)
     click.echo(f"{stats.offers} offers ({stats.open} open): {stats.new} new, {stats.updated} updated, "
                f"{stats.closed} closed, {stats.reopened} reopened, {len(stats.errors)} errors")
     if stats.unresolved:

@@ -1,0 +1,123 @@
+"""The normalised postings, stored: what the rebuild reuses instead of recomputing.
+
+Table `normalized` (one row per posting, see docs/storage.md): the raw version it was
+built from (`raw_id`), the lifecycle fields as of the last rebuild (`first_seen_at`,
+`last_seen_at`, `gone_at`, `source`: comparing them with `postings` says what changed),
+the normalised and classified fields as JSON *without* the HTML fragments, the URL and the
+raw title (those are read back from the raw record, so no text is stored twice), and the
+deduplication index keys (`ref_key`, `url_key`, `block_key`, plus `name_key`, the
+(employer, title) pair the cross-department notes of `explain` group by).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable, Iterator
+
+from sqlite_utils import Database
+
+from pipeline.classify import classify
+from pipeline.dedupe import Posting, index_keys
+from pipeline.lifecycle import parse_time
+from pipeline.normalize import normalize_posting
+
+TABLE = "normalized"
+COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str, "last_seen_at": str,
+           "gone_at": str, "fields": str, "error": str, "ref_key": str, "url_key": str, "block_key": str,
+           "name_key": str}
+INDEXES = (["ref_key"], ["url_key"], ["block_key"], ["name_key"])
+FROM_RECORD = ("missions_html", "profile_html", "about_html")  # stored once, in the raw record
+KEY_COLUMNS = ("ref_key", "url_key", "block_key")
+CHUNK = 500  # ids per `in (...)` query
+
+
+def ensure_table(db: Database) -> None:
+    """Create the `normalized` table and its indexes if missing."""
+    table = db.table(TABLE)
+    if not table.exists():
+        table.create(COLUMNS, pk="posting_id")
+    for cols in INDEXES:
+        table.create_index(cols, if_not_exists=True)
+
+
+def chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
+    """`items` in lists of at most `size`."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def marks(n: int) -> str:
+    """`?, ?, ...` for an `in (...)` of `n` values."""
+    return ", ".join("?" * n)
+
+
+def normalise_record(record: dict, now: datetime) -> dict:
+    """The normalised and classified fields of one raw record (may raise on a normaliser bug)."""
+    fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
+    verdict = classify(fields.get("title") or "", metier=fields.get("metier"),
+                       employer=fields.get("employer"), domain=fields.get("domain"))
+    fields.update(digital=verdict.digital, family=verdict.family, classification_reason=verdict.reason)
+    return fields
+
+
+def stored_row(posting: dict, fields: dict | None, error: str | None) -> dict:
+    """The `normalized` row of a posting (`posting`: id, raw_id, source, first/last seen, gone)."""
+    row = {"posting_id": posting["id"], "raw_id": posting["raw_id"], "source": posting["source"],
+           "first_seen_at": posting["first_seen_at"], "last_seen_at": posting["last_seen_at"],
+           "gone_at": posting["gone_at"], "fields": None, "error": error,
+           "ref_key": None, "url_key": None, "block_key": None, "name_key": None}
+    if fields is not None:
+        kept = {k: v for k, v in fields.items() if k not in FROM_RECORD and k not in ("url", "title_raw")}
+        row["fields"] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+        p = Posting.from_offer_fields(posting["id"], posting["source"], posting["first_seen_at"], fields)
+        row["ref_key"], row["url_key"], row["block_key"] = index_keys(p)
+        if p.employer_key and p.title_key:
+            row["name_key"] = f"{p.employer_key}\x1f{p.title_key}"
+    return row
+
+
+def full_fields(stored: str, record: dict) -> dict:
+    """The normalised fields of a posting: the stored JSON plus what the raw record holds."""
+    fields = json.loads(stored)
+    fields["url"] = record.get("url")
+    fields["title_raw"] = record.get("title")
+    for name in FROM_RECORD:
+        fields[name] = record.get(name)
+    return fields
+
+
+def load(db: Database, ids: Iterable[str]) -> Iterator[tuple[dict, dict]]:
+    """(posting row with its lifecycle fields, full normalised fields) of each id that has them."""
+    for batch in chunks(ids):
+        rows = db.execute(
+            f"select p.id, p.source, p.first_seen_at, p.last_seen_at, p.gone_at, n.fields, r.record "
+            f"from normalized n join postings p on p.id = n.posting_id join raw_postings r on r.id = p.raw_id "
+            f"where n.posting_id in ({marks(len(batch))}) and n.fields is not null", batch).fetchall()
+        for pid, source, first, last, gone, stored, record in rows:
+            yield ({"id": pid, "source": source, "first_seen_at": first, "last_seen_at": last, "gone_at": gone},
+                   full_fields(stored, json.loads(record)))
+
+
+def keys_of(db: Database, ids: Iterable[str]) -> dict[str, tuple]:
+    """The index keys (ref, url, block) stored for each id."""
+    out: dict[str, tuple] = {}
+    for batch in chunks(ids):
+        for pid, *keys in db.execute(f"select posting_id, ref_key, url_key, block_key from normalized "
+                                     f"where posting_id in ({marks(len(batch))})", batch):
+            out[pid] = tuple(keys)
+    return out
+
+
+def sharing(db: Database, column: str, values: Iterable[str]) -> set[str]:
+    """Ids of the postings whose `column` is one of `values`."""
+    found: set[str] = set()
+    for batch in chunks(values):
+        found.update(r[0] for r in db.execute(
+            f"select posting_id from normalized where {column} in ({marks(len(batch))})", batch))
+    return found
