@@ -236,8 +236,9 @@ def components(db: Database, scope: set[str]) -> list[list[str]]:
     return list(groups.values())
 
 
-def batches(groups: list[list[str]], size: int = BATCH_POSTINGS) -> Iterable[list[str]]:
-    """Whole groups packed into batches of about `size` postings."""
+def batches(groups: list[list[str]], size: int | None = None) -> Iterable[list[str]]:
+    """Whole groups packed into batches of about `size` postings (default `BATCH_POSTINGS`)."""
+    size = size or BATCH_POSTINGS
     batch: list[str] = []
     for group in groups:
         if batch and len(batch) + len(group) > size:
