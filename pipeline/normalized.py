@@ -75,7 +75,11 @@ def stored_row(posting: dict, fields: dict | None, error: str | None) -> dict:
     if fields is not None:
         kept = {k: v for k, v in fields.items() if k not in FROM_RECORD and k not in ("url", "title_raw")}
         row["fields"] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
-        p = Posting.from_offer_fields(posting["id"], posting["source"], posting["first_seen_at"], fields)
+        location = fields.get("location")
+        p = Posting(posting["id"], posting["source"], fields.get("url") or "", fields.get("reference") or None,
+                    fields.get("title_key") or None, fields.get("employer_key") or None,
+                    location.get("department_code") if isinstance(location, dict) else None, None, "",
+                    posting["first_seen_at"])  # only its keys are read: no text, no completeness
         row["ref_key"], row["url_key"], row["block_key"] = index_keys(p)
         if p.employer_key and p.title_key:
             row["name_key"] = f"{p.employer_key}\x1f{p.title_key}"

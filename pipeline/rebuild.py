@@ -97,7 +97,7 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
             events.extend(drop_orphans(db, built, run_id, stamp))
         seen_again(db)
         events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
-        db.table("events").insert_all(events, batch_size=1000)
+        insert_rows(db, "events", events)
         _set_state(db, board_crawl=board_crawl, html=html_version())
     stats.offers, stats.open = db.execute("select count(*), coalesce(sum(status = 'open'), 0) from offers").fetchone()
     if stats.errors:
@@ -298,9 +298,25 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
         db.execute(f"delete from merges where offer_id in ({marks(len(batch))})", batch)
     for batch in chunks(ids):
         db.execute(f"delete from merges where posting_id in ({marks(len(batch))})", batch)
-    db.table("offers").insert_all(offers, batch_size=500)
-    db.table("merges").insert_all(merges, batch_size=1000)
+    insert_rows(db, "offers", offers)
+    insert_rows(db, "merges", merges)
     return new_ids
+
+
+def _sql_value(value: object) -> object:
+    """A value as sqlite-utils stores it (lists and dicts as JSON text)."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    return value
+
+
+def insert_rows(db: Database, table: str, rows: list[dict]) -> None:
+    """Insert rows that all have the same keys (one prepared statement, no per-row introspection)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = f"insert into {table} ({', '.join(columns)}) values ({marks(len(columns))})"
+    db.conn.executemany(sql, ([_sql_value(row[c]) for c in columns] for row in rows))
 
 
 def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) -> list[dict]:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import fastjsonschema
 import jsonschema
 from sqlite_utils import Database
 
@@ -36,8 +37,10 @@ def loads(value, default):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def offer_entry(row: dict) -> dict:
-    """One offer of the export from an `offers` row."""
+def offer_entry(row: dict, sanitized: bool = False) -> dict:
+    """One offer of the export from an `offers` row; `sanitized`: its HTML fragments are stored
+    sanitised by the current sanitiser (`pipeline.rebuild.html_sanitized`), kept as they are."""
+    clean = (lambda fragment: fragment or None) if sanitized else sanitize_html
     location = loads(row["location"], {})
     remote = row["remote"]
     return {
@@ -65,9 +68,9 @@ def offer_entry(row: dict) -> dict:
         "status": row["status"],
         "url": row["url"],
         "sources": loads(row["sources"], []),
-        "missions_html": sanitize_html(row["missions_html"]),
-        "profile_html": sanitize_html(row["profile_html"]),
-        "about_html": sanitize_html(row.get("about_html")),
+        "missions_html": clean(row["missions_html"]),
+        "profile_html": clean(row["profile_html"]),
+        "about_html": clean(row.get("about_html")),
         "experience": row.get("experience"),
         "salary": row.get("salary"),
         "updated_at": row.get("updated_at"),
@@ -83,16 +86,53 @@ def offer_entry(row: dict) -> dict:
 def build_export(db: Database, include_all: bool = False, now: datetime | None = None,
                  selection: Selection | None = None) -> dict:
     """The export document: open digital offers (every offer with `include_all`)."""
+    from pipeline.rebuild import html_sanitized  # above this module: it writes what we read
+
     selection = selection or Selection(include_all=include_all)
-    offers = [offer_entry(r) for r in select_offers(db, selection)]
+    sanitized = html_sanitized(db)
+    offers = [offer_entry(r, sanitized) for r in select_offers(db, selection)]
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated.isoformat(),
             "taxonomy_version": taxonomy_version(), "count": len(offers), "offers": offers}
 
 
+@lru_cache(maxsize=1)
+def _reference_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(export_schema(), format_checker=jsonschema.FormatChecker())
+
+
+@lru_cache(maxsize=1)
+def _compiled_offer_check():
+    """The offer schema compiled once to Python code (fastjsonschema): a quick yes for a good
+    offer. It is never looser than jsonschema (tests/test_export_validation.py), so its yes is
+    final; on its no, jsonschema decides and words the error."""
+    schema = export_schema()
+    return fastjsonschema.compile({**schema["$defs"]["offer"], "$defs": schema["$defs"]})
+
+
+def offer_error(entry: dict) -> jsonschema.ValidationError | None:
+    """Why one export entry breaks the contract (its offer schema), or None when it keeps it."""
+    try:
+        _compiled_offer_check()(entry)
+        return None
+    except fastjsonschema.JsonSchemaException:
+        pass
+    offer_schema = export_schema()["$defs"]["offer"]
+    validator = _reference_validator().evolve(schema={**offer_schema, "$defs": export_schema()["$defs"]})
+    return jsonschema.exceptions.best_match(validator.iter_errors(entry))
+
+
 def validate_export(document: dict) -> None:
-    """Raise jsonschema.ValidationError if the document breaks the contract."""
-    validator = jsonschema.Draft202012Validator(export_schema(), format_checker=jsonschema.FormatChecker())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    """Raise jsonschema.ValidationError if the document breaks the contract: the document
+    without its offers by jsonschema, then each offer (`offer_error`)."""
+    offers = document.get("offers")
+    shell = {**document, "offers": []} if isinstance(offers, list) else document
+    error = jsonschema.exceptions.best_match(_reference_validator().iter_errors(shell))
     if error is not None:
         raise error
+    for index, entry in enumerate(offers if isinstance(offers, list) else ()):
+        error = offer_error(entry)
+        if error is not None:
+            error.path.appendleft(index)
+            error.path.appendleft("offers")
+            raise error
