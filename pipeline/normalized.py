@@ -73,7 +73,8 @@ def stored_row(posting: dict, fields: dict | None, error: str | None) -> dict:
            "gone_at": posting["gone_at"], "fields": None, "error": error,
            "ref_key": None, "url_key": None, "block_key": None, "name_key": None}
     if fields is not None:
-        kept = {k: v for k, v in fields.items() if k not in FROM_RECORD and k not in ("url", "title_raw")}
+        kept = {k: v for k, v in fields.items()  # unknown (None) and empty values are read back as missing
+                if k not in FROM_RECORD and k not in ("url", "title_raw") and v is not None and v != []}
         row["fields"] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
         location = fields.get("location")
         p = Posting(posting["id"], posting["source"], fields.get("url") or "", fields.get("reference") or None,
