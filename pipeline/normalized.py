@@ -79,7 +79,8 @@ def stored_row(posting: dict, fields: dict | None, error: str | None) -> dict:
         location = fields.get("location")
         p = Posting(posting["id"], posting["source"], fields.get("url") or "", fields.get("reference") or None,
                     fields.get("title_key") or None, fields.get("employer_key") or None,
-                    location.get("department_code") if isinstance(location, dict) else None, None, "",
+                    (location.get("department_code") or location.get("territory_code"))
+                    if isinstance(location, dict) else None, None, "",
                     posting["first_seen_at"])  # only its keys are read: no text, no completeness
         row["ref_key"], row["url_key"], row["block_key"] = index_keys(p)
         if p.employer_key and p.title_key:
