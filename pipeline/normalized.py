@@ -4,7 +4,7 @@ Table `normalized` (one row per posting, see docs/storage.md): the raw version i
 built from (`raw_id`), the lifecycle fields as of the last rebuild (`first_seen_at`,
 `last_seen_at`, `gone_at`, `source`: comparing them with `postings` says what changed),
 the normalised and classified fields as JSON *without* the HTML fragments, the URL and the
-raw title (those are read back from the raw record, so no text is stored twice), and the
+raw title when they are as found (read back from the raw record, so no text is stored twice), and the
 deduplication index keys (`ref_key`, `url_key`, `block_key`, plus `name_key`, the
 (employer, title) pair the cross-department notes of `explain` group by).
 """
@@ -26,7 +26,8 @@ COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str
            "gone_at": str, "fields": str, "error": str, "ref_key": str, "url_key": str, "block_key": str,
            "name_key": str}
 INDEXES = (["ref_key"], ["url_key"], ["block_key"], ["name_key"])
-FROM_RECORD = ("missions_html", "profile_html", "about_html")  # stored once, in the raw record
+FROM_RECORD = ("missions_html", "profile_html", "about_html", "url", "title_raw")  # when as in the raw record
+RECORD_KEY = {"title_raw": "title"}  # the raw record's name of a field, when it differs
 KEY_COLUMNS = ("ref_key", "url_key", "block_key")
 CHUNK = 500  # ids per `in (...)` query
 
@@ -66,15 +67,19 @@ def normalise_record(record: dict, now: datetime) -> dict:
     return fields
 
 
-def stored_row(posting: dict, fields: dict | None, error: str | None) -> dict:
+def stored_row(posting: dict, fields: dict | None, error: str | None, record: dict | None = None) -> dict:
     """The `normalized` row of a posting (`posting`: id, raw_id, source, first/last seen, gone)."""
     row = {"posting_id": posting["id"], "raw_id": posting["raw_id"], "source": posting["source"],
            "first_seen_at": posting["first_seen_at"], "last_seen_at": posting["last_seen_at"],
            "gone_at": posting["gone_at"], "fields": None, "error": error,
            "ref_key": None, "url_key": None, "block_key": None, "name_key": None}
     if fields is not None:
+        record = record or {}
         kept = {k: v for k, v in fields.items()  # unknown (None) and empty values are read back as missing
-                if k not in FROM_RECORD and k not in ("url", "title_raw") and v is not None and v != []}
+                if k not in FROM_RECORD and v is not None and v != []}
+        for name in FROM_RECORD:  # a text the normaliser kept as found is read back from the record
+            if fields.get(name) != record.get(RECORD_KEY.get(name, name)):
+                kept[name] = fields.get(name)
         row["fields"] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
         location = fields.get("location")
         p = Posting(posting["id"], posting["source"], fields.get("url") or "", fields.get("reference") or None,
@@ -91,10 +96,9 @@ def stored_row(posting: dict, fields: dict | None, error: str | None) -> dict:
 def full_fields(stored: str, record: dict) -> dict:
     """The normalised fields of a posting: the stored JSON plus what the raw record holds."""
     fields = json.loads(stored)
-    fields["url"] = record.get("url")
-    fields["title_raw"] = record.get("title")
     for name in FROM_RECORD:
-        fields[name] = record.get(name)
+        if name not in fields:
+            fields[name] = record.get(RECORD_KEY.get(name, name))
     return fields
 
 

@@ -136,16 +136,16 @@ def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
         for posting in db.query(
                 f"select p.id, p.raw_id, p.source, p.first_seen_at, p.last_seen_at, p.gone_at, r.record "
                 f"from postings p join raw_postings r on r.id = p.raw_id where p.id in ({marks(len(batch))})", batch):
-            fields, error = None, None
+            fields, error, record = None, None, json.loads(posting["record"])
             try:
-                fields = store_n.normalise_record(json.loads(posting["record"]), now)
+                fields = store_n.normalise_record(record, now)
             except Exception as exc:  # a normaliser bug must not stop the other offers
                 error = f"normalisation failed: {exc!r}"
                 stats.errors.append({"location": posting["id"], "field": "*", "message": error})
             else:
                 for name in fields.get("unresolved") or ():
                     stats.unresolved[name] = stats.unresolved.get(name, 0) + 1
-            row = store_n.stored_row(posting, fields, error)
+            row = store_n.stored_row(posting, fields, error, record)
             rows.append([row[c] for c in columns])
         db.conn.executemany(insert, rows)
     others = [pid for pid, again in changed.items() if not again]

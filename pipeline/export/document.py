@@ -159,7 +159,39 @@ def _compiled_check(definition: str):
     """A `$defs` entry compiled once to Python code (fastjsonschema): a quick yes for a good
     offer. It is never looser than jsonschema (tests/test_export_validation.py), so its yes is
     final; on its no, jsonschema decides and words the error."""
-    return fastjsonschema.compile(validator(definition).schema)
+    return fastjsonschema.compile(_compilable(validator(definition).schema))
+
+
+def _compilable(node):
+    """The schema with every `$` inside a pattern's character class escaped (`[$]` -> `[\\$]`, the
+    same regex): fastjsonschema turns each `$` into `\\Z`, which a class does not accept."""
+    if isinstance(node, list):
+        return [_compilable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _compilable(v) for k, v in node.items()}
+    if isinstance(node.get("pattern"), str):
+        out["pattern"] = _escape_class_dollars(node["pattern"])
+    return out
+
+
+def _escape_class_dollars(pattern: str) -> str:
+    out, in_class, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+        elif char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "$" and in_class:
+            out.append("\\")
+        out.append(char)
+    return "".join(out)
 
 
 def _compiled_offer_check():
