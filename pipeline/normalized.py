@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from sqlite_utils import Database
 
 from pipeline.classify import classify
-from pipeline.dedupe import Posting, index_keys
+from pipeline.dedupe import Posting, index_keys, reference_key
 from pipeline.lifecycle import parse_time
 from pipeline.normalize import normalize_posting
 
@@ -39,6 +39,15 @@ def ensure_table(db: Database) -> None:
         table.create(COLUMNS, pk="posting_id")
     for cols in INDEXES:
         table.create_index(cols, if_not_exists=True)
+    db.execute("create table if not exists relays (posting_id text, ref_key text)")  # relayed references
+    db.execute("create index if not exists idx_relays_ref_key on relays (ref_key)")
+    db.execute("create index if not exists idx_relays_posting_id on relays (posting_id)")
+
+
+def relay_keys(fields: dict | None, own: str | None) -> list[str]:
+    """The reference keys of the other boards' offers a posting relays (they merge at stage 1)."""
+    keys = {reference_key(ref) for ref in (fields or {}).get("relayed_references") or ()}
+    return sorted(k for k in keys if k and k != own)
 
 
 def chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -110,17 +119,22 @@ def load(db: Database, ids: Iterable[str]) -> Iterator[tuple[dict, dict]]:
             f"from normalized n join postings p on p.id = n.posting_id join raw_postings r on r.id = p.raw_id "
             f"where n.posting_id in ({marks(len(batch))}) and n.fields is not null", batch).fetchall()
         for pid, source, first, last, gone, stored, record in rows:
-            yield ({"id": pid, "source": source, "first_seen_at": first, "last_seen_at": last, "gone_at": gone},
-                   full_fields(stored, json.loads(record)))
+            raw = json.loads(record)
+            yield ({"id": pid, "source": source, "first_seen_at": first, "last_seen_at": last, "gone_at": gone,
+                    "record": raw}, full_fields(stored, raw))
 
 
-def keys_of(db: Database, ids: Iterable[str]) -> dict[str, tuple]:
-    """The index keys (ref, url, block) stored for each id."""
-    out: dict[str, tuple] = {}
+def keys_of(db: Database, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The index keys stored for each id, as (column, value) pairs (relayed references count as
+    reference keys)."""
+    out: dict[str, list[tuple[str, str]]] = {}
     for batch in chunks(ids):
         for pid, *keys in db.execute(f"select posting_id, ref_key, url_key, block_key from normalized "
                                      f"where posting_id in ({marks(len(batch))})", batch):
-            out[pid] = tuple(keys)
+            out[pid] = [(col, v) for col, v in zip(KEY_COLUMNS, keys) if v]
+        for pid, key in db.execute(f"select posting_id, ref_key from relays where posting_id in ({marks(len(batch))})",
+                                   batch):
+            out.setdefault(pid, []).append(("ref_key", key))
     return out
 
 
@@ -130,4 +144,7 @@ def sharing(db: Database, column: str, values: Iterable[str]) -> set[str]:
     for batch in chunks(values):
         found.update(r[0] for r in db.execute(
             f"select posting_id from normalized where {column} in ({marks(len(batch))})", batch))
+        if column == "ref_key":
+            found.update(r[0] for r in db.execute(
+                f"select posting_id from relays where ref_key in ({marks(len(batch))})", batch))
     return found

@@ -122,9 +122,10 @@ def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
     seeds: set[tuple[str, str]] = set()
     if not full:
         for keys in store_n.keys_of(db, [*changed, *removed]).values():
-            seeds.update((col, v) for col, v in zip(store_n.KEY_COLUMNS, keys) if v)
+            seeds.update(keys)
     for batch in chunks(removed):
         db.execute(f"delete from normalized where posting_id in ({marks(len(batch))})", batch)
+        db.execute(f"delete from relays where posting_id in ({marks(len(batch))})", batch)
     renorm = [pid for pid, again in changed.items() if again]
     if renorm:
         say(f"normalising {len(renorm)} postings")
@@ -132,7 +133,7 @@ def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
     insert = (f"insert or replace into normalized ({', '.join(columns)}) "
               f"values ({marks(len(columns))})")
     for batch in chunks(sorted(renorm)):
-        rows = []
+        rows, relayed = [], []
         for posting in db.query(
                 f"select p.id, p.raw_id, p.source, p.first_seen_at, p.last_seen_at, p.gone_at, r.record "
                 f"from postings p join raw_postings r on r.id = p.raw_id where p.id in ({marks(len(batch))})", batch):
@@ -147,7 +148,10 @@ def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
                     stats.unresolved[name] = stats.unresolved.get(name, 0) + 1
             row = store_n.stored_row(posting, fields, error, record)
             rows.append([row[c] for c in columns])
+            relayed.extend((posting["id"], key) for key in store_n.relay_keys(fields, row["ref_key"]))
         db.conn.executemany(insert, rows)
+        db.execute(f"delete from relays where posting_id in ({marks(len(batch))})", batch)
+        db.conn.executemany("insert into relays (posting_id, ref_key) values (?, ?)", relayed)
     others = [pid for pid, again in changed.items() if not again]
     for batch in chunks(others):
         db.execute("update normalized set (source, first_seen_at, last_seen_at, gone_at) = "
@@ -196,7 +200,7 @@ def closure(db: Database, touched: set[str], seeds: set[tuple[str, str]]) -> set
     frontier = set(touched)
     while frontier or pending:
         for keys in store_n.keys_of(db, frontier).values():
-            pending.update((col, v) for col, v in zip(store_n.KEY_COLUMNS, keys) if v)
+            pending.update(keys)
         offers = set(_offers_of(db, frontier).values()) - known_offers
         known_offers |= offers
         pending -= known_keys
@@ -221,8 +225,7 @@ def components(db: Database, scope: set[str]) -> list[list[str]]:
         return x
 
     first: dict[tuple[str, str], str] = {}
-    links = [((col, v), pid) for pid, keys in store_n.keys_of(db, scope).items()
-             for col, v in zip(store_n.KEY_COLUMNS, keys) if v]
+    links = [(key, pid) for pid, keys in store_n.keys_of(db, scope).items() for key in keys]
     links += [(("offer", offer), pid) for pid, offer in _offers_of(db, scope).items()]
     for key, pid in links:
         other = first.setdefault(key, pid)

@@ -210,11 +210,21 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
     for i, key in enumerate(refkeys):
         if key:
             by_ref[key].append(i)
+    relays: dict[str, list[int]] = defaultdict(list)  # a relayed board reference -> the relaying postings
+    for i, p in enumerate(items):
+        for ref in p.relayed:
+            key = reference_key(ref)
+            if key and key != refkeys[i]:
+                relays[key].append(i)
     for key, group in by_ref.items():
         for j in group[1:]:
             a, b = items[group[0]], items[j]
             merger.union(group[0], j, "reference", 1.0,
                          f"same reference {key.upper()} (case-folded) on {a.source} and {b.source}")
+        for j in relays.get(key, ()):
+            merger.union(group[0], j, "reference", 1.0,
+                         f"{items[j].source} relays the {items[group[0]].source} offer {key.upper()} "
+                         "(reference or URL in its text or origin)")
 
     # Stage 2: same canonical URL, or board detail URLs of one reference (only between compatible postings).
     by_url: dict[str, list[int]] = defaultdict(list)

@@ -17,7 +17,7 @@ from pipeline.urls import url_key
 OFFICIAL_SOURCE = "csp"  # choisirleservicepublic.gouv.fr: preferred as the canonical posting
 MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
 
-NOT_COUNTED = frozenset({"unresolved"})  # bookkeeping keys of the normalised fields, not data
+NOT_COUNTED = frozenset({"unresolved", "relayed_references"})  # bookkeeping keys of the normalised fields, not data
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -66,6 +66,7 @@ class Posting:
     text: str
     first_seen_at: str
     completeness: int = 0
+    relayed: tuple[str, ...] = ()  # other boards' references this posting says it relays (France Travail)
 
     @classmethod
     def from_offer_fields(cls, posting_id: str, source: str, first_seen_at: str, fields: Mapping) -> Posting:
@@ -89,6 +90,7 @@ class Posting:
             text=text,
             first_seen_at=first_seen_at,
             completeness=sum(1 for k, v in fields.items() if k not in NOT_COUNTED and _filled(v)),
+            relayed=tuple(fields.get("relayed_references") or ()),
         )
 
 
