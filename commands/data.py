@@ -205,7 +205,7 @@ def reprocess(ctx: click.Context, now: str | None, dry_run: bool, show_all: bool
         if len(events) > len(shown):
             say.echo(f"  … and {len(events) - len(shown)} more (--all lists them)")
     else:
-        stats = rebuild_offers(write_db(ctx), now=moment, progress=progress)
+        stats = rebuild_offers(write_db(ctx), now=moment, progress=progress, full=True)
     progress.close()
     say.echo(f"{stats.offers} offers ({stats.open} open): {stats.new} new, {stats.updated} updated, "
              f"{stats.closed} closed, {stats.reopened} reopened, {len(stats.errors)} errors")

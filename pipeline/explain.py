@@ -1,13 +1,15 @@
 """`offres explain`: which postings form an offer and why, and what was not merged."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlite_utils import Database
 
-from pipeline.dedupe_explain import explain
-from pipeline.lifecycle import RebuildStats, compute_clusters
+from pipeline import normalized as store_n
+from pipeline.dedupe import Posting, dedupe, explain, reference_key
+from pipeline.rebuild import closure
 from pipeline.reports import find_offer
+from pipeline.urls import canonical_url
 
 OFFER_KEYS = ("id", "reference", "title", "employer", "status", "status_reason", "digital", "family",
               "classification_reason", "first_seen_at", "last_seen_at", "closed_at", "reopened_at", "url")
@@ -16,7 +18,7 @@ OFFER_KEYS = ("id", "reference", "title", "employer", "status", "status_reason",
 def explain_offer(db: Database, needle: str, now: datetime | None = None) -> dict | None:
     """The offer matching an id, reference or posting id, with its dedup explanation."""
     offer = find_offer(db, needle)
-    rows_by_id, _, result = compute_clusters(db, now or datetime.now(timezone.utc), RebuildStats())
+    rows_by_id, result = group_of(db, offer, needle.strip())
     query = offer["canonical_posting_id"] if offer else needle
     report = explain(result, query)
     if offer is None and not report.get("found"):
@@ -28,6 +30,39 @@ def explain_offer(db: Database, needle: str, now: datetime | None = None) -> dic
         if kept_by:  # a source that filters employers (francetravail): the rule that kept it
             posting["kept_by"] = kept_by
     return {"offer": {k: offer.get(k) for k in OFFER_KEYS} if offer else None, **report}
+
+
+def _seeds(db: Database, offer: dict | None, needle: str) -> set[str]:
+    """The postings an explanation starts from: the offer's, or those the needle names."""
+    if offer:
+        return {r[0] for r in db.execute("select posting_id from merges where offer_id = ?", [offer["id"]])}
+    ids = {r[0] for r in db.execute("select posting_id from normalized where posting_id = ?", [needle])}
+    if (key := reference_key(needle)):
+        ids |= store_n.sharing(db, "ref_key", [key])
+    if "/" in needle:
+        wanted = canonical_url(needle)
+        ids |= {r[0] for r in db.execute("select id, url from postings") if r[1] and canonical_url(r[1]) == wanted}
+    return ids
+
+
+def group_of(db: Database, offer: dict | None, needle: str):
+    """(posting rows by id, dedup result) of the group the offer or needle belongs to: the
+    postings linked to it by shared keys, plus those with its employer and title in other
+    departments (the notes of `explain`), each with its own group. The clusters, merges and
+    rejections of this group are those a deduplication of every posting gives."""
+    store_n.ensure_table(db)
+    ids = closure(db, _seeds(db, offer, needle), set())
+    names = {r[0] for batch in store_n.chunks(ids) for r in db.execute(
+        f"select distinct name_key from normalized where name_key is not null and posting_id in "
+        f"({store_n.marks(len(batch))})", batch)}
+    more = store_n.sharing(db, "name_key", names) - ids
+    if more:
+        ids = closure(db, ids | more, set())
+    rows_by_id, postings = {}, []
+    for row, fields in store_n.load(db, ids):
+        rows_by_id[row["id"]] = row
+        postings.append(Posting.from_offer_fields(row["id"], row["source"], row["first_seen_at"], fields))
+    return rows_by_id, dedupe(postings)
 
 
 def filtered_out(db: Database, needle: str) -> dict | None:

@@ -60,8 +60,14 @@ def read_records(lines: Iterable[str | bytes], name: str) -> Iterable[RawPosting
         yield posting
 
 
-def ingest_lines(db: Database, lines: Iterable[str], name: str = "<stdin>", progress=None) -> IngestResult:
-    """Store every valid record of a JSON-lines stream, then rebuild the offers (`progress` as in rebuild_offers)."""
+def ingest_records(db: Database, items: Iterable[RawPosting | RecordError], name: str,
+                   rebuild: bool = True, progress=None) -> IngestResult:
+    """Store a stream of raw postings (and the RecordErrors met on the way) as one ingest run,
+    then rebuild incrementally (only what the new and changed postings touch).
+
+    Streaming: `items` is consumed once, written BATCH_SIZE postings per transaction, never
+    held whole (a generator over a 260k-row file is fine). `rebuild=False` leaves the offers
+    to a later `rebuild_offers`; `progress` as in rebuild_offers."""
     run_id = start_run(db, "ingest", f"ingest:{name}")
     result = IngestResult(run_id=run_id)
     batch: list[RawPosting] = []
@@ -73,7 +79,7 @@ def ingest_lines(db: Database, lines: Iterable[str], name: str = "<stdin>", prog
         result.new_versions += stats.new_versions
         batch.clear()
 
-    for item in read_records(lines, name):
+    for item in items:
         result.lines += 1
         if isinstance(item, RecordError):
             result.rejected.append(item)
@@ -84,9 +90,14 @@ def ingest_lines(db: Database, lines: Iterable[str], name: str = "<stdin>", prog
     flush()
     record_errors(db, run_id, f"ingest:{name}", [
         {"location": e.where, "field": e.field, "message": e.message} for e in result.rejected])
-    result.rebuild = rebuild_offers(db, run_id=run_id, progress=progress)
+    result.rebuild = rebuild_offers(db, run_id=run_id, progress=progress) if rebuild else RebuildStats()
     finish_run(db, run_id, offers_seen=result.ingested, offers_new=result.rebuild.new,
                offers_updated=result.rebuild.updated, offers_closed=result.rebuild.closed,
                offers_reopened=result.rebuild.reopened, errors=len(result.rejected),
                finish_reason="finished", complete=1, healthy=1)
     return result
+
+
+def ingest_lines(db: Database, lines: Iterable[str | bytes], name: str = "<stdin>", progress=None) -> IngestResult:
+    """Store every valid record of a JSON-lines stream, then rebuild the offers (streamed)."""
+    return ingest_records(db, read_records(lines, name), name, progress=progress)

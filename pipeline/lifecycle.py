@@ -15,10 +15,6 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from pipeline.classify import classify
-from pipeline.dedupe import DedupeResult, Posting, dedupe
-from pipeline.normalize import normalize_posting
-from pipeline.store import last_healthy_run, load_postings, record_errors, write_transaction
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
@@ -61,30 +57,6 @@ def parse_time(value: str | None, default: datetime) -> datetime:
     except ValueError:
         return default
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats,
-                  step: Callable[..., None] | None = None) -> dict[str, dict]:
-    """Normalised and classified fields for each posting id; bad ones become errors.
-
-    `step(done=, total=)` is told how many postings are done (a progress display)."""
-    out: dict[str, dict] = {}
-    for done, row in enumerate(rows, start=1):
-        if step:
-            step(done=done, total=len(rows))
-        record = row["record"]
-        try:
-            fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
-            verdict = classify(fields.get("title") or "", metier=fields.get("metier"),
-                               employer=fields.get("employer"), domain=fields.get("domain"))
-        except Exception as exc:  # a normaliser bug must not stop the other offers
-            stats.errors.append({"location": row["id"], "field": "*", "message": f"normalisation failed: {exc!r}"})
-            continue
-        fields.update(digital=verdict.digital, family=verdict.family, classification_reason=verdict.reason)
-        for name in fields.get("unresolved") or ():
-            stats.unresolved[name] = stats.unresolved.get(name, 0) + 1
-        out[row["id"]] = fields
-    return out
 
 
 def offer_status(fields: dict, members: list[dict], today: str,
@@ -221,68 +193,13 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
     return row
 
 
-def compute_clusters(db: Database, now: datetime, stats: RebuildStats,
-                     progress: Callable[[str], None] | None = None) -> tuple[dict, dict, DedupeResult]:
-    """(stored postings by id, normalised fields by id, dedup result): no write."""
-    rows = load_postings(db)
-    rows_by_id = {r["id"]: r for r in rows}
-    if progress:
-        progress(f"normalising {len(rows)} postings")
-    # a progress object with `update(done=, total=)` (pipeline.progress.Progress) also counts the postings
-    fields_by_id = normalise_all(rows, now, stats, step=getattr(progress, "update", None))
-    postings = [Posting.from_offer_fields(pid, rows_by_id[pid]["source"], rows_by_id[pid]["first_seen_at"], f)
-                for pid, f in fields_by_id.items()]
-    return rows_by_id, fields_by_id, dedupe(postings)
-
-
 def rebuild_offers(db: Database, now: datetime | None = None, run_id: int | None = None,
-                   progress: Callable[[str], None] | None = None) -> RebuildStats:
-    """Rebuild the `offers` and `merges` tables from the stored postings."""
-    now = now or datetime.now(timezone.utc)
-    stamp = now.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-    today = now.astimezone(PARIS).date().isoformat()
-    stats = RebuildStats()
-    rows_by_id, fields_by_id, result = compute_clusters(db, now, stats, progress)
-    board = last_healthy_run(db, OFFICIAL_SOURCE)
-    board_crawl = board["started_at"] if board else None
-    columns = ", ".join(dict.fromkeys(("id", "status", "closed_at", "reopened_at", "fields_hash", "updated_at",
-                                       "reference", "title", "status_reason", *HASHED_FIELDS)))
-    previous = {r["id"]: r for r in db.query(f"select {columns} from offers")}
-    previous_members = {r["posting_id"]: r["offer_id"] for r in db.query("select posting_id, offer_id from merges")}
-    offers, merges, events = [], [], []
-    for cluster in result.clusters:
-        row = build_offer_row(cluster, fields_by_id, rows_by_id, today, board_crawl)
-        before = previous.get(row["id"])
-        row["closed_at"] = before["closed_at"] if before else None
-        row["reopened_at"] = before["reopened_at"] if before else None
-        row["updated_at"] = before["updated_at"] if before else stamp
-        if before is None:
-            stats.new += 1
-        elif before["fields_hash"] != row["fields_hash"]:
-            stats.updated += 1
-            row["updated_at"] = stamp
-        if row["status"] == "closed" and (before is None or before["status"] != "closed"):
-            row["closed_at"] = stamp
-            stats.closed += before is not None
-        elif row["status"] == "open" and before is not None and before["status"] == "closed":
-            row["reopened_at"], row["closed_at"] = stamp, None
-            stats.reopened += 1
-        events.extend(offer_events(before, row, run_id, stamp))
-        offers.append(row)
-        merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
-                       "score": m.score, "reason": m.reason} for m in cluster.members)
-    events.extend(merge_events(previous, previous_members, offers, merges, run_id, stamp))
-    with write_transaction(db):
-        db.execute("delete from offers")
-        db.execute("delete from merges")
-        db.table("offers").insert_all(offers, batch_size=500)
-        db.table("merges").insert_all(merges, batch_size=1000)
-        db.table("events").insert_all(events, batch_size=1000)
-    stats.offers = len(offers)
-    stats.open = sum(o["status"] == "open" for o in offers)
-    if stats.errors:
-        record_errors(db, run_id, "reprocess", stats.errors)
-    return stats
+                   progress: Callable[[str], None] | None = None, full: bool = False) -> RebuildStats:
+    """Rebuild the `offers` and `merges` tables from the stored postings: only what changed
+    since the last rebuild, or everything with `full` (see `pipeline.rebuild`)."""
+    from pipeline.rebuild import rebuild  # the rebuild sits above this module (it uses its rules)
+
+    return rebuild(db, now=now, run_id=run_id, progress=progress, full=full)
 
 
 def preview_rebuild(db: Database, now: datetime | None = None,
@@ -294,7 +211,7 @@ def preview_rebuild(db: Database, now: datetime | None = None,
     last = next(db.query("select coalesce(max(id), 0) as id from events"))["id"]
     db.conn.execute("BEGIN")
     try:
-        stats = rebuild_offers(db, now=now, progress=progress)
+        stats = rebuild_offers(db, now=now, progress=progress, full=True)
         events = [dict(r) for r in db.query("select * from events where id > ? order by id", [last])]
     finally:
         db.conn.rollback()

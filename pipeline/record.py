@@ -5,6 +5,7 @@ required. See docs/architecture.md for the meaning of each key.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -109,12 +110,13 @@ class RawPosting:
 
     def as_dict(self) -> dict[str, Any]:
         """The record as a plain dict, without empty values."""
-        out = {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, "", {})}
-        return out
+        out = {name: getattr(self, name) for name in _FIELD_NAMES}
+        out["extra"] = copy.deepcopy(self.extra) if self.extra else {}
+        return {k: v for k, v in out.items() if v not in (None, "", {})}
 
-    def content_hash(self) -> str:
-        """Hash of the content, ignoring when it was fetched."""
-        payload = {k: v for k, v in self.as_dict().items() if k != "fetched_at"}
+    def content_hash(self, record: dict[str, Any] | None = None) -> str:
+        """Hash of the content, ignoring when it was fetched (`record`: `as_dict()` if already made)."""
+        payload = {k: v for k, v in (record if record is not None else self.as_dict()).items() if k != "fetched_at"}
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -131,3 +133,6 @@ class RawPosting:
     def posting_id(self) -> str:
         """Stable id of the posting: `source:key`."""
         return f"{self.source}:{self.key()}"
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RawPosting) if f.name != "extra")

@@ -250,48 +250,71 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
     A version already stored (same posting, same content hash) only gets its
     `fetched_at` moved; a new content becomes a new version. `partial_ids`
     names postings known only from a listing card (detail page failed): their
-    card record is stored only when the posting has no version yet.
+    card record is stored only when the posting has no version yet. Read and
+    written WRITE_CHUNK postings at a time (one lookup query each, plain statements).
     """
     stats = WriteStats()
     partial_ids = partial_ids or set()
-    raw, known = db.table("raw_postings"), db.table("postings")
+    conn = db.conn
     with write_transaction(db):
-        for posting in postings:
-            stats.received += 1
-            pid = posting.posting_id()
-            fetched = posting.fetched_at or utcnow()
-            existing = next(known.rows_where("id = ?", [pid]), None)
-            if pid in partial_ids and existing and existing["raw_id"]:
-                known.update(pid, {"last_seen_at": fetched, "last_run_id": run_id, "gone_at": None})
-                stats.unchanged += 1
-                continue
-            digest = posting.content_hash()
-            version = next(raw.rows_where("posting_id = ? and content_hash = ?", [pid, digest]), None)
-            if version:
-                raw.update(version["id"], {"fetched_at": fetched, "last_run_id": run_id})
-                raw_id = version["id"]
-                stats.unchanged += 1
-            else:
-                raw.insert({
-                    "posting_id": pid, "source": posting.source, "url": posting.url,
-                    "reference": posting.reference, "content_hash": digest,
-                    "record": json.dumps(posting.as_dict(), ensure_ascii=False),
-                    "first_fetched_at": fetched, "fetched_at": fetched,
-                    "parser_version": parser_version, "run_id": run_id, "last_run_id": run_id,
-                    "trusted": int(trusted),
-                })
-                raw_id = int(raw.last_pk)
-                stats.new_versions += 1
-            row = {"id": pid, "source": posting.source, "url": posting.url, "last_seen_at": fetched,
-                   "last_run_id": run_id, "gone_at": None, "latest_raw_id": raw_id}
-            if trusted or not existing or not existing["raw_id"]:
-                row["raw_id"] = raw_id
-            if existing:
-                known.update(pid, row)
-            else:
-                stats.new_postings += 1
-                known.insert({**row, "first_seen_at": fetched})
+        for chunk in _chunked(postings, WRITE_CHUNK):
+            items = [(p, p.posting_id(), p.fetched_at or utcnow()) for p in chunk]
+            ids = sorted({pid for _, pid, _ in items})
+            marks = ", ".join("?" * len(ids))
+            existing = dict(conn.execute(f"select id, raw_id from postings where id in ({marks})", ids).fetchall())
+            versions = {(pid, digest): rid for pid, digest, rid in conn.execute(
+                f"select posting_id, content_hash, id from raw_postings where posting_id in ({marks})", ids)}
+            for posting, pid, fetched in items:
+                stats.received += 1
+                known = pid in existing
+                if pid in partial_ids and known and existing[pid]:
+                    conn.execute("update postings set last_seen_at = ?, last_run_id = ?, gone_at = null where id = ?",
+                                 [fetched, run_id, pid])
+                    stats.unchanged += 1
+                    continue
+                record = posting.as_dict()
+                digest = posting.content_hash(record)
+                raw_id = versions.get((pid, digest))
+                if raw_id is not None:
+                    conn.execute("update raw_postings set fetched_at = ?, last_run_id = ? where id = ?",
+                                 [fetched, run_id, raw_id])
+                    stats.unchanged += 1
+                else:
+                    raw_id = conn.execute(
+                        "insert into raw_postings (posting_id, source, url, reference, content_hash, record, "
+                        "first_fetched_at, fetched_at, parser_version, run_id, last_run_id, trusted) "
+                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [pid, posting.source, posting.url, posting.reference, digest,
+                         json.dumps(record, ensure_ascii=False), fetched, fetched, parser_version, run_id, run_id,
+                         int(trusted)]).lastrowid
+                    versions[(pid, digest)] = raw_id
+                    stats.new_versions += 1
+                used = raw_id if trusted or not known or not existing[pid] else existing[pid]
+                if known:
+                    conn.execute("update postings set source = ?, url = ?, last_seen_at = ?, last_run_id = ?, "
+                                 "gone_at = null, latest_raw_id = ?, raw_id = ? where id = ?",
+                                 [posting.source, posting.url, fetched, run_id, raw_id, used, pid])
+                else:
+                    stats.new_postings += 1
+                    conn.execute("insert into postings (id, source, url, first_seen_at, last_seen_at, last_run_id, "
+                                 "gone_at, raw_id, latest_raw_id) values (?, ?, ?, ?, ?, ?, null, ?, ?)",
+                                 [pid, posting.source, posting.url, fetched, fetched, run_id, used, raw_id])
+                existing[pid] = used
     return stats
+
+
+WRITE_CHUNK = 500
+
+
+def _chunked(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def promote_run(db: Database, run_id: int) -> None:

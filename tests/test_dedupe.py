@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.dedupe import Posting, dedupe, explain
-from pipeline.dedupe_near import TEXT_WORDS, WordCodes, fold_words
+from pipeline.dedupe.near import TEXT_WORDS, WordCodes, fold_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dedupe"
 MIN_PRECISION = 0.98

@@ -76,16 +76,16 @@ def test_same_reference_on_two_boards_is_one_offer_with_both_sources(db):
 
 
 def test_a_broken_record_is_reported_and_the_rest_goes_on(db, monkeypatch):
-    import pipeline.lifecycle as lifecycle
+    import pipeline.normalized as normalized
 
-    real = lifecycle.normalize_posting
+    real = normalized.normalize_posting
 
     def flaky(record, now):
         if record.get("reference") == "2026-2":
             raise ValueError("boom")
         return real(record, now)
 
-    monkeypatch.setattr(lifecycle, "normalize_posting", flaky)
+    monkeypatch.setattr(normalized, "normalize_posting", flaky)
     store(db, make_record("2026-1"), make_record("2026-2"))
     stats = rebuild_offers(db, now=NOW)
     assert stats.offers == 1 and stats.errors[0]["location"] == "csp:2026-2"

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import fastjsonschema
 import jsonschema
 from sqlite_utils import Database
 
@@ -61,8 +62,14 @@ def source_entry(source: dict) -> dict:
             "reference": plain_text(source.get("reference"))}
 
 
-def offer_entry(row: dict) -> dict:
-    """One offer of the export from an `offers` row."""
+def _as_stored(fragment: str | None) -> str | None:
+    return fragment or None
+
+
+def offer_entry(row: dict, sanitized: bool = False) -> dict:
+    """One offer of the export from an `offers` row; `sanitized`: its HTML fragments are stored
+    sanitised by the current sanitiser (`pipeline.rebuild.html_sanitized`), kept as they are."""
+    clean = _as_stored if sanitized else sanitize_html
     location = loads(row["location"], {})
     remote = row["remote"]
     entry = {
@@ -90,9 +97,9 @@ def offer_entry(row: dict) -> dict:
         "status": row["status"],
         "url": row["url"],
         "sources": [source_entry(s) for s in loads(row["sources"], [])],
-        "missions_html": sanitize_html(row["missions_html"]),
-        "profile_html": sanitize_html(row["profile_html"]),
-        "about_html": sanitize_html(row.get("about_html")),
+        "missions_html": clean(row["missions_html"]),
+        "profile_html": clean(row["profile_html"]),
+        "about_html": clean(row.get("about_html")),
         "experience": row.get("experience"),
         "salary": row.get("salary"),
         "salary_details": loads(row.get("salary_details"), None),
@@ -114,8 +121,11 @@ def offer_entry(row: dict) -> dict:
 def build_export(db: Database, include_all: bool = False, now: datetime | None = None,
                  selection: Selection | None = None) -> dict:
     """The export document: open digital offers (every offer with `include_all`)."""
+    from pipeline.rebuild import html_sanitized  # above this module: it writes what we read
+
     selection = selection or Selection(include_all=include_all)
-    offers = [offer_entry(r) for r in select_offers(db, selection)]
+    sanitized = html_sanitized(db)
+    offers = [offer_entry(r, sanitized) for r in select_offers(db, selection)]
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated.isoformat(),
             "taxonomy_version": taxonomy_version(), "count": len(offers), "sources": source_freshness(db),
@@ -147,9 +157,65 @@ def _inline(node, defs: dict):
     return {**target, **rest}
 
 
+@lru_cache(maxsize=None)
+def _compiled_check(definition: str):
+    """A `$defs` entry compiled once to Python code (fastjsonschema): a quick yes for a good
+    offer. It is never looser than jsonschema (tests/test_export_validation.py), so its yes is
+    final; on its no, jsonschema decides and words the error."""
+    return fastjsonschema.compile(_compilable(validator(definition).schema))
+
+
+def _compilable(node):
+    """The schema with every `$` inside a pattern's character class escaped (`[$]` -> `[\\$]`, the
+    same regex): fastjsonschema turns each `$` into `\\Z`, which a class does not accept."""
+    if isinstance(node, list):
+        return [_compilable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _compilable(v) for k, v in node.items()}
+    if isinstance(node.get("pattern"), str):
+        out["pattern"] = _escape_class_dollars(node["pattern"])
+    return out
+
+
+def _escape_class_dollars(pattern: str) -> str:
+    out, in_class, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+        elif char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "$" and in_class:
+            out.append("\\")
+        out.append(char)
+    return "".join(out)
+
+
+def _compiled_offer_check():
+    return _compiled_check("offer")
+
+
 def first_error(instance, definition: str | None = None) -> jsonschema.ValidationError | None:
-    """The most relevant contract violation of an instance, or None."""
+    """The most relevant contract violation of an instance, or None (an offer: the compiled
+    check first, jsonschema only when it says no)."""
+    if definition == "offer":
+        try:
+            _compiled_check(definition)(instance)
+            return None
+        except fastjsonschema.JsonSchemaException:
+            pass
     return jsonschema.exceptions.best_match(validator(definition).iter_errors(instance))
+
+
+def offer_error(entry: dict) -> jsonschema.ValidationError | None:
+    """Why one export entry breaks the contract (its offer schema), or None when it keeps it."""
+    return first_error(entry, "offer")
 
 
 def validate_export(document: dict) -> None:

@@ -53,9 +53,22 @@ def write_atomic(output: Path, write: Callable[[IO[str]], None], newline: str | 
 
 
 def dump_document(document: dict, handle: IO[str]) -> None:
-    """The JSON document, indented, one final newline."""
-    json.dump(document, handle, ensure_ascii=False, indent=1)
-    handle.write("\n")
+    """The JSON document, one final newline: top-level keys one a line, each offer on its own
+    line (compact, written by the C encoder: an indented dump takes json's pure-Python path)."""
+    offers = document.get("offers")
+    if not isinstance(offers, list):
+        json.dump(document, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
+        return
+    handle.write("{\n")
+    for key, value in document.items():
+        if key != "offers":
+            handle.write(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
+    handle.write(' "offers": [')
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    for n, offer in enumerate(offers):
+        handle.write(("\n  " if n == 0 else ",\n  ") + encode(offer))
+    handle.write("\n ]\n}\n" if offers else "]\n}\n")
 
 
 def write_export(document: dict, output: Path) -> None:

@@ -17,13 +17,12 @@ from collections import defaultdict
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
-from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 from rapidfuzz.fuzz import ratio
 from rapidfuzz.process import extract
 
-if TYPE_CHECKING:
-    from pipeline.dedupe import Posting
+from pipeline.dedupe.keys import Posting
 
 TITLE_NEAR = 85.0  # below this title score a pair is not even a near-candidate
 TITLE_MIN = 90.0  # title score needed to merge (no conflicting references)

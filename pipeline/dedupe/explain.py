@@ -1,12 +1,9 @@
 """`explain`: why a posting or reference ended up in its cluster (for `offres explain REF`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from pipeline.dedupe.cluster import DedupeResult
+from pipeline.dedupe.keys import reference_key
 from pipeline.urls import canonical_url
-
-if TYPE_CHECKING:
-    from pipeline.dedupe import DedupeResult
 
 CANONICAL_RULE = ("canonical posting: the official board (source 'csp') first, then the most complete "
                   "record, then the earliest seen, then the smallest posting id")
@@ -15,8 +12,6 @@ CLUSTER_ID_RULE = ("cluster id: 'c' + blake2b-64 hex of the posting id of the ea
 
 
 def _lookup(result: DedupeResult, query: str) -> tuple[str | None, list[str]]:
-    from pipeline.dedupe import reference_key
-
     if query in result.postings:
         return "posting_id", [query]
     key = reference_key(query)

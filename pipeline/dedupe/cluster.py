@@ -6,7 +6,7 @@ Three stages, each recorded on the merges it makes (see docs/deduplication.md):
 2. ``url``: the same URL key (`pipeline.urls.url_key`: the canonical URL, or the reference of a
    board's detail page);
 3. ``near``: same employer and department, near-identical title and description,
-   publication dates close (`pipeline.dedupe_near`).
+   publication dates close (`pipeline.dedupe.near`).
 
 Merges go through a union-find. A merge that would put two different references in one
 cluster is refused unless the pair itself carries strong (republication) evidence.
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import html
-import re
 from collections import defaultdict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,94 +24,13 @@ from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from rapidfuzz.fuzz import token_set_ratio
 
-from pipeline.dedupe_near import NearMatch, Rejection, Unmerged, department_notes, near_duplicates, rejection
+from pipeline.dedupe.keys import OFFICIAL_SOURCE, Posting, reference_key
+from pipeline.dedupe.near import NearMatch, Rejection, Unmerged, department_notes, near_duplicates, rejection
 from pipeline.urls import url_key
 
-__all__ = ["OFFICIAL_SOURCE", "Posting", "Member", "Cluster", "Rejection", "DedupeResult",
-           "dedupe", "reference_key", "explain"]
-
-OFFICIAL_SOURCE = "csp"  # choisirleservicepublic.gouv.fr: preferred as the canonical posting
 URL_TITLE_MIN = 50.0  # same-URL postings whose titles score below this are not merged
 URL_ANCHORS = 32  # same-URL postings tried as an anchor before giving up (bounds the cost)
-MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
-
-NOT_COUNTED = frozenset({"unresolved", "relayed_references"})  # bookkeeping keys of the normalised fields, not data
-
 CANONICAL_REASON = "canonical posting: official board first, then most complete, then earliest seen"
-
-_TAG = re.compile(r"<[^>]+>")
-
-
-def reference_key(reference: str | None) -> str | None:
-    """The matching key of a reference: stripped and case-folded; None if too weak to trust."""
-    if not reference:
-        return None
-    key = "".join(reference.split()).casefold()
-    if len(key) < MIN_REFERENCE_LENGTH or not any(c.isdigit() for c in key):
-        return None
-    return key
-
-
-def _strip_tags(fragment: str | None) -> str:
-    if not fragment:
-        return ""
-    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())  # split(): 3x faster than a \s+ regex
-
-
-def _filled(value: object) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
-    if isinstance(value, (list, tuple, set)):
-        return len(value) > 0
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    """One already-normalised posting, as the deduplication sees it."""
-
-    posting_id: str
-    source: str
-    url: str
-    reference: str | None
-    title_key: str | None
-    employer_key: str | None
-    department_code: str | None
-    published_on: str | None
-    text: str
-    first_seen_at: str
-    completeness: int = 0
-    relayed: tuple[str, ...] = ()  # other boards' references this posting says it relays (France Travail)
-
-    @classmethod
-    def from_offer_fields(cls, posting_id: str, source: str, first_seen_at: str, fields: Mapping) -> Posting:
-        """Build from the normalised offer fields (`reference, url, title_key, employer_key,
-        location{department_code}, published_on, missions_html, profile_html`); completeness
-        is the number of top-level fields that are filled (a dict counts when any value is;
-        `unresolved` is not counted)."""
-        location = fields.get("location") or {}
-        text = " ".join(t for t in (_strip_tags(fields.get("missions_html")),
-                                    _strip_tags(fields.get("profile_html"))) if t)
-        return cls(
-            posting_id=str(posting_id),
-            source=source,
-            url=fields.get("url") or "",
-            reference=fields.get("reference") or None,
-            title_key=fields.get("title_key") or None,
-            employer_key=fields.get("employer_key") or None,
-            department_code=(location.get("department_code") or location.get("territory_code")
-                             if isinstance(location, dict) else None),
-            published_on=fields.get("published_on") or None,
-            text=text,
-            first_seen_at=first_seen_at,
-            completeness=sum(1 for k, v in fields.items() if k not in NOT_COUNTED and _filled(v)),
-            relayed=tuple(fields.get("relayed_references") or ()),
-        )
-
 
 class Member(NamedTuple):
     """A posting in a cluster, with what attached it (`via` is the posting it matched).
@@ -418,5 +335,3 @@ def _build_result(items: list[Posting], refkeys: list[str | None], merger: _Merg
     return DedupeResult(tuple(clusters), MappingProxyType({p.posting_id: p for p in items}),
                         MappingProxyType(position), tuple(items), tuple(refkeys), tuple(rejected), tuple(unmerged))
 
-
-from pipeline.dedupe_explain import explain  # noqa: E402  (re-exported for `offres explain`)

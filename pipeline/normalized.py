@@ -1,0 +1,150 @@
+"""The normalised postings, stored: what the rebuild reuses instead of recomputing.
+
+Table `normalized` (one row per posting, see docs/storage.md): the raw version it was
+built from (`raw_id`), the lifecycle fields as of the last rebuild (`first_seen_at`,
+`last_seen_at`, `gone_at`, `source`: comparing them with `postings` says what changed),
+the normalised and classified fields as JSON *without* the HTML fragments, the URL and the
+raw title when they are as found (read back from the raw record, so no text is stored twice), and the
+deduplication index keys (`ref_key`, `url_key`, `block_key`, plus `name_key`, the
+(employer, title) pair the cross-department notes of `explain` group by).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Iterable, Iterator
+
+from sqlite_utils import Database
+
+from pipeline.classify import classify
+from pipeline.dedupe import Posting, index_keys, reference_key
+from pipeline.lifecycle import parse_time
+from pipeline.normalize import normalize_posting
+
+TABLE = "normalized"
+COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str, "last_seen_at": str,
+           "gone_at": str, "fields": str, "error": str, "ref_key": str, "url_key": str, "block_key": str,
+           "name_key": str}
+INDEXES = (["ref_key"], ["url_key"], ["block_key"], ["name_key"])
+FROM_RECORD = ("missions_html", "profile_html", "about_html", "url", "title_raw")  # when as in the raw record
+RECORD_KEY = {"title_raw": "title"}  # the raw record's name of a field, when it differs
+KEY_COLUMNS = ("ref_key", "url_key", "block_key")
+CHUNK = 500  # ids per `in (...)` query
+
+
+def ensure_table(db: Database) -> None:
+    """Create the `normalized` table and its indexes if missing."""
+    table = db.table(TABLE)
+    if not table.exists():
+        table.create(COLUMNS, pk="posting_id")
+    for cols in INDEXES:
+        table.create_index(cols, if_not_exists=True)
+    db.execute("create table if not exists relays (posting_id text, ref_key text)")  # relayed references
+    db.execute("create index if not exists idx_relays_ref_key on relays (ref_key)")
+    db.execute("create index if not exists idx_relays_posting_id on relays (posting_id)")
+
+
+def relay_keys(fields: dict | None, own: str | None) -> list[str]:
+    """The reference keys of the other boards' offers a posting relays (they merge at stage 1)."""
+    keys = {reference_key(ref) for ref in (fields or {}).get("relayed_references") or ()}
+    return sorted(k for k in keys if k and k != own)
+
+
+def chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
+    """`items` in lists of at most `size`."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def marks(n: int) -> str:
+    """`?, ?, ...` for an `in (...)` of `n` values."""
+    return ", ".join("?" * n)
+
+
+def normalise_record(record: dict, now: datetime) -> dict:
+    """The normalised and classified fields of one raw record (may raise on a normaliser bug)."""
+    fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
+    verdict = classify(fields.get("title") or "", metier=fields.get("metier"),
+                       employer=fields.get("employer"), domain=fields.get("domain"))
+    fields.update(digital=verdict.digital, family=verdict.family, classification_reason=verdict.reason)
+    return fields
+
+
+def stored_row(posting: dict, fields: dict | None, error: str | None, record: dict | None = None) -> dict:
+    """The `normalized` row of a posting (`posting`: id, raw_id, source, first/last seen, gone)."""
+    row = {"posting_id": posting["id"], "raw_id": posting["raw_id"], "source": posting["source"],
+           "first_seen_at": posting["first_seen_at"], "last_seen_at": posting["last_seen_at"],
+           "gone_at": posting["gone_at"], "fields": None, "error": error,
+           "ref_key": None, "url_key": None, "block_key": None, "name_key": None}
+    if fields is not None:
+        record = record or {}
+        kept = {k: v for k, v in fields.items()  # unknown (None) and empty values are read back as missing
+                if k not in FROM_RECORD and v is not None and v != []}
+        for name in FROM_RECORD:  # a text the normaliser kept as found is read back from the record
+            if fields.get(name) != record.get(RECORD_KEY.get(name, name)):
+                kept[name] = fields.get(name)
+        row["fields"] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+        location = fields.get("location")
+        p = Posting(posting["id"], posting["source"], fields.get("url") or "", fields.get("reference") or None,
+                    fields.get("title_key") or None, fields.get("employer_key") or None,
+                    (location.get("department_code") or location.get("territory_code"))
+                    if isinstance(location, dict) else None, None, "",
+                    posting["first_seen_at"])  # only its keys are read: no text, no completeness
+        row["ref_key"], row["url_key"], row["block_key"] = index_keys(p)
+        if p.employer_key and p.title_key:
+            row["name_key"] = f"{p.employer_key}\x1f{p.title_key}"
+    return row
+
+
+def full_fields(stored: str, record: dict) -> dict:
+    """The normalised fields of a posting: the stored JSON plus what the raw record holds."""
+    fields = json.loads(stored)
+    for name in FROM_RECORD:
+        if name not in fields:
+            fields[name] = record.get(RECORD_KEY.get(name, name))
+    return fields
+
+
+def load(db: Database, ids: Iterable[str]) -> Iterator[tuple[dict, dict]]:
+    """(posting row with its lifecycle fields, full normalised fields) of each id that has them."""
+    for batch in chunks(ids):
+        rows = db.execute(
+            f"select p.id, p.source, p.first_seen_at, p.last_seen_at, p.gone_at, n.fields, r.record "
+            f"from normalized n join postings p on p.id = n.posting_id join raw_postings r on r.id = p.raw_id "
+            f"where n.posting_id in ({marks(len(batch))}) and n.fields is not null", batch).fetchall()
+        for pid, source, first, last, gone, stored, record in rows:
+            raw = json.loads(record)
+            yield ({"id": pid, "source": source, "first_seen_at": first, "last_seen_at": last, "gone_at": gone,
+                    "record": raw}, full_fields(stored, raw))
+
+
+def keys_of(db: Database, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The index keys stored for each id, as (column, value) pairs (relayed references count as
+    reference keys)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for batch in chunks(ids):
+        for pid, *keys in db.execute(f"select posting_id, ref_key, url_key, block_key from normalized "
+                                     f"where posting_id in ({marks(len(batch))})", batch):
+            out[pid] = [(col, v) for col, v in zip(KEY_COLUMNS, keys) if v]
+        for pid, key in db.execute(f"select posting_id, ref_key from relays where posting_id in ({marks(len(batch))})",
+                                   batch):
+            out.setdefault(pid, []).append(("ref_key", key))
+    return out
+
+
+def sharing(db: Database, column: str, values: Iterable[str]) -> set[str]:
+    """Ids of the postings whose `column` is one of `values`."""
+    found: set[str] = set()
+    for batch in chunks(values):
+        found.update(r[0] for r in db.execute(
+            f"select posting_id from normalized where {column} in ({marks(len(batch))})", batch))
+        if column == "ref_key":
+            found.update(r[0] for r in db.execute(
+                f"select posting_id from relays where ref_key in ({marks(len(batch))})", batch))
+    return found

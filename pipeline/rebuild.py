@@ -1,0 +1,349 @@
+"""Rebuilding the offers: incrementally after a crawl or an ingest, in full for `reprocess`.
+
+Postings that share no deduplication index key (reference, URL key, block) and no
+previous offer never affect each other's clusters, so the rebuild works on *groups*
+closed under those links (docs/rebuild.md):
+
+1. `refresh`: postings whose raw version is new are normalised and classified again and
+   stored in `normalized` (with their index keys); those whose lifecycle fields changed
+   (first seen, gone, source) only get their snapshot updated; removed ones are dropped.
+2. What time alone changes: offers whose deadline has passed since (or no longer has),
+   and, when a new healthy crawl of the official board exists, curated-page entries.
+3. The closure of those postings over shared keys and previous offers, cut into groups
+   (connected components), rebuilt batch by batch: deduplication, offer rows, events.
+4. Postings only seen again move their offers' `last_seen_at` (one SQL update).
+
+A full rebuild (`full=True`) is the same with every posting changed. The events written
+are sorted (offer id, kind), so an incremental and a full rebuild write the same rows.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlite_utils import Database
+
+import pipeline.sanitize as sanitize
+from pipeline import normalized as store_n
+from pipeline.dedupe import Posting, dedupe
+from pipeline.lifecycle import (CURATED_SOURCE, HASHED_FIELDS, OFFICIAL_SOURCE, PARIS, RebuildStats,
+                                build_offer_row, merge_events, offer_events)
+from pipeline.normalized import chunks, marks
+from pipeline.store import last_healthy_run, record_errors, write_transaction
+
+STATE_TABLE = "rebuild_state"
+BATCH_POSTINGS = 4000  # postings deduplicated at once (whole groups; a larger group is its own batch)
+KIND_ORDER = {"new": 0, "updated": 1, "closed": 2, "reopened": 3, "merged": 4}
+HTML_FIELDS = ("missions_html", "profile_html", "about_html")
+PREVIOUS_COLUMNS = ", ".join(dict.fromkeys(("id", "status", "closed_at", "reopened_at", "fields_hash", "updated_at",
+                                            "reference", "title", "status_reason", *HASHED_FIELDS)))
+
+
+def html_version() -> str:
+    """Version of the stored, sanitised HTML: the sanitiser's source and nh3's version."""
+    source = Path(sanitize.__file__).read_bytes()
+    return hashlib.sha256(source + version("nh3").encode()).hexdigest()[:16]
+
+
+def get_state(db: Database) -> dict[str, str]:
+    """What the last rebuild was based on (board crawl, sanitiser version)."""
+    if not db.table(STATE_TABLE).exists():
+        return {}
+    return {k: v for k, v in db.execute(f"select key, value from {STATE_TABLE}")}
+
+
+def html_sanitized(db: Database) -> bool:
+    """Whether the offers' HTML fragments are stored sanitised by the current sanitiser."""
+    return get_state(db).get("html") == html_version()
+
+
+def _set_state(db: Database, **values: str | None) -> None:
+    db.execute(f"create table if not exists {STATE_TABLE} (key text primary key, value text)")
+    db.conn.executemany(f"insert or replace into {STATE_TABLE} (key, value) values (?, ?)", list(values.items()))
+
+
+def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None,
+            progress: Callable[[str], None] | None = None, full: bool = False) -> RebuildStats:
+    """Bring `offers`, `merges` and `events` up to date with the stored postings."""
+    now = now or datetime.now(timezone.utc)
+    stamp = now.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    today = now.astimezone(PARIS).date().isoformat()
+    stats = RebuildStats()
+    say = progress or (lambda message: None)
+    board = last_healthy_run(db, OFFICIAL_SOURCE)
+    board_crawl = board["started_at"] if board else None
+    with write_transaction(db):
+        store_n.ensure_table(db)
+        state = get_state(db)
+        reuse_html = state.get("html") == html_version()
+        full = full or not reuse_html
+        touched, seeds, removed = refresh(db, now, stats, full, say)
+        if full:
+            scope = {r[0] for r in db.execute("select posting_id from normalized")} | removed
+        else:
+            touched |= time_dependent(db, today, board_crawl != state.get("board_crawl"))
+            scope = closure(db, touched, seeds)
+        groups = components(db, scope)
+        say(f"deduplicating {len(scope)} postings in {len(groups)} groups")
+        events: list[dict] = []
+        built: set[str] = set()
+        for batch in batches(groups):
+            built |= rebuild_batch(db, batch, today, board_crawl, stamp, run_id, stats, events, reuse_html)
+        if full:
+            events.extend(drop_orphans(db, built, run_id, stamp))
+        seen_again(db)
+        events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
+        insert_rows(db, "events", events)
+        _set_state(db, board_crawl=board_crawl, html=html_version())
+    stats.offers, stats.open = db.execute("select count(*), coalesce(sum(status = 'open'), 0) from offers").fetchone()
+    if stats.errors:
+        record_errors(db, run_id, "reprocess", stats.errors)
+    return stats
+
+
+def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
+            say: Callable[[str], None]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
+    """Bring `normalized` up to date; returns (changed ids, their previous index keys, removed ids)."""
+    if full:
+        changed = {r[0]: True for r in db.execute("select id from postings where raw_id is not null")}
+    else:
+        changed = {pid: bool(renorm) for pid, renorm in db.execute(
+            "select p.id, n.posting_id is null or n.raw_id is not p.raw_id from postings p "
+            "left join normalized n on n.posting_id = p.id where p.raw_id is not null and ("
+            "n.posting_id is null or n.raw_id is not p.raw_id or n.first_seen_at is not p.first_seen_at "
+            "or n.gone_at is not p.gone_at or n.source is not p.source)")}
+    removed = {r[0] for r in db.execute(
+        "select n.posting_id from normalized n left join postings p on p.id = n.posting_id "
+        "where p.id is null or p.raw_id is null")}
+    seeds: set[tuple[str, str]] = set()
+    if not full:
+        for keys in store_n.keys_of(db, [*changed, *removed]).values():
+            seeds.update(keys)
+    for batch in chunks(removed):
+        db.execute(f"delete from normalized where posting_id in ({marks(len(batch))})", batch)
+        db.execute(f"delete from relays where posting_id in ({marks(len(batch))})", batch)
+    renorm = [pid for pid, again in changed.items() if again]
+    if renorm:
+        say(f"normalising {len(renorm)} postings")
+    columns = list(store_n.COLUMNS)
+    insert = (f"insert or replace into normalized ({', '.join(columns)}) "
+              f"values ({marks(len(columns))})")
+    for batch in chunks(sorted(renorm)):
+        rows, relayed = [], []
+        for posting in db.query(
+                f"select p.id, p.raw_id, p.source, p.first_seen_at, p.last_seen_at, p.gone_at, r.record "
+                f"from postings p join raw_postings r on r.id = p.raw_id where p.id in ({marks(len(batch))})", batch):
+            fields, error, record = None, None, json.loads(posting["record"])
+            try:
+                fields = store_n.normalise_record(record, now)
+            except Exception as exc:  # a normaliser bug must not stop the other offers
+                error = f"normalisation failed: {exc!r}"
+                stats.errors.append({"location": posting["id"], "field": "*", "message": error})
+            else:
+                for name in fields.get("unresolved") or ():
+                    stats.unresolved[name] = stats.unresolved.get(name, 0) + 1
+            row = store_n.stored_row(posting, fields, error, record)
+            rows.append([row[c] for c in columns])
+            relayed.extend((posting["id"], key) for key in store_n.relay_keys(fields, row["ref_key"]))
+        db.conn.executemany(insert, rows)
+        db.execute(f"delete from relays where posting_id in ({marks(len(batch))})", batch)
+        db.conn.executemany("insert into relays (posting_id, ref_key) values (?, ?)", relayed)
+    others = [pid for pid, again in changed.items() if not again]
+    for batch in chunks(others):
+        db.execute("update normalized set (source, first_seen_at, last_seen_at, gone_at) = "
+                   "(select source, first_seen_at, last_seen_at, gone_at from postings p where p.id = posting_id) "
+                   f"where posting_id in ({marks(len(batch))})", batch)
+    return set(changed) | removed, seeds, removed
+
+
+def time_dependent(db: Database, today: str, board_changed: bool) -> set[str]:
+    """Postings of offers that time alone changes: a deadline passed (or no longer passed),
+    and, after a new healthy board crawl, the curated page's entries."""
+    ids = {r[0] for r in db.execute(
+        "select m.posting_id from offers o join merges m on m.offer_id = o.id where "
+        "(o.deadline is not null and o.deadline < ?) != (coalesce(o.status_reason, '') like 'deadline % passed')",
+        [today])}
+    if board_changed:
+        ids.update(r[0] for r in db.execute("select posting_id from normalized where source = ?", [CURATED_SOURCE]))
+    return ids
+
+
+def _offers_of(db: Database, ids: Iterable[str]) -> dict[str, str]:
+    """posting id -> previous offer id (from `merges`)."""
+    out: dict[str, str] = {}
+    for batch in chunks(ids):
+        out.update(db.execute(f"select posting_id, offer_id from merges where posting_id in ({marks(len(batch))})",
+                              batch).fetchall())
+    return out
+
+
+def _members_of(db: Database, offer_ids: Iterable[str]) -> dict[str, str]:
+    """posting id -> offer id of every posting of these previous offers."""
+    out: dict[str, str] = {}
+    for batch in chunks(offer_ids):
+        out.update(db.execute(f"select posting_id, offer_id from merges where offer_id in ({marks(len(batch))})",
+                              batch).fetchall())
+    return out
+
+
+def closure(db: Database, touched: set[str], seeds: set[tuple[str, str]]) -> set[str]:
+    """Every posting linked to `touched` (or to the previous keys `seeds`) through shared index
+    keys or a shared previous offer, transitively."""
+    ids = set(touched)
+    known_keys: set[tuple[str, str]] = set()
+    known_offers: set[str] = set()
+    pending = set(seeds)
+    frontier = set(touched)
+    while frontier or pending:
+        for keys in store_n.keys_of(db, frontier).values():
+            pending.update(keys)
+        offers = set(_offers_of(db, frontier).values()) - known_offers
+        known_offers |= offers
+        pending -= known_keys
+        known_keys |= pending
+        found = set(_members_of(db, offers))
+        for col in store_n.KEY_COLUMNS:
+            found |= store_n.sharing(db, col, sorted(v for c, v in pending if c == col))
+        pending = set()
+        frontier = found - ids
+        ids |= frontier
+    return ids
+
+
+def components(db: Database, scope: set[str]) -> list[list[str]]:
+    """`scope` cut into groups linked by shared index keys or previous offers (union-find)."""
+    parent: dict[str, str] = {pid: pid for pid in scope}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first: dict[tuple[str, str], str] = {}
+    links = [(key, pid) for pid, keys in store_n.keys_of(db, scope).items() for key in keys]
+    links += [(("offer", offer), pid) for pid, offer in _offers_of(db, scope).items()]
+    for key, pid in links:
+        other = first.setdefault(key, pid)
+        if other != pid:
+            a, b = find(other), find(pid)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = {}
+    for pid in sorted(scope):
+        groups.setdefault(find(pid), []).append(pid)
+    return list(groups.values())
+
+
+def batches(groups: list[list[str]], size: int | None = None) -> Iterable[list[str]]:
+    """Whole groups packed into batches of about `size` postings (default `BATCH_POSTINGS`)."""
+    size = size or BATCH_POSTINGS
+    batch: list[str] = []
+    for group in groups:
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
+
+
+def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | None, stamp: str,
+                  run_id: int | None, stats: RebuildStats, events: list[dict], reuse_html: bool) -> set[str]:
+    """Deduplicate one batch of whole groups and replace their offers and merges; returns the offer ids."""
+    rows_by_id: dict[str, dict] = {}
+    fields_by_id: dict[str, dict] = {}
+    for row, fields in store_n.load(db, ids):
+        rows_by_id[row["id"]] = row
+        fields_by_id[row["id"]] = fields
+    result = dedupe(Posting.from_offer_fields(pid, rows_by_id[pid]["source"], rows_by_id[pid]["first_seen_at"], f)
+                    for pid, f in fields_by_id.items())
+    previous_members = _members_of(db, set(_offers_of(db, ids).values()))
+    old_ids = set(previous_members.values())
+    new_ids = {c.cluster_id for c in result.clusters}
+    previous: dict[str, dict] = {}
+    for batch in chunks(sorted(old_ids | new_ids)):
+        previous.update((r["id"], r) for r in db.query(
+            f"select {PREVIOUS_COLUMNS} from offers where id in ({marks(len(batch))})", batch))
+    offers, merges = [], []
+    for cluster in result.clusters:
+        row = build_offer_row(cluster, fields_by_id, rows_by_id, today, board_crawl)
+        before = previous.get(row["id"])
+        same = before is not None and before["fields_hash"] == row["fields_hash"]
+        for name in HTML_FIELDS:
+            row[name] = before[name] if same and reuse_html else sanitize.sanitize_html(row[name])
+        row["closed_at"] = before["closed_at"] if before else None
+        row["reopened_at"] = before["reopened_at"] if before else None
+        row["updated_at"] = before["updated_at"] if before else stamp
+        if before is None:
+            stats.new += 1
+        elif not same:
+            stats.updated += 1
+            row["updated_at"] = stamp
+        if row["status"] == "closed" and (before is None or before["status"] != "closed"):
+            row["closed_at"] = stamp
+            stats.closed += before is not None
+        elif row["status"] == "open" and before is not None and before["status"] == "closed":
+            row["reopened_at"], row["closed_at"] = stamp, None
+            stats.reopened += 1
+        events.extend(offer_events(before, row, run_id, stamp))
+        offers.append(row)
+        merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
+                       "score": m.score, "reason": m.reason} for m in cluster.members)
+    gone = {k: v for k, v in previous.items() if k in old_ids}
+    events.extend(merge_events(gone, previous_members, offers, merges, run_id, stamp))
+    for batch in chunks(sorted(old_ids | new_ids)):
+        db.execute(f"delete from offers where id in ({marks(len(batch))})", batch)
+        db.execute(f"delete from merges where offer_id in ({marks(len(batch))})", batch)
+    for batch in chunks(ids):
+        db.execute(f"delete from merges where posting_id in ({marks(len(batch))})", batch)
+    insert_rows(db, "offers", offers)
+    insert_rows(db, "merges", merges)
+    return new_ids
+
+
+def _sql_value(value: object) -> object:
+    """A value as sqlite-utils stores it (lists and dicts as JSON text)."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    return value
+
+
+def insert_rows(db: Database, table: str, rows: list[dict]) -> None:
+    """Insert rows that all have the same keys (one prepared statement, no per-row introspection)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = f"insert into {table} ({', '.join(columns)}) values ({marks(len(columns))})"
+    db.conn.executemany(sql, ([_sql_value(row[c]) for c in columns] for row in rows))
+
+
+def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) -> list[dict]:
+    """Full rebuild: offers left with no posting at all are removed (a `merged` event each)."""
+    ids = [r[0] for r in db.execute("select id from offers") if r[0] not in built]
+    orphans: dict[str, dict] = {}
+    for batch in chunks(ids):
+        orphans.update((r["id"], r) for r in db.query(
+            f"select {PREVIOUS_COLUMNS} from offers where id in ({marks(len(batch))})", batch))
+    for batch in chunks(sorted(orphans)):
+        db.execute(f"delete from offers where id in ({marks(len(batch))})", batch)
+    db.execute("delete from merges where offer_id not in (select id from offers)")
+    return merge_events(orphans, {}, [], [], run_id, stamp)
+
+
+def seen_again(db: Database) -> None:
+    """Postings seen again since the last rebuild (nothing else changed): their offers'
+    `last_seen_at` is the latest of their postings'."""
+    db.execute(
+        "update offers set last_seen_at = (select max(p.last_seen_at) from merges m join postings p "
+        "on p.id = m.posting_id where m.offer_id = offers.id) where id in (select m.offer_id from merges m "
+        "join postings p on p.id = m.posting_id join normalized n on n.posting_id = p.id "
+        "where n.last_seen_at is not p.last_seen_at)")
+    db.execute(
+        "update normalized set last_seen_at = (select p.last_seen_at from postings p where p.id = posting_id) "
+        "where posting_id in (select n.posting_id from normalized n join postings p on p.id = n.posting_id "
+        "where n.last_seen_at is not p.last_seen_at)")
