@@ -191,12 +191,22 @@ def ingest(obj: dict, file) -> None:
 @main.command()
 @click.option("--runs", default=5, show_default=True, help="How many recent runs to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw open digital offers by family and region and open offers over the runs (SVG file).")
 @click.pass_obj
-def stats(obj: dict, runs: int, as_json: bool) -> None:
-    """Offers by status, category, region, family and source; the last runs."""
+def stats(obj: dict, runs: int, as_json: bool, plot: Path | None) -> None:
+    """Offers by status, category, region, family and source; the last runs.
+
+    Example: offres stats --plot stats.svg
+    """
     from pipeline.reports import database_stats
 
     data = database_stats(open_db(obj["db_path"]), runs=runs)
+    if plot:
+        from pipeline.charts import write_plot
+
+        write_plot(open_db(obj["db_path"]), plot)
+        click.echo(f"Wrote the charts to {plot}", err=True)
     if as_json:
         return echo_json(data)
     click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
@@ -364,6 +374,58 @@ def demo(count: int, seed: int, output_dir: Path) -> None:
         run_demo(output_dir, count=count, seed=seed, echo=click.echo)
     except (RuntimeError, ExportRefused) as exc:
         fail(str(exc))
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("preview"),
+              show_default=True, help="Folder to write the site into (replaced as a whole).")
+@click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def preview(obj: dict, output: Path, include_all: bool, as_json: bool) -> None:
+    """Write a static preview site: the regenerated page, one page per offer, search and filters.
+
+    Every file is local (no request elsewhere at view time); open index.html in a browser
+    or serve the folder. Example: offres preview -o preview && python -m http.server -d preview
+    """
+    from pipeline.preview import build_preview
+
+    summary = build_preview(open_db(obj["db_path"]), output, include_all=include_all)
+    if as_json:
+        return echo_json(summary)
+    click.echo(f"Wrote {summary['offers']} offer pages and {summary['index']}")
+
+
+@main.command()
+@click.option("--port", default=8001, show_default=True, help="Port to serve on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open a web browser on it.")
+@click.pass_obj
+def browse(obj: dict, port: int, host: str, open_browser: bool) -> None:
+    """Browse the database in Datasette, with metadata, views (open_digital_offers...) and foreign keys.
+
+    Adds the missing foreign keys and views to the database first (idempotent).
+    Example: offres --db demo-output/demo.db browse --open
+    """
+    import subprocess
+    import tempfile
+
+    from pipeline.browse import datasette_command, prepare_database, write_metadata
+
+    if not Path(obj["db_path"]).exists():
+        fail(f"no database at {obj['db_path']}")
+    done = prepare_database(open_db(obj["db_path"]))
+    if done["foreign_keys"] or done["views"]:
+        click.echo(f"Added {done['foreign_keys']} foreign keys; views created or updated: "
+                   f"{', '.join(done['views']) or 'none'}", err=True)
+    with tempfile.TemporaryDirectory(prefix="offres-browse-") as folder:
+        command = datasette_command(obj["db_path"], write_metadata(obj["db_path"], folder), port=port, host=host,
+                                    open_browser=open_browser)
+        click.echo(f"Serving {obj['db_path']} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+        try:
+            sys.exit(subprocess.call(command))
+        except KeyboardInterrupt:
+            sys.exit(EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -46,12 +46,23 @@ def bar_chart(pairs: list[tuple[str, int]], title: str, ident: str = "bars", wid
     return _svg(width, height, title, desc, body, ident)
 
 
+def nice_ceiling(value: float) -> int:
+    """A round axis maximum at or above `value` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten)."""
+    if value <= 1:
+        return 1
+    power = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= value:
+            return int(step * power)
+    return int(10 * power)
+
+
 def line_chart(points: list[tuple[str, int]], title: str, ident: str = "line", width: int = 640,
                height: int = 260) -> str:
     """A line over (label, value) points in order (one per run), with dots and the values."""
     left, right, top, bottom = 48, 24, 36, 48
     plot_w, plot_h = width - left - right, height - top - bottom
-    high = max((v for _, v in points), default=0) or 1
+    high = nice_ceiling(max((v for _, v in points), default=0) * 1.15)
     body = [f'<text x="8" y="22" font-size="15" font-weight="bold" fill="{INK}">{escape(title)}</text>',
             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="{MUTED}"/>',
             f'<line x1="{left}" y1="{top}" x2="{left + plot_w}" y2="{top}" stroke="{GRID}"/>',
@@ -69,8 +80,9 @@ def line_chart(points: list[tuple[str, int]], title: str, ident: str = "line", w
     for i, ((label, value), (x, y)) in enumerate(zip(points, coords)):
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{BAR}"/>')
         if i % every == 0 or i == len(points) - 1:
-            body.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" fill="{INK}">{value}</text>'
-                        f'<text x="{x:.1f}" y="{top + plot_h + 18}" text-anchor="middle" fill="{MUTED}">'
+            anchor = "start" if i == 0 and len(points) > 1 else ("end" if i == len(points) - 1 and i else "middle")
+            body.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="{anchor}" fill="{INK}">{value}</text>'
+                        f'<text x="{x:.1f}" y="{top + plot_h + 18}" text-anchor="{anchor}" fill="{MUTED}">'
                         f'{escape(label)}</text>')
     desc = "; ".join(f"{label} : {value}" for label, value in points) or "Aucune donnée"
     return _svg(width, height, title, desc, body, ident)
@@ -139,3 +151,14 @@ def stacked_svg(svgs: list[str], gap: int = 16) -> str:
         y, width = y + h + gap, max(width, w)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{max(y - gap, 0)}" '
             f'viewBox="0 0 {width} {max(y - gap, 0)}">' + "".join(parts) + "</svg>\n")
+
+
+def write_plot(db: Database, output) -> None:
+    """The three pictures stacked in one SVG file, written atomically."""
+    from pathlib import Path
+
+    from pipeline.export.files import write_atomic
+
+    svgs = charts_svg(db)
+    document = stacked_svg([svgs["by_family"], svgs["by_region"], svgs["over_runs"]])
+    write_atomic(Path(output), lambda handle: handle.write(document))
