@@ -450,9 +450,12 @@ def demo(count: int, seed: int, output_dir: Path) -> None:
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("preview"),
               show_default=True, help="Folder to write the site into (replaced as a whole).")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
+@click.option("--page-employer", metavar="NAME",
+              help="Make the main page this employer's page (e.g. DINUM): its offers by theme, then other "
+                   "administrations' high-level posts. Default: every offer by theme.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.pass_obj
-def preview(obj: dict, output: Path, include_all: bool, as_json: bool) -> None:
+def preview(obj: dict, output: Path, include_all: bool, page_employer: str | None, as_json: bool) -> None:
     """Write a static preview site: the regenerated page, one page per offer, search and filters.
 
     Every file is local (no request elsewhere at view time); open index.html in a browser
@@ -460,7 +463,7 @@ def preview(obj: dict, output: Path, include_all: bool, as_json: bool) -> None:
     """
     from pipeline.preview import build_preview
 
-    summary = build_preview(open_db(obj["db_path"]), output, include_all=include_all)
+    summary = build_preview(open_db(obj["db_path"]), output, include_all=include_all, page_employer=page_employer)
     if as_json:
         return echo_json(summary)
     click.echo(f"Wrote {summary['offers']} offer pages and {summary['index']}")

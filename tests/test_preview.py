@@ -31,16 +31,16 @@ def soup_of(path: Path) -> BeautifulSoup:
 def test_every_open_digital_offer_is_listed_without_javascript(site):
     folder, summary, _ = site
     page = soup_of(folder / "index.html")
-    panels = page.select("li.panel")
+    panels = page.select("#offres .panel")
     assert summary["offers"] == len(panels) == len(open_digital_references()) == 7
     assert not [p for p in panels if p.has_attr("hidden")]
     assert page.select_one("form#filtres").has_attr("hidden")  # the script reveals the filters
-    listed = {re.search(r"reference-([\d-]+)/", p.select_one(".panel-title a")["href"]).group(1) for p in panels}
+    listed = {re.search(r"reference-([\d-]+)/", p.select_one("b > a")["href"]).group(1) for p in panels}
     assert listed == open_digital_references() and GONE not in listed
 
 
 def test_themes_follow_the_page_order_then_the_others(site):
-    headings = [h.get_text() for h in soup_of(site[0] / "index.html").select("section.theme > h2")]
+    headings = [h.get_text() for h in soup_of(site[0] / "index.html").select("#offres h3.h3")]
     order = labels.page_order()
     known = [h for h in headings if h in order]
     assert known == sorted(known, key=order.index)
@@ -51,16 +51,18 @@ def test_themes_follow_the_page_order_then_the_others(site):
 
 def test_panels_link_title_and_button_to_the_same_board_address(site):
     page = soup_of(site[0] / "index.html")
-    for panel in page.select("li.panel"):
-        title, button = panel.select_one(".panel-title a")["href"], panel.select_one("a.button")["href"]
+    for panel in page.select("#offres .panel"):
+        title, button = panel.select_one("b > a")["href"], panel.select_one("a.button")["href"]
         assert title == button and is_board_url(title), panel
         assert title.startswith(f"{BOARD}/offre-emploi/offre-reference-")
         assert (site[0] / panel.select_one("a.detail-link")["href"]).is_file()
-    data = next(p for p in page.select("li.panel") if "Data scientist" in p.get_text())
-    assert data.select_one(".panel-category").get_text() == "Cadre supérieur/Catégorie A+"
-    assert data.select_one(".panel-place").get_text() == "Paris (75) (télétravail possible)"
-    product = next(p for p in page.select("li.panel") if "Product owner" in p.get_text())
-    assert product.select_one(".panel-place").get_text() == "Paris (75)"
+    data = next(p for p in page.select("#offres .panel") if "Data scientist" in p.get_text())
+    category, place = [p.get_text() for p in data.find_all("p", recursive=False)][:2]
+    assert (category, place) == ("Cadre supérieur/Catégorie A+", "Paris (télétravail possible)")
+    product = next(p for p in page.select("#offres .panel") if "Product owner" in p.get_text())
+    assert product.find_all("p", recursive=False)[1].get_text() == "Paris"
+    lyon = next(p for p in page.select("#offres .panel") if "Chef de projet data" in p.get_text())
+    assert lyon.find_all("p", recursive=False)[1].get_text() == "Lyon (69)"
 
 
 def test_accessibility_basics(site):
@@ -113,7 +115,7 @@ def test_no_external_request_at_view_time(site):
 def test_embedded_index_matches_the_panels(site):
     page = soup_of(site[0] / "index.html")
     index = json.loads(page.select_one("script#index-offres").string)
-    assert sorted(e["id"] for e in index) == sorted(p["data-id"] for p in page.select("li.panel"))
+    assert sorted(e["id"] for e in index) == sorted(p["data-offer-id"] for p in page.select("#offres .panel"))
     entry = next(e for e in index if "data scientist" in e["text"])
     assert entry == {**entry, "family": "Données / Datascience / Open data", "region": "Île-de-France",
                      "category": "Cadre supérieur/Catégorie A+", "remote": "oui"}
@@ -151,3 +153,22 @@ def test_rebuild_replaces_the_site_and_cli(site, tmp_path):
     result = CliRunner().invoke(main, ["--db", str(db_path), "preview", "-o", str(output), "--all"])
     assert result.exit_code == 0 and "9 offer pages" in result.output
     assert not list(tmp_path.glob(".out*"))  # no staging folder left behind
+
+
+def test_page_of_one_employer_keeps_its_offers_and_the_others_high_level_posts(site, tmp_path):
+    db = site[2]
+    db.execute("update offers set employer = 'Ministère des Armées' where reference in ('2026-1100001', '2026-1100002')")
+    try:
+        result = CliRunner().invoke(main, ["--db", str(site[0].parent / "portal.db"), "preview", "-o",
+                                           str(tmp_path / "dinum"), "--page-employer", "DINUM"])
+        assert result.exit_code == 0, result.output
+        page = soup_of(tmp_path / "dinum" / "index.html")
+        themed = {p.select_one("b > a").get_text() for p in page.select("#offres .panel")}
+        assert "Data scientist H/F" not in themed and "Chef de projet data H/F" not in themed and len(themed) == 5
+        below = [li.get_text() for li in page.select("#offres ul li[data-offer-id]")]
+        assert len(below) == 1 and below[0].startswith("Data scientist H/F")  # the A+ post of another employer
+        assert len(list((tmp_path / "dinum" / "offres").glob("*.html"))) == 6
+    finally:
+        db.execute("update offers set employer = 'Direction interministérielle du numérique (DINUM)' "
+                   "where reference in ('2026-1100001', '2026-1100002')")
+        db.conn.commit()

@@ -85,7 +85,7 @@ class Watched:
         return [m for m in self.messages if m.split(":", 1)[0] in ("error", "warning", "pageerror")]
 
     def visible_titles(self) -> list[str]:
-        return self.page.locator("li.panel:visible .panel-title").all_inner_texts()
+        return self.page.locator("#offres .panel:visible > b").all_inner_texts()
 
 
 @pytest.fixture
@@ -108,21 +108,21 @@ def test_filters_change_the_visible_offers(watched, served):
     page = watched.page
     page.goto(f"{served}/index.html")
     page.select_option("#famille", "Design")
-    assert watched.visible_titles() == ["Designer UX/UI"]
-    assert page.locator("section.theme:visible h2").all_inner_texts() == ["Design"]
+    assert watched.visible_titles() == ["Designer UX/UI H/F"]
+    assert page.locator("#offres h3:visible").all_inner_texts() == ["Design"]
     assert page.locator("#compte").inner_text() == "1 offre affichée sur 7"
     page.select_option("#famille", "")
     page.select_option("#region", "Auvergne-Rhône-Alpes")
-    assert sorted(watched.visible_titles()) == ["Chef de projet data",
+    assert sorted(watched.visible_titles()) == ["Chef de projet data H/F",
                                                 "Responsable de la sécurité des systèmes d'information <RSSI> & co"]
     page.select_option("#teletravail", "oui")
     assert watched.visible_titles() == ["Responsable de la sécurité des systèmes d'information <RSSI> & co"]
     page.select_option("#region", "")
     page.select_option("#teletravail", "")
     page.select_option("#categorie", "Technicien/Catégorie B")
-    assert watched.visible_titles() == ["Administrateur systèmes et réseaux"]
+    assert watched.visible_titles() == ["Administrateur systèmes et réseaux H/F"]
     page.click("button[type=reset]")
-    page.wait_for_function("document.querySelectorAll('li.panel:not([hidden])').length === 7")
+    page.wait_for_function("document.querySelectorAll('#offres .panel:not([hidden])').length === 7")
     assert watched.problems() == []
 
 
@@ -130,30 +130,30 @@ def test_search_box_folds_accents_and_combines_words(watched, served):
     page = watched.page
     page.goto(f"{served}/index.html")
     page.fill("#q", "developpeur FULL")  # accents folded, every word required
-    assert watched.visible_titles() == ["Développeur / Développeuse full stack"]
+    assert watched.visible_titles() == ["Développeur / Développeuse full stack (H/F)"]
     page.fill("#q", "LYON data")
-    assert watched.visible_titles() == ["Chef de projet data"]
+    assert watched.visible_titles() == ["Chef de projet data H/F"]
     page.fill("#q", "2026-1100003")
-    assert watched.visible_titles() == ["Designer UX/UI"]
+    assert watched.visible_titles() == ["Designer UX/UI H/F"]
     page.fill("#q", "astronaute")
     assert watched.visible_titles() == [] and page.locator("#aucune").is_visible()
     assert "famille" not in page.url and "q=astronaute" in page.url  # the state is in the address
     page.goto(f"{served}/index.html?famille=Design")
-    assert watched.visible_titles() == ["Designer UX/UI"] and page.input_value("#famille") == "Design"
+    assert watched.visible_titles() == ["Designer UX/UI H/F"] and page.input_value("#famille") == "Design"
     assert watched.problems() == []
 
 
 def test_every_offer_link_points_to_the_board(watched, served):
     page = watched.page
     page.goto(f"{served}/index.html")
-    links = page.locator("a.board-link").evaluate_all("els => els.map(e => e.href)")
+    links = page.locator("#offres .panel a:not(.detail-link)").evaluate_all("els => els.map(e => e.href)")
     assert len(links) == 14 and all(is_board_url(url) for url in links), links
     assert all(url.startswith("https://choisirleservicepublic.gouv.fr/offre-emploi/") for url in links)
-    panel = page.locator("li.panel", has_text="Product owner")
-    assert panel.locator(".panel-title a").get_attribute("href") == panel.locator("a.button").get_attribute("href")
+    panel = page.locator("#offres .panel", has_text="Product owner")
+    assert panel.locator("b > a").get_attribute("href") == panel.locator("a.button").get_attribute("href")
     panel.locator("a.detail-link").click()
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text() == "Product owner"
+    assert page.locator("h1").inner_text() == "Product owner H/F"
     assert is_board_url(page.locator("a.button").get_attribute("href"))
     assert page.locator("html").get_attribute("lang") == "fr"
     assert watched.problems() == []
@@ -170,7 +170,7 @@ def test_keyboard_reaches_the_skip_link_and_the_search_box(watched, served):
             break
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.type("designer")
-    assert watched.visible_titles() == ["Designer UX/UI"]
+    assert watched.visible_titles() == ["Designer UX/UI H/F"]
 
 
 def test_without_javascript_every_offer_is_listed(browser, served):

@@ -10,6 +10,7 @@ file of the site: viewing it makes no request elsewhere.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -20,15 +21,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from sqlite_utils import Database
 
-from pipeline import labels
 from pipeline.charts import charts_svg
+from pipeline.export import html
 from pipeline.export.document import build_export
 from pipeline.export.selection import Selection
 from pipeline.preview.links import board_url, mirrors
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
-OTHER_FAMILY = "Autres offres du numérique"
+OTHER_FAMILY = html.OTHER_THEME
 
 
 def environment() -> Environment:
@@ -42,33 +43,16 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
 
 
-def place_line(offer: dict) -> str | None:
-    """'Paris (75) (télétravail possible)' as on the page; None when neither is known."""
-    place = offer["location"].get("display")
-    if offer["remote"]:
-        return f"{place} (télétravail possible)" if place else "Télétravail possible"
-    return place
-
-
 def offer_view(offer: dict, mirror_hosts: dict[str, str]) -> dict:
     """What the templates and the index need of one export entry."""
     link = board_url(offer["url"], mirror_hosts)
     family = offer["family_label"] or OTHER_FAMILY
     region = offer["location"].get("region") or "Région inconnue"
     return {**offer, "link": link, "page": f"offres/{offer['id']}.html", "theme": family, "region_label": region,
-            "category_line": offer["category_label"] or "Catégorie non précisée", "place": place_line(offer),
+            "category_line": offer["category_label"] or "Catégorie non précisée", "place": html.place_line(offer),
+            "display_title": html.display_title(offer),
             "remote_key": "oui" if offer["remote"] else ("non" if offer["remote"] is False else "inconnu"),
             "sources": [{**s, "link": board_url(s.get("url"), mirror_hosts)} for s in offer["sources"]]}
-
-
-def themes(views: list[dict]) -> list[tuple[str, list[dict]]]:
-    """Offers grouped by theme: the page's headings in its order, then the others, then the unclassified."""
-    groups: dict[str, list[dict]] = {}
-    for view in views:
-        groups.setdefault(view["theme"], []).append(view)
-    order = labels.page_order()
-    rank = lambda name: (name == OTHER_FAMILY, order.index(name) if name in order else len(order), name)  # noqa: E731
-    return [(name, groups[name]) for name in sorted(groups, key=rank)]
 
 
 def index_entry(view: dict) -> dict:
@@ -93,16 +77,34 @@ def options(views: list[dict], key: str) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def render_site(db: Database, now: datetime | None = None, include_all: bool = False) -> dict[str, str]:
-    """Every file of the site: relative path -> text."""
+def regenerated_page(db: Database, views: list[dict], page_employer: str | None, generated_at: str) -> Markup:
+    """The regenerated page's offers part (pipeline.export.html), linking to the board and to each offer's page."""
+    entries = [{**view, "url": view["link"]} for view in views]
+    page = html.build_page(entries, html.page_themes(db), page_employer=page_employer, generated_at=generated_at)
+    if not page_employer:
+        page["intro_heading"] = "Les offres d'emploi du numérique public actuellement disponibles :"
+    pages = {view["id"]: view["page"] for view in views}
+    for group in page["themes"] + page["others"]:
+        for offer in group["offers"]:
+            offer["page"] = pages[offer["id"]]
+    return Markup(html.render_fragment(page, pin_src=None, theme_tag="h3"))
+
+
+def render_site(db: Database, now: datetime | None = None, include_all: bool = False,
+                page_employer: str | None = None) -> dict[str, str]:
+    """Every file of the site: relative path -> text. `page_employer` (e.g. DINUM) makes the main page
+    that employer's page (its offers by theme, then other administrations' high-level posts)."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     document = build_export(db, now=now, selection=Selection(include_all=include_all))
     hosts = mirrors(db)
     views = [offer_view(offer, hosts) for offer in document["offers"]]
+    fragment = regenerated_page(db, views, page_employer, document["generated_at"])
+    listed = set(re.findall(r'data-offer-id="([^"]+)"', fragment))
+    views = [view for view in views if view["id"] in listed]
     env = environment()
     context = {"generated_at": document["generated_at"], "count": len(views)}
     files = {"index.html": env.get_template("index.html").render(
-        **context, themes=themes(views), index=json_for_script([index_entry(v) for v in views]),
+        **context, fragment=fragment, index=json_for_script([index_entry(v) for v in views]),
         families=options(views, "theme"), regions=options(views, "region_label"),
         categories=options(views, "category_line"), remote=options(views, "remote_key"),
         charts={name: Markup(svg) for name, svg in charts_svg(db).items()}, root="")}
@@ -112,9 +114,10 @@ def render_site(db: Database, now: datetime | None = None, include_all: bool = F
     return files
 
 
-def build_preview(db: Database, output: Path, now: datetime | None = None, include_all: bool = False) -> dict:
+def build_preview(db: Database, output: Path, now: datetime | None = None, include_all: bool = False,
+                  page_employer: str | None = None) -> dict:
     """Write the site into `output` (replaced as a whole once complete); returns a summary."""
-    files = render_site(db, now=now, include_all=include_all)
+    files = render_site(db, now=now, include_all=include_all, page_employer=page_employer)
     output = Path(output).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))

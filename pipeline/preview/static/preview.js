@@ -7,10 +7,14 @@
   if (!form || !data) { return; }
   var offers = JSON.parse(data.textContent);
   var panels = {};
-  Array.prototype.forEach.call(document.querySelectorAll(".panel[data-id]"), function (el) {
-    panels[el.getAttribute("data-id")] = el;
+  Array.prototype.forEach.call(document.querySelectorAll("#offres [data-offer-id]"), function (el) {
+    panels[el.getAttribute("data-offer-id")] = el;
   });
-  var themes = document.querySelectorAll(".theme");
+  // A theme is a heading followed by its .wrapper of panels; an employer of the second
+  // section is a paragraph followed by its list: both hidden when none of their offers shows.
+  var groups = Array.prototype.map.call(document.querySelectorAll("#offres .wrapper, #offres ul"), function (box) {
+    return { box: box, heading: box.previousElementSibling };
+  });
   var count = document.getElementById("compte");
   var empty = document.getElementById("aucune");
   var fields = { q: form.elements.q, family: form.elements.famille, region: form.elements.region,
@@ -33,8 +37,10 @@
       if (panel) { panel.hidden = !ok; }
       if (ok) { shown += 1; }
     });
-    Array.prototype.forEach.call(themes, function (theme) {
-      theme.hidden = theme.querySelector(".panel:not([hidden])") === null;
+    groups.forEach(function (group) {
+      var none = group.box.querySelector("[data-offer-id]:not([hidden])") === null;
+      group.box.hidden = none;
+      if (group.heading) { group.heading.hidden = none; }
     });
     count.textContent = shown + (shown > 1 ? " offres affichées" : " offre affichée") + " sur " + offers.length;
     empty.hidden = shown !== 0;
