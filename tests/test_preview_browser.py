@@ -173,6 +173,48 @@ def test_keyboard_reaches_the_skip_link_and_the_search_box(watched, served):
     assert watched.visible_titles() == ["Designer UX/UI H/F"]
 
 
+CONTRAST_JS = """() => {
+  const pick = ['h1', 'h3.h3', '#offres .panel b a', '#offres .panel p', '#offres a.button', 'a.detail-link',
+                'label', '#compte', '.site-footer p', 'button[type=reset]', 'select'];
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const bg = getComputedStyle(el).backgroundColor;
+      if (bg && bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') return bg;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  return pick.flatMap(sel => Array.from(document.querySelectorAll(sel)).slice(0, 3).map(el => [
+    sel, getComputedStyle(el).color, background(el), parseFloat(getComputedStyle(el).fontSize)]));
+}"""
+
+
+def luminance(css: str) -> float:
+    r, g, b = (int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+    return sum(w * (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+               for w, c in zip((0.2126, 0.7152, 0.0722), (r, g, b)))
+
+
+def test_text_contrast_meets_wcag_aa(watched, served):
+    watched.page.goto(f"{served}/index.html")
+    samples = watched.page.evaluate(CONTRAST_JS)
+    assert len(samples) > 15
+    for selector, color, background, size in samples:
+        light, dark = sorted((luminance(color), luminance(background)), reverse=True)
+        ratio = (light + 0.05) / (dark + 0.05)
+        assert ratio >= (3 if size >= 24 else 4.5), (selector, color, background, round(ratio, 2))
+
+
+def test_focus_is_visible(watched, served):
+    page = watched.page
+    page.goto(f"{served}/index.html")
+    page.focus("#offres .panel a.button")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focus by keyboard: :focus-visible applies
+    style = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                          " return [s.outlineStyle, s.outlineWidth]; })()")
+    assert style[0] != "none" and float(style[1].rstrip("px")) >= 2
+
+
 def test_without_javascript_every_offer_is_listed(browser, served):
     view = Watched(browser, java_script_enabled=False)
     try:
