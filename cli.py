@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
 refused because the data looks broken; 4 done, but some input records were rejected;
-5 audit: the page has something to fix; 6 another crawl is running on this database (`crawl --wait` queues instead).
+5 the page to audit could not be reached; 6 another crawl is running on this database (`crawl --wait` queues instead);
+7 audit: the page has something to fix.
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import click
 from pipeline.store import default_db_path, open_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
+EXIT_UNREACHABLE = 5  # the source (for audit: the page) could not be reached
 EXIT_LOCKED = 6
-EXIT_FINDINGS = 5  # audit: the page has something to fix
+EXIT_FINDINGS = 7  # audit: the page has something to fix
 DEFAULT_EXPORT = Path(__file__).resolve().parent / "data" / "export" / "offres.json"
 
 
@@ -114,10 +116,10 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html"]),
               default="json", show_default=True, help="What to write (docs/export.md describes each).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              show_default="data/export/offres.json (offres.FORMAT...)", help="File to write (atomically); - for standard output.")
+              show_default="data/export/offres.json, offres.csv...", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
 @click.option("--family", "families", multiple=True, metavar="CODE", help="Only this job family (donnees, design...); repeatable.")
-@click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name contains TEXT; repeatable.")
+@click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name has TEXT as whole words (case, accents aside); repeatable.")
 @click.option("--versant", "versants", multiple=True, type=click.Choice(["etat", "territoriale", "hospitaliere"]),
               help="Only this branch of the civil service; repeatable.")
 @click.option("--region", "regions", multiple=True, metavar="CODE|NAME", help="Only this region (11 or Île-de-France); repeatable.")
@@ -126,6 +128,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.option("--delimiter", type=click.Choice([",", ";"]), default=",", show_default=True, help="csv: field separator (; for French Excel).")
 @click.option("--bom", is_flag=True, help="csv: start with a UTF-8 byte order mark (Excel).")
 @click.option("--fragment", is_flag=True, help="html: only the part that drops into the Jekyll page.")
+@click.option("--feed-url", metavar="URL", help="rss/atom: the address the feed is published at (its self link).")
 @click.option("--page-employer", default="DINUM", show_default=True,
               help="html: the employer whose offers make the themed panels ('' for every offer).")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
@@ -133,8 +136,8 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.pass_obj
 def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families: tuple[str, ...],
            employers: tuple[str, ...], versants: tuple[str, ...], regions: tuple[str, ...], since: str | None,
-           since_run: int | None, delimiter: str, bom: bool, fragment: bool, page_employer: str,
-           force: bool, allow_empty: bool) -> None:
+           since_run: int | None, delimiter: str, bom: bool, fragment: bool, feed_url: str | None,
+           page_employer: str, force: bool, allow_empty: bool) -> None:
     """Write the export in one format (JSON: schema version 1, docs/export.md).
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
@@ -154,14 +157,16 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
     selection = Selection(include_all=include_all, families=families, employers=employers, versants=versants,
                           regions=regions, since=since)
     options = FormatOptions(delimiter=delimiter, bom=bom, fragment=fragment, page_employer=page_employer,
-                            since_run=since_run)
+                            since_run=since_run, feed_url=feed_url)
     db = open_db(obj["db_path"])
     try:
         result = export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)
     except ExportRefused as exc:
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    for note in result.notes:
+    for note in result.notes[:20]:
         click.echo(f"note: {note}", err=True)
+    if len(result.notes) > 20:
+        click.echo(f"note: ... and {len(result.notes) - 20} more", err=True)
     what = "changes" if fmt == "changes" else "offers"
     click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else output}",
                err=str(output) == "-")
@@ -178,8 +183,9 @@ def audit(obj: dict, page: str, employer: str, as_json: bool) -> None:
 
     Reports panels whose two links disagree, offers it lists that the board has
     closed, open digital offers of the employer it does not list, and category,
-    place or remote-work lines that disagree with the board. Exit code 5 when
-    there is something to fix (for a cron that mails the page's editor).
+    place or remote-work lines that disagree with the board. Exit code 7 when
+    there is something to fix (for a cron that mails the page's editor), 5 when
+    the page cannot be fetched.
 
     Example: offres audit https://www.numerique.gouv.fr/rejoignez-nous/ --json
     """
@@ -191,7 +197,7 @@ def audit(obj: dict, page: str, employer: str, as_json: bool) -> None:
         try:
             text, url = fetch_page(page)
         except FetchError as exc:
-            fail(str(exc))
+            fail(str(exc), EXIT_UNREACHABLE)
     else:
         path = Path(page)
         text, url = path.read_text(encoding="utf-8", errors="replace"), path.resolve().as_uri()

@@ -2,7 +2,8 @@
 
 Input: the page as `parsers.curated_page.parse_curated_page` reads it (the caller parses). Findings:
 - `mislinked`: panels whose title link and button link carry different references;
-- `closed`: offers the page lists that the board has closed (with the reason);
+- `closed`: offers the page lists that are closed (with the reason: the board closed them, their
+  deadline passed, or a complete crawl of the board no longer lists them);
 - `missing`: open digital offers of the page's employer on the board that the page does not list;
 - `labels`: category, place or remote work written on the page that disagree with the board.
 `closed`, `missing` and `labels` need a complete, healthy crawl of the board: without one
@@ -72,13 +73,12 @@ def page_references(record: dict) -> set[str]:
     return {r for r in (canonical_reference(x) for x in refs if x) if r}
 
 
-def board_offers(db: Database) -> dict[str, dict]:
-    """Offers the board lists (a posting of the official source), by canonical reference."""
+def offers_by_reference(db: Database) -> dict[str, dict]:
+    """Every offer with a reference, and whether the board lists it (`on_board`: a posting of the official source)."""
     out = {}
     for row in db.query("select * from offers where reference is not null"):
         sources = json.loads(row["sources"] or "[]")
-        if any(s.get("source") == OFFICIAL_SOURCE for s in sources):
-            out[row["reference"]] = row
+        out[row["reference"]] = {**row, "on_board": any(s.get("source") == OFFICIAL_SOURCE for s in sources)}
     return out
 
 
@@ -122,7 +122,7 @@ def audit_page(db: Database, page: dict, page_url: str, employer: str | None = "
         report.notes.append("no complete, healthy crawl of the board in the database: closed offers, missing "
                             "offers and labels not checked (run `offres crawl csp` first)")
         return report
-    offers = board_offers(db)
+    offers = offers_by_reference(db)
     listed: set[str] = set()
     for record in records:
         refs = page_references(record)
@@ -138,7 +138,7 @@ def audit_page(db: Database, page: dict, page_url: str, employer: str | None = "
                                       "closed_at": offer["closed_at"], "reason": offer["status_reason"]})
         if not record.get("link_conflict") or record.get("reference"):
             offer = offers.get(canonical_reference(record.get("reference")) or "")
-            if offer is not None and offer["status"] == "open":
+            if offer is not None and offer["on_board"] and offer["status"] == "open":
                 report.labels.extend(label_findings(record, offer))
     if employer:
         for row in select_offers(db, Selection(employers=(employer,))):

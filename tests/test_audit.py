@@ -32,17 +32,20 @@ def board_record(reference: str, **overrides) -> dict:
 
 @pytest.fixture
 def db(tmp_path):
-    """The page crawled, then the board: every panel's offer on the board, with four things to fix."""
+    """The page crawled, then the board: the panels' offers on the board but one, with things to fix."""
     db = open_db(str(tmp_path / "o.db"))
     records, _ = seed_records()
     crawl(db, "dinum-page", records, started_at="2026-11-20T05:00:00+00:00")
     refs = sorted({r["reference"] for r in records if r.get("theme")})
-    board = [board_record(ref) for ref in refs if ref not in {"2023-1201312", "2023-1211951", "2023-1196631", "2023-1204125"}]
+    special = {"2023-1201312", "2023-1211951", "2023-1196631", "2023-1204125", "2023-1195285"}
+    board = [board_record(ref) for ref in refs if ref not in special]  # 2023-1195285: no longer on the board
     board += [board_record("2023-1201312", category="Catégorie A (cadre)"),          # the page says A+
               board_record("2023-1211951", location="69003 Lyon"),                  # the page says Saint-Jacques
               board_record("2023-1196631", remote="Non"),                           # the page says remote
               board_record("2023-1204125", deadline="01/11/2026"),                  # closed: deadline passed
               board_record("2026-1299999", title="Développeur / Développeuse back-end H/F"),  # not on the page
+              board_record("2026-1299997", title="Product owner H/F",                         # nor this one
+                           employer="DIRECTION INTERMINISTERIELLE DU NUMERIQUE"),
               board_record("2026-1299998", title="Data scientist H/F", employer="Ministère de l'Intérieur")]
     crawl(db, "csp", board, started_at="2026-11-20T05:30:00+00:00", now=NOW)
     return db
@@ -65,21 +68,23 @@ def test_the_seed_reports_its_two_mislinked_panels_by_title_and_reference(tmp_pa
 def test_closed_missing_and_labels_against_the_board(db):
     report = audit(db)
     assert report.board_run is not None
-    assert [(c["reference"], c["reason"]) for c in report.closed] == [("2023-1204125", "deadline 2026-11-01 passed")]
-    assert [m["reference"] for m in report.missing] == ["2026-1299999"]  # not the other ministry's offer
+    assert sorted((c["reference"], c["reason"]) for c in report.closed) == [
+        ("2022-1024634", "no longer on the board"),  # the second section's post: the board lists neither
+        ("2023-1195285", "no longer on the board"), ("2023-1204125", "deadline 2026-11-01 passed")]
+    assert sorted(m["reference"] for m in report.missing) == ["2026-1299997", "2026-1299999"]  # not the other ministry's
     labels = {(item["reference"], item["field"]): item for item in report.labels}
     assert set(labels) == {("2023-1201312", "category"), ("2023-1211951", "place"), ("2023-1196631", "remote")}
     assert labels[("2023-1201312", "category")]["page"] == "Cadre supérieur/Catégorie A+"
     assert labels[("2023-1201312", "category")]["board"] == "A"
     assert labels[("2023-1196631", "remote")] ["page"] is True and labels[("2023-1196631", "remote")]["board"] is False
-    assert len(report.mislinked) == 2 and report.to_fix == 2 + 1 + 1 + 3
+    assert len(report.mislinked) == 2 and report.to_fix == 2 + 3 + 2 + 3 and report.unknown == []
 
 
 def test_a_page_that_agrees_with_the_board_has_nothing_to_fix(db, tmp_path):
     from pipeline.export import Selection, build_export
     from pipeline.export.html import build_page, page_themes, render_page
 
-    entries = build_export(db, now=NOW, selection=Selection(employers=("DINUM",)))["offers"]
+    entries = build_export(db, now=NOW, selection=Selection())["offers"]
     page = tmp_path / "regenerated.html"
     page.write_text(render_page(build_page(entries, page_themes(db))), encoding="utf-8")
     report = audit_page(db, parse_curated_page(page.read_text(encoding="utf-8"), PAGE_URL), PAGE_URL)
@@ -89,9 +94,9 @@ def test_a_page_that_agrees_with_the_board_has_nothing_to_fix(db, tmp_path):
 def test_cli_exit_code_and_json(db, tmp_path):
     db_path = next(r["file"] for r in db.query("pragma database_list"))
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE), "--json"])
-    assert result.exit_code == EXIT_FINDINGS == 5
+    assert result.exit_code == EXIT_FINDINGS == 7
     report = json.loads(result.stdout)
-    assert report["to_fix"] == 7 and len(report["mislinked"]) == 2
+    assert report["to_fix"] == 10 and len(report["mislinked"]) == 2
     result = CliRunner().invoke(main, ["--db", db_path, "audit", str(SEED_PAGE)])
     assert "mislinked: 'Analyste de données H/F': title link 2023-1196743, button 2023-1202957" in result.output
 
@@ -132,7 +137,7 @@ def site():
 
 def test_audit_of_a_url_fetched_politely(site, tmp_path):
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "o.db"), "audit", site + "/rejoignez-nous/", "--json"])
-    assert result.exit_code == 5, result.output
+    assert result.exit_code == EXIT_FINDINGS, result.output
     assert [m["title"] for m in json.loads(result.stdout)["mislinked"]] == ["Analyste de données H/F",
                                                                             "Coordonnateur animation data H/F"]
     assert Site.agents and all(agent == USER_AGENT for agent in Site.agents)
@@ -145,4 +150,4 @@ def test_audit_of_a_url_fetched_politely(site, tmp_path):
     with pytest.raises(FetchError, match="only http"):
         fetch_page("file:///etc/passwd")
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "o.db"), "audit", site + "/absent/"])
-    assert result.exit_code == 1 and "404" in result.output
+    assert result.exit_code == 5 and "404" in result.output  # the page could not be reached

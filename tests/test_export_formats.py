@@ -52,7 +52,11 @@ def test_selection_filters_narrow_every_format(db):
     family = rows[everything[0]]["family"]
     assert set(open_digital(db, families=(family,))) == {i for i in everything if rows[i]["family"] == family}
     employer = rows[everything[0]]["employer"]
-    assert set(open_digital(db, employers=(employer.lower()[:8],))) >= {everything[0]}
+    same = {i for i in everything if rows[i]["employer"] == employer}
+    assert set(open_digital(db, employers=(employer.upper(),))) >= same and everything[0] in same
+    word = max(employer.split(), key=len)  # one whole word, case and accents aside
+    assert everything[0] in open_digital(db, employers=(word.lower(),))
+    assert everything[0] not in open_digital(db, employers=(word[:-1],))  # a part of a word is not a word
     assert set(open_digital(db, versants=("etat",))) == {i for i in everything if rows[i]["versant"] == "etat"}
     region = json.loads(rows[everything[0]]["location"])
     by_code = set(open_digital(db, regions=(region["region_code"],)))
@@ -245,6 +249,9 @@ def test_changes_since_a_run_and_a_date_validate_against_their_schema(tmp_path):
     document = json.loads(output.read_text(encoding="utf-8"))
     validate_changes(document)
     assert sum(c["kind"] == "new" for c in document["changes"]) == 30
+    # a time in another zone is compared in UTC: 07:00+01:00 is 06:00Z, the second rebuild's time
+    export_as(db, "changes", output, Selection(include_all=True, since="2026-11-21T07:00:00+01:00"), now=later)
+    assert {c["run_id"] for c in json.loads(output.read_text(encoding="utf-8"))["changes"]} == {second}
     with pytest.raises(jsonschema.ValidationError):
         validate_changes({**document, "changes": [{**document["changes"][0], "kind": "renamed"}]})
     with pytest.raises(jsonschema.ValidationError):
@@ -268,3 +275,20 @@ def test_cli_export_formats_and_options(demo, tmp_path):
     assert result.exit_code == 2 and "ISO 8601" in result.output
     result = runner.invoke(main, [*base, "--format", "json", "--family", "nothing", "-o", str(tmp_path / "e.json")])
     assert result.exit_code == 3 and "no offer" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_feed_self_link(db, tmp_path, fmt):
+    url = f"https://portail.example.org/offres.{fmt}.xml"
+    export_as(db, fmt, tmp_path / "o.xml", options=FormatOptions(feed_url=url), now=NOW)
+    feed = feedparser.parse(str(tmp_path / "o.xml"))
+    assert not feed.bozo
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == [url]
+
+
+def test_atom_ids_differ_per_selection():
+    from pipeline.export.formats import feed_id
+    assert feed_id(Selection()) == "urn:offres:feed"
+    assert feed_id(Selection(families=("donnees",), employers=("Ville de Lyon",))) == \
+        "urn:offres:feed:family=donnees;employer=Ville%20de%20Lyon"
+    assert feed_id(Selection(include_all=True)) != feed_id(Selection())

@@ -8,7 +8,7 @@ from parsel import Selector
 from parsers.curated_page import link_reference, parse_curated_page
 from pipeline.export import Selection, build_export
 from pipeline.export.formats import FormatOptions, export_as
-from pipeline.export.html import build_page, page_themes, place_line, render_fragment, render_page
+from pipeline.export.html import build_page, page_themes, place_line, render_fragment
 from tests.portal_data import NOW, PAGE_URL, SEED_PAGE, seed_db
 
 
@@ -128,6 +128,13 @@ def test_autoescaped(db):
     assert '?a=1&b="2"' in " ".join(panel.xpath("@href").getall())
 
 
+def test_no_liquid_reaches_the_jekyll_page(db):
+    db.execute("update offers set title_raw = 'Dev {{ site.secret }} {% include x.html %}' where reference = '2023-1201312'")
+    text = page_of(db)
+    assert "{" not in text and "}" not in text
+    assert "Dev {{ site.secret }} {% include x.html %}" in Selector(text=text).css("div.panel b a::text").getall()
+
+
 def test_standalone_page_and_fragment(db, tmp_path):
     export_as(db, "html", tmp_path / "page.html", now=NOW)
     export_as(db, "html", tmp_path / "fragment.html", options=FormatOptions(fragment=True), now=NOW)
@@ -140,3 +147,27 @@ def test_standalone_page_and_fragment(db, tmp_path):
     assert all(h.startswith("https://") for h in sel.css("a::attr(href)").getall())
     assert len(sel.css("div.panel")) == len(Selector(text=fragment).css("div.panel")) == 18
     assert re.search(r"à partir de 18 offres", page)
+
+
+def test_an_entry_with_no_known_link_is_left_out_and_named(tmp_path):
+    from tests.portal_data import crawl, seed_records
+    from pipeline.store import open_db
+
+    records, _ = seed_records()
+    unsettled = dict(records[0], title="Chef de projet", url=PAGE_URL + "#chef-de-projet",
+                     link_conflict="title link (2023-1) and button link (2023-2) disagree; cannot tell")
+    unsettled.pop("reference", None)
+    db = open_db(":memory:")
+    crawl(db, "dinum-page", [*records, unsettled])
+    result = export_as(db, "html", tmp_path / "page.html", now=NOW)
+    assert result.count == 18 and any("'Chef de projet'" in n and "left out" in n for n in result.notes)
+    assert PAGE_URL not in (tmp_path / "page.html").read_text(encoding="utf-8")
+
+
+def test_the_page_employer_under_either_name():
+    from pipeline.export.selection import employer_matches
+    assert employer_matches("Direction interministérielle du numérique (DINUM)", "DINUM")
+    assert employer_matches("DIRECTION INTERMINISTERIELLE DU NUMERIQUE", "dinum")
+    assert employer_matches("Services du Premier ministre - DINUM", "DINUM")
+    assert not employer_matches("DINUMERIQUE SA", "DINUM") and not employer_matches(None, "DINUM")
+    assert employer_matches("Ville de Lyon", "ville de lyon") and not employer_matches("Ville de Lyonnais", "Ville de Lyon")

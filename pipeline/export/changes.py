@@ -19,7 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlite_utils import Database
 
 from pipeline.export.document import SCHEMA_PATH, export_schema, loads, offer_entry
-from pipeline.export.selection import Selection
+from pipeline.export.selection import Selection, register_functions
 
 CHANGES_SCHEMA_VERSION = 1
 CHANGES_SCHEMA_PATH = SCHEMA_PATH.with_name("changes-v1.schema.json")
@@ -34,6 +34,15 @@ def changes_schema() -> dict:
 def filtered(selection: Selection) -> bool:
     """Whether the selection names families, employers, versants or regions."""
     return bool(selection.families or selection.employers or selection.versants or selection.regions)
+
+
+def utc_text(since: str) -> str:
+    """An ISO date as given, an ISO date-time in UTC as the events table stores it ('…+00:00')."""
+    if len(since) <= 10:
+        return since
+    moment = datetime.fromisoformat(since)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 def build_changes(db: Database, selection: Selection | None = None, since_run: int | None = None,
@@ -52,13 +61,14 @@ def build_changes(db: Database, selection: Selection | None = None, since_run: i
         params.append(since_run)
     if since:
         clauses.append("at >= ?")
-        params.append(since)
+        params.append(utc_text(since))
     if since_run is None and not since:
         clauses.append("run_id = (select max(run_id) from events)")
     rows = list(db.query(f"select * from events where {' and '.join(clauses)} order by id", params))
     scope = Selection(include_all=True, families=selection.families, employers=selection.employers,
                       versants=selection.versants, regions=selection.regions)
     where, where_params = scope.where()
+    register_functions(db)
     if not selection.include_all:
         where += " and digital = 1"
     ids = sorted({r["offer_id"] for r in rows})

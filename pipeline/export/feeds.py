@@ -55,12 +55,14 @@ def sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) ->
 
 
 def build_rss(entries: Iterable[dict], generated_at: datetime, subtitle: str | None = None,
-              site_url: str = SITE_URL) -> ET.ElementTree:
-    """An RSS 2.0 document."""
-    rss = ET.Element("rss", {"version": "2.0"})
+              site_url: str = SITE_URL, feed_url: str | None = None) -> ET.ElementTree:
+    """An RSS 2.0 document (with an atom:link to itself when its public `feed_url` is given)."""
+    rss = ET.Element("rss", {"version": "2.0", **({"xmlns:atom": ATOM_NS} if feed_url else {})})
     channel = sub(rss, "channel")
     sub(channel, "title", feed_title(subtitle))
     sub(channel, "link", site_url)
+    if feed_url:
+        sub(channel, "atom:link", href=feed_url, rel="self", type="application/rss+xml")
     sub(channel, "description", "Offres d'emploi du numérique dans la fonction publique, mises à jour à chaque collecte.")
     sub(channel, "language", "fr")
     sub(channel, "lastBuildDate", format_datetime(generated_at))
@@ -78,14 +80,17 @@ def build_rss(entries: Iterable[dict], generated_at: datetime, subtitle: str | N
 
 
 def build_atom(entries: Iterable[dict], generated_at: datetime, subtitle: str | None = None,
-               site_url: str = SITE_URL, feed_id: str = "urn:offres:feed") -> ET.ElementTree:
-    """An Atom 1.0 document."""
+               site_url: str = SITE_URL, feed_id: str = "urn:offres:feed",
+               feed_url: str | None = None) -> ET.ElementTree:
+    """An Atom 1.0 document (with a link to itself when its public `feed_url` is given)."""
     a = sub  # Atom elements, in the default namespace declared on the root
     feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "fr"})
     a(feed, "id", feed_id)
     a(feed, "title", feed_title(subtitle))
     a(feed, "updated", generated_at.isoformat())
     a(feed, "link", href=site_url, rel="alternate")
+    if feed_url:
+        a(feed, "link", href=feed_url, rel="self", type="application/atom+xml")
     author = a(feed, "author")
     a(author, "name", "offres")
     a(feed, "generator", "offres")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
@@ -20,7 +21,7 @@ from pipeline import labels
 from pipeline.export import changes, csvfile, feeds, html, jsonl, jsonld
 from pipeline.export.document import build_export, validate_export
 from pipeline.export.files import dump_document, write_atomic
-from pipeline.export.safety import check_export, previous_count
+from pipeline.export.safety import ExportRefused, check_export, previous_count
 from pipeline.export.selection import Selection
 
 FORMATS = ("json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html")
@@ -39,6 +40,7 @@ class FormatOptions:
     page_employer: str | None = html.PAGE_EMPLOYER  # html: whose offers make the themes ('' = every offer)
     since_run: int | None = None  # changes: after this run
     site_url: str = feeds.SITE_URL  # rss/atom: the feed's link
+    feed_url: str | None = None   # rss/atom: where the feed itself is published (its self link)
 
 
 @dataclass
@@ -58,6 +60,15 @@ def subtitle(selection: Selection) -> str | None:
     return ", ".join(parts) or None
 
 
+def feed_id(selection: Selection) -> str:
+    """A stable Atom id per selection: `urn:offres:feed`, `urn:offres:feed:family=donnees`..."""
+    parts = [f"{name}={quote(value, safe='')}" for name, values in (
+        ("all", ("1",) if selection.include_all else ()), ("family", selection.families),
+        ("employer", selection.employers), ("versant", selection.versants), ("region", selection.regions),
+        ("since", (selection.since,) if selection.since else ())) for value in values]
+    return ":".join(["urn:offres:feed", ";".join(parts)]) if parts else "urn:offres:feed"
+
+
 def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
            now: datetime) -> tuple[Callable[[IO[str]], None], int, list[str], Callable[[Path], int | None]]:
     """(writer, count, notes, reader of the previous file's count) of one format."""
@@ -70,15 +81,15 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
     entries = document["offers"]
     if fmt == "json":
         return (lambda h: dump_document(document, h)), len(entries), [], previous_count
-    if fmt == "jsonl":
-        jsonl.validate_lines(entries)
+    if fmt == "jsonl":  # its lines are the entries validated above
         return (lambda h: jsonl.write_jsonl(entries, h)), len(entries), [], jsonl.count_lines
     if fmt == "jsonld":
         graph, left_out = jsonld.build_jsonld(entries)
         return (lambda h: jsonld.write_jsonld(graph, h)), len(graph["@graph"]), left_out, jsonld.count_postings
     if fmt in ("rss", "atom"):
         build = feeds.build_rss if fmt == "rss" else feeds.build_atom
-        tree = build(entries, now, subtitle(selection), site_url=options.site_url)
+        extra = {"feed_id": feed_id(selection)} if fmt == "atom" else {}
+        tree = build(entries, now, subtitle(selection), site_url=options.site_url, feed_url=options.feed_url, **extra)
         return (lambda h: feeds.write_feed(tree, h)), len(entries), [], feeds.count_items
     if fmt == "csv":
         return ((lambda h: csvfile.write_csv(entries, h, delimiter=options.delimiter, bom=options.bom)),
@@ -86,9 +97,12 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
     if fmt == "html":
         page = html.build_page(entries, html.page_themes(db), page_employer=options.page_employer or None,
                                generated_at=document["generated_at"])
-        left = len(entries) - page["count"]
-        notes = [f"{left} selected offers are neither {options.page_employer}'s nor high-level posts of another "
-                 "employer: not on the page"] if left and options.page_employer else []
+        notes = [f"offer {e['id']} ('{e['title']}'): no link known (the hand-kept page's two links disagree), "
+                 "left out" for e in page["left_out"]]
+        left = len(entries) - page["count"] - len(page["left_out"])
+        if left and options.page_employer:
+            notes.append(f"{left} selected offers are neither {options.page_employer}'s nor high-level posts of "
+                         "another employer: not on the page (--page-employer '' themes every offer)")
         return ((lambda h: html.write_html(page, h, standalone=not options.fragment)), page["count"], notes,
                 html.count_panels)
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
@@ -102,13 +116,18 @@ def export_as(db: Database, fmt: str, output: Path, selection: Selection | None 
     options = options or FormatOptions()
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     writer, count, notes, counter = render(fmt, db, selection, options, now)
-    check_export(db, {"count": count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
-                 counter=counter)
+    try:
+        check_export(db, {"count": count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
+                     counter=counter)
+    except ExportRefused as exc:
+        more = [f"and {len(notes) - 3} more notes"] if len(notes) > 3 else []
+        raise ExportRefused("; ".join([str(exc), *notes[:3], *more])) from None
     newline = "" if fmt == "csv" else None
     if str(output) == "-":
         if newline == "":
             buffer = io.StringIO(newline="")
             writer(buffer)
+            sys.stdout.flush()
             sys.stdout.buffer.write(buffer.getvalue().encode("utf-8"))
         else:
             writer(sys.stdout)

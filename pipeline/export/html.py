@@ -24,6 +24,7 @@ from markupsafe import Markup
 from sqlite_utils import Database
 
 from pipeline import labels
+from pipeline.export.selection import employer_matches
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_EMPLOYER = "DINUM"
@@ -86,6 +87,12 @@ def panel(entry: dict) -> dict:
             "employer": entry.get("employer")}
 
 
+def unlinked(entry: dict) -> bool:
+    """An entry known only from the hand-kept page whose two links disagreed unsettled: no link to give."""
+    sources = entry.get("sources") or []
+    return not entry.get("reference") and bool(sources) and all(s.get("source") == CURATED_SOURCE for s in sources)
+
+
 def heading_order() -> list[str]:
     """The page's theme headings in its order, then the other family labels."""
     order = labels.page_order()
@@ -94,10 +101,8 @@ def heading_order() -> list[str]:
 
 
 def is_page_employer(entry: dict, page_employer: str | None) -> bool:
-    """Whether an offer is the page employer's (a whole word of its name, case-insensitive)."""
-    if not page_employer:
-        return True
-    return bool(re.search(rf"(?<!\w){re.escape(page_employer)}(?!\w)", entry.get("employer") or "", re.I))
+    """Whether an offer is the page employer's (every offer without one)."""
+    return not page_employer or employer_matches(entry.get("employer"), page_employer)
 
 
 def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = None,
@@ -108,14 +113,19 @@ def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = N
     An offer's theme is the one the hand-kept page gave it, else its family's label,
     else OTHER_THEME. The second section holds the other employers' high-level
     (A+) offers and those the page listed there; without `page_employer` every
-    offer goes to the themes.
+    offer goes to the themes. An entry with no known link (`unlinked`) is left out
+    (`left_out`), never linked to the page itself.
     """
     themes = themes or {}
     order = heading_order()
     grouped: dict[str, list[dict]] = {}
     others: dict[str, list[dict]] = {}
     count = 0
+    left_out: list[dict] = []
     for entry in entries:
+        if unlinked(entry):
+            left_out.append(entry)
+            continue
         theme = themes.get(entry["id"])
         listed_below = entry["id"] in themes and theme is None
         if is_page_employer(entry, page_employer) and not listed_below:
@@ -132,13 +142,19 @@ def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = N
     return {"title": "Rejoignez-nous", "intro_heading": f"Nos offres d'emploi actuellement disponibles à {page_name} :",
             "themes": [{"heading": h, "offers": grouped[h]} for h in headings],
             "others": [{"employer": e, "offers": others[e]} for e in sorted(others, key=str.casefold)],
-            "count": count, "generated_at": generated, "generated_on": generated[:10]}
+            "count": count, "left_out": [{"id": e["id"], "title": e["title"]} for e in left_out],
+            "generated_at": generated, "generated_on": generated[:10]}
 
 
 def render_fragment(page: dict, pin_src: str | None = PIN_SRC, theme_tag: str = "h1") -> str:
     """The offers part of the page, for the Jekyll page (the preview site: theme headings as `theme_tag`,
-    and a link to the offer's own page where a panel has a `page`)."""
-    return environment().get_template("fragment.html").render(page=page, pin_src=pin_src, theme_tag=theme_tag)
+    and a link to the offer's own page where a panel has a `page`).
+
+    Braces become character references: Jekyll runs Liquid over the pages it builds,
+    and a title holding `{{ ... }}` or `{% ... %}` must stay text (the template has no brace).
+    """
+    text = environment().get_template("fragment.html").render(page=page, pin_src=pin_src, theme_tag=theme_tag)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def render_page(page: dict) -> str:
