@@ -57,8 +57,8 @@ def offer_view(offer: dict, mirror_hosts: dict[str, str]) -> dict:
 
 def index_entry(view: dict) -> dict:
     """One offer of the embedded JSON index the script filters on."""
-    text = " ".join(filter(None, [view["display_title"], view["title"], view["employer"], view["place"], view["reference"],
-                                  view["metier"], view["theme"]]))
+    text = " ".join(filter(None, [view["display_title"], view["title"], view["employer"], view["place"],
+                                  view["reference"], view["metier"], view["theme"]]))
     return {"id": view["id"], "family": view["theme"], "region": view["region_label"],
             "category": view["category_line"], "remote": view["remote_key"], "text": fold(text)}
 
