@@ -34,8 +34,10 @@ def test_foreign_keys_and_views_added_once(portal):
     assert [idx.columns for idx in db.table("offers").indexes if idx.columns == ["status", "digital"]]
     assert {r["reference"] for r in db.query("select reference from open_digital_offers")} == open_digital_references()
     row = next(db.query("select * from open_digital_offers where reference = '2026-1100002'"))
-    assert (row["city"], row["region"], row["source"], row["family"]) == ("Lyon", "Auvergne-Rhône-Alpes", "csp", "donnees")
-    assert dict((r["region"], r["open_offers"]) for r in db.query("select * from offers_by_region"))["Île-de-France"] == 3
+    assert (row["city"], row["region"], row["source"], row["family"]) == (
+        "Lyon", "Auvergne-Rhône-Alpes", "csp", "donnees")
+    by_region = {r["region"]: r["open_offers"] for r in db.query("select * from offers_by_region")}
+    assert by_region["Île-de-France"] == 3
     assert [r["reference"] for r in db.query("select reference from closed_offers")] == ["2026-1100009"]
 
 
@@ -120,7 +122,8 @@ def test_datasette_serves_the_view_with_facets_and_licence(served):
 
 def test_datasette_hides_html_columns_from_the_default_table_page(served):
     status, headers, _ = get(f"{served}/portal/offers", follow=False)
-    assert status == 302 and "_nocol=missions_html" in headers["location"] and "_nocol=about_html" in headers["location"]
+    assert status == 302
+    assert "_nocol=missions_html" in headers["location"] and "_nocol=about_html" in headers["location"]
     status, _, page = get(f"{served}/portal/offers")
     assert status == 200 and 'data-column="title"' in page and 'data-column="missions_html"' not in page
     assert "Offers (deduplicated)" in page

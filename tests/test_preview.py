@@ -157,7 +157,8 @@ def test_rebuild_replaces_the_site_and_cli(site, tmp_path):
 
 def test_page_of_one_employer_keeps_its_offers_and_the_others_high_level_posts(site, tmp_path):
     db = site[2]
-    db.execute("update offers set employer = 'Ministère des Armées' where reference in ('2026-1100001', '2026-1100002')")
+    db.execute("update offers set employer = 'Ministère des Armées' "
+               "where reference in ('2026-1100001', '2026-1100002')")
     try:
         result = CliRunner().invoke(main, ["--db", str(site[0].parent / "portal.db"), "preview", "-o",
                                            str(tmp_path / "dinum"), "--page-employer", "DINUM"])
