@@ -490,10 +490,14 @@ def browse(obj: dict, port: int, host: str, open_browser: bool) -> None:
     import tempfile
 
     from pipeline.browse import datasette_command, prepare_database, write_metadata
+    from pipeline.store import crawl_running
 
     if not Path(obj["db_path"]).exists():
         fail(f"no database at {obj['db_path']}")
-    done = prepare_database(open_db(obj["db_path"]))
+    crawling = crawl_running(obj["db_path"])
+    if crawling:
+        click.echo("A crawl is running: foreign keys not added this time (views only)", err=True)
+    done = prepare_database(open_db(obj["db_path"]), foreign_keys=not crawling)
     if done["foreign_keys"] or done["views"]:
         click.echo(f"Added {done['foreign_keys']} foreign keys; views created or updated: "
                    f"{', '.join(done['views']) or 'none'}", err=True)

@@ -70,12 +70,16 @@ order by m.offer_id, m.posting_id""",
 }
 
 
-def prepare_database(db: Database) -> dict:
-    """Add the missing foreign keys and create or refresh the views; returns what it did."""
+def prepare_database(db: Database, foreign_keys: bool = True) -> dict:
+    """Add the missing foreign keys (unless `foreign_keys` is false) and create or refresh the views.
+
+    Adding a foreign key rebuilds its table once; `offres browse` skips it while a crawl
+    runs, so that a long rebuild does not hold the crawl's writes. Returns what it did.
+    """
     done = {"foreign_keys": 0, "views": []}
     with write_transaction(db):
         missing = []
-        for table, column, other, other_column in FOREIGN_KEYS:
+        for table, column, other, other_column in FOREIGN_KEYS if foreign_keys else []:
             if not (db.table(table).exists() and db.table(other).exists()):
                 continue
             if not any(fk.column == column and fk.other_table == other for fk in db.table(table).foreign_keys):

@@ -41,6 +41,12 @@ def test_foreign_keys_and_views_added_once(portal):
     assert [r["reference"] for r in db.query("select reference from closed_offers")] == ["2026-1100009"]
 
 
+def test_views_only_while_a_crawl_runs(tmp_path):
+    db = build_portal_db(tmp_path / "crawling.db")
+    assert prepare_database(db, foreign_keys=False) == {"foreign_keys": 0, "views": list(VIEWS)}
+    assert not db.table("merges").foreign_keys
+
+
 def test_a_changed_view_is_replaced(portal):
     _, db = portal
     prepare_database(db)

@@ -152,6 +152,8 @@ def test_rebuild_replaces_the_site_and_cli(site, tmp_path):
     assert not (output / "offres" / "stale.html").exists() and (output / "assets" / "preview.js").is_file()
     result = CliRunner().invoke(main, ["--db", str(db_path), "preview", "-o", str(output), "--all"])
     assert result.exit_code == 0 and "9 offer pages" in result.output
+    closed = next(p for p in (output / "offres").glob("*.html") if GONE in p.read_text(encoding="utf-8"))
+    assert "Offre close depuis le 2026-10-06." in soup_of(closed).select_one("p.status").get_text()
     assert not list(tmp_path.glob(".out*"))  # no staging folder left behind
 
 
