@@ -285,7 +285,9 @@ def stats(obj: dict, runs: int, as_json: bool, plot: Path | None) -> None:
         click.echo(f"Wrote the charts to {plot}", err=True)
     if as_json:
         return echo_json(data)
-    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
+    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital"
+               + (f" ({data['digital_open_outside_numerique']} only from the open-data file, outside the board's "
+                  "Numérique listing)" if data.get("digital_open_outside_numerique") else ""))
     for title, key in (("Offers by status", "by_status"), ("Open offers by category", "by_category"),
                        ("Open offers by region", "by_region"), ("Open digital offers by family", "by_family"),
                        ("Postings by source", "postings_by_source")):
@@ -510,6 +512,10 @@ def browse(obj: dict, port: int, host: str, open_browser: bool) -> None:
         except KeyboardInterrupt:
             sys.exit(EXIT_OK)
 
+
+from cluster_cli import cluster  # noqa: E402  (a command group of its own module)
+
+main.add_command(cluster)
 
 if __name__ == "__main__":
     main()
