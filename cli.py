@@ -131,13 +131,14 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 @click.option("--feed-url", metavar="URL", help="rss/atom: the address the feed is published at (its self link).")
 @click.option("--page-employer", default="DINUM", show_default=True,
               help="html: the employer whose offers make the themed panels ('' for every offer).")
+@click.option("--per-family", is_flag=True, help="One file per job family beside --output (offres-design.rss.xml...).")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
 @click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
 @click.pass_obj
 def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families: tuple[str, ...],
            employers: tuple[str, ...], versants: tuple[str, ...], regions: tuple[str, ...], since: str | None,
            since_run: int | None, delimiter: str, bom: bool, fragment: bool, feed_url: str | None,
-           page_employer: str, force: bool, allow_empty: bool) -> None:
+           page_employer: str, per_family: bool, force: bool, allow_empty: bool) -> None:
     """Write the export in one format (JSON: schema version 1, docs/export.md).
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
@@ -146,7 +147,7 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
     Example: offres export --format rss --family donnees -o data/export/donnees.rss.xml
     """
     from pipeline.export import ExportRefused, Selection
-    from pipeline.export.formats import DEFAULT_NAMES, FormatOptions, export_as
+    from pipeline.export.formats import DEFAULT_NAMES, FormatOptions, export_as, export_per_family
 
     if since:
         try:
@@ -158,18 +159,25 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
                           regions=regions, since=since)
     options = FormatOptions(delimiter=delimiter, bom=bom, fragment=fragment, page_employer=page_employer,
                             since_run=since_run, feed_url=feed_url)
+    if per_family and str(output) == "-":
+        raise click.BadParameter("one file per family needs a file name", param_hint="--output")
     db = open_db(obj["db_path"])
     try:
-        result = export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)
+        if per_family:
+            results = export_per_family(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)
+        else:
+            results = [export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)]
     except ExportRefused as exc:
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    for note in result.notes[:20]:
+    notes = [note for result in results for note in result.notes]
+    for note in notes[:20]:
         click.echo(f"note: {note}", err=True)
-    if len(result.notes) > 20:
-        click.echo(f"note: ... and {len(result.notes) - 20} more", err=True)
+    if len(notes) > 20:
+        click.echo(f"note: ... and {len(notes) - 20} more", err=True)
     what = "changes" if fmt == "changes" else "offers"
-    click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else output}",
-               err=str(output) == "-")
+    for result in results:
+        click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else result.output}",
+                   err=str(output) == "-")
 
 
 @main.command()

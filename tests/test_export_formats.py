@@ -292,3 +292,32 @@ def test_atom_ids_differ_per_selection():
     assert feed_id(Selection(families=("donnees",), employers=("Ville de Lyon",))) == \
         "urn:offres:feed:family=donnees;employer=Ville%20de%20Lyon"
     assert feed_id(Selection(include_all=True)) != feed_id(Selection())
+
+
+def test_one_file_per_family_judged_as_a_whole(db, tmp_path):
+    from pipeline.export.formats import export_per_family, family_path
+    output = tmp_path / "offres.rss.xml"
+    assert family_path(output, "design").name == "offres-design.rss.xml"
+    results = export_per_family(db, "rss", output, now=NOW)
+    counts = {r.output.name: r.count for r in results}
+    by_family = {r["family"]: r["n"] for r in db.query(
+        "select family, count(*) as n from offers where status = 'open' and digital = 1 group by family")}
+    assert len(results) == 11  # every family of the taxonomy, an empty feed for one with no offer
+    for result in results:
+        family = result.output.name.split("-", 1)[1].split(".")[0]
+        feed = feedparser.parse(str(result.output))
+        assert not feed.bozo and len(feed.entries) == by_family.get(family, 0) == result.count
+    assert sum(counts.values()) == sum(n for f, n in by_family.items() if f)
+    # the drop rule judges the total: a collapse of the whole is refused, every file kept
+    before = {r.output: r.output.read_bytes() for r in results}
+    biggest = max(by_family, key=lambda f: by_family[f] if f else -1)
+    db.execute("update offers set status = 'closed' where id != (select min(id) from offers "
+               "where status = 'open' and digital = 1 and family = ?)", [biggest])
+    with pytest.raises(ExportRefused, match="drop"):
+        export_per_family(db, "rss", output, now=NOW)
+    assert all(path.read_bytes() == content for path, content in before.items())  # none written
+    result = CliRunner().invoke(main, ["--db", next(r["file"] for r in db.query("pragma database_list")), "export",
+                                       "--format", "csv", "--per-family", "--family", biggest, "--force",
+                                       "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in tmp_path.glob("o-*.csv")] == [f"o-{biggest}.csv"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable
@@ -122,6 +122,12 @@ def export_as(db: Database, fmt: str, output: Path, selection: Selection | None 
     except ExportRefused as exc:
         more = [f"and {len(notes) - 3} more notes"] if len(notes) > 3 else []
         raise ExportRefused("; ".join([str(exc), *notes[:3], *more])) from None
+    write_output(fmt, writer, output)
+    return ExportResult(fmt, count, output, notes)
+
+
+def write_output(fmt: str, writer: Callable[[IO[str]], None], output: Path) -> None:
+    """Atomically to `output`, or to standard output for `-` (csv keeps its CRLF line ends)."""
     newline = "" if fmt == "csv" else None
     if str(output) == "-":
         if newline == "":
@@ -134,4 +140,46 @@ def export_as(db: Database, fmt: str, output: Path, selection: Selection | None 
         sys.stdout.flush()
     else:
         write_atomic(output, writer, newline=newline)
-    return ExportResult(fmt, count, output, notes)
+
+
+def family_path(output: Path, family: str) -> Path:
+    """`data/export/offres.rss.xml` -> `data/export/offres-design.rss.xml`."""
+    stem, dot, suffixes = output.name.partition(".")
+    return output.with_name(f"{stem}-{family}{dot}{suffixes}")
+
+
+def export_per_family(db: Database, fmt: str, output: Path, selection: Selection | None = None,
+                      options: FormatOptions | None = None, force: bool = False, allow_empty: bool = False,
+                      now: datetime | None = None) -> list[ExportResult]:
+    """One file per job family (`family_path`), each over the selection narrowed to that family.
+
+    A family with no offer gets an empty file (normal for a small family). The
+    safety rules judge the whole: refused when the latest crawl looks broken, when
+    no family holds an offer, or when the total loses more than half of the
+    previous files' total (then no file is written); each file is written atomically.
+    """
+    if str(output) == "-":
+        raise ValueError("one file per family needs an output file name, not -")
+    selection = selection or Selection()
+    options = options or FormatOptions()
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    families = [f for f in labels.labels()["families"] if not selection.families or f in selection.families]
+    rendered = []
+    for family in families:
+        narrowed = replace(selection, families=(family,))
+        writer, count, notes, counter = render(fmt, db, narrowed, options, now)
+        rendered.append((family, writer, count, notes, counter))
+    total = sum(r[2] for r in rendered)
+
+    def previous_total(_: Path) -> int | None:
+        counts = [counter(family_path(output, family)) for family, _, _, _, counter in rendered]
+        return sum(c for c in counts if c) or None
+
+    check_export(db, {"count": total}, output, force=force, allow_empty=allow_empty or fmt == "changes",
+                 counter=previous_total)
+    results = []
+    for family, writer, count, notes, _ in rendered:
+        path = family_path(output, family)
+        write_output(fmt, writer, path)
+        results.append(ExportResult(fmt, count, path, notes))
+    return results
