@@ -175,3 +175,11 @@ def test_page_of_one_employer_keeps_its_offers_and_the_others_high_level_posts(s
         db.execute("update offers set employer = 'Direction interministérielle du numérique (DINUM)' "
                    "where reference in ('2026-1100001', '2026-1100002')")
         db.conn.commit()
+
+
+def test_an_empty_database_gives_an_empty_site(db, tmp_path):
+    summary = build_preview(db, tmp_path / "empty", now=NOW)
+    page = soup_of(tmp_path / "empty" / "index.html")
+    assert summary["offers"] == 0 and not page.select("#offres .panel")
+    assert page.select_one("#compte").get_text() == "0 offres affichées"
+    assert len([d for d in page.select("figure svg desc") if d.get_text() == "Aucune donnée"]) == 3
