@@ -143,6 +143,8 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
     when the export would be empty, or when it would lose more than half the offers.
+    An offer that breaks the contract is left out, named on standard error, and the
+    others are written (exit 4).
 
     Example: offres export --format rss --family donnees -o data/export/donnees.rss.xml
     """
@@ -168,7 +170,12 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
         else:
             results = [export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)]
     except ExportRefused as exc:
+        for offer in getattr(exc, "set_aside", ()):
+            click.secho(offer.line(), fg="yellow", err=True)
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
+    set_aside = [offer for result in results for offer in result.set_aside]
+    for offer in set_aside:
+        click.secho(offer.line(), fg="yellow", err=True)
     notes = [note for result in results for note in result.notes]
     for note in notes[:20]:
         click.echo(f"note: {note}", err=True)
@@ -176,8 +183,10 @@ def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families
         click.echo(f"note: ... and {len(notes) - 20} more", err=True)
     what = "changes" if fmt == "changes" else "offers"
     for result in results:
-        click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else result.output}",
-                   err=str(output) == "-")
+        click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else result.output}"
+                   + (f", {len(result.set_aside)} set aside" if result.set_aside else ""), err=str(output) == "-")
+    if set_aside:
+        sys.exit(EXIT_PARTIAL)
 
 
 @main.command()

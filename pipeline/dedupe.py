@@ -104,7 +104,8 @@ class Posting:
             reference=fields.get("reference") or None,
             title_key=fields.get("title_key") or None,
             employer_key=fields.get("employer_key") or None,
-            department_code=location.get("department_code") if isinstance(location, dict) else None,
+            department_code=(location.get("department_code") or location.get("territory_code")
+                             if isinstance(location, dict) else None),
             published_on=fields.get("published_on") or None,
             text=text,
             first_seen_at=first_seen_at,

@@ -157,9 +157,21 @@ def merge_events(previous: dict[str, dict], previous_members: dict[str, str], of
     return events
 
 
+# location keys left out of the hash: derived from the others (a département's territory is
+# itself), so that offers stored before they existed are not all "updated" by their arrival
+DERIVED_LOCATION_KEYS = ("territory_code", "territory", "territory_kind")
+
+
+def _hashed(name: str, value):
+    collectivity = isinstance(value, dict) and value.get("territory_code") and not value.get("department_code")
+    if name == "location" and isinstance(value, dict) and not collectivity:
+        return {k: v for k, v in value.items() if k not in DERIVED_LOCATION_KEYS}
+    return value
+
+
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
-    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS
+    payload = json.dumps({k: _hashed(k, row.get(k)) for k in HASHED_FIELDS
                           if k not in HASHED_WHEN_SET or row.get(k) is not None}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 

@@ -182,11 +182,13 @@ def test_feed_per_family_carries_it_in_its_title(db, tmp_path):
 
 
 def test_feed_drops_characters_xml_cannot_carry(db, tmp_path):
-    first = next(db.query("select id from offers where status = 'open' and digital = 1"))["id"]
-    db.execute("update offers set title = 'Data\x0bscientist <b>&</b>' where id = ?", [first])
-    export_as(db, "rss", tmp_path / "o.rss", now=NOW, force=True)
+    from pipeline.export.feeds import build_rss, write_feed
+    entries = build_export(db, now=NOW)["offers"]
+    entries[0] = {**entries[0], "title": "Data\x0bscientist <R&D>\x00"}
+    with (tmp_path / "o.rss").open("w", encoding="utf-8") as handle:
+        write_feed(build_rss(entries, NOW), handle)
     feed = feedparser.parse(str(tmp_path / "o.rss"))
-    assert not feed.bozo and "Datascientist <b>&</b>" in {e.title for e in feed.entries}
+    assert not feed.bozo and "Datascientist <R&D>" in {e.title for e in feed.entries}
     ET.parse(tmp_path / "o.rss")
 
 
@@ -321,3 +323,35 @@ def test_one_file_per_family_judged_as_a_whole(db, tmp_path):
                                        "-o", str(tmp_path / "o.csv")])
     assert result.exit_code == 0, result.output
     assert [p.name for p in tmp_path.glob("o-*.csv")] == [f"o-{biggest}.csv"]
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "json"])
+def test_an_offer_that_breaks_the_contract_is_set_aside_in_every_format(db, tmp_path, fmt):
+    """As the JSON (tests/test_export_set_aside.py): named on one line, recorded, the others written, exit 4."""
+    bad = next(db.query("select id, reference from offers where status = 'open' and digital = 1 "
+                        "order by id limit 1"))
+    db.execute("update offers set location = json_set(location, '$.department_code', '987') where id = ?", [bad["id"]])
+    if fmt == "changes":  # the change of a broken offer is set aside, not the feed
+        db.execute("insert into events (run_id, at, offer_id, kind, reference, title) values "
+                   "(99, '2026-11-21T06:00:00+00:00', ?, 'updated', ?, 't')", [bad["id"], bad["reference"]])
+    db_path = next(r["file"] for r in db.query("pragma database_list"))
+    result = CliRunner().invoke(main, ["--db", db_path, "export", "--format", fmt, "--page-employer", "",
+                                       "-o", str(tmp_path / f"o.{fmt}")])
+    assert result.exit_code == 4, result.output
+    lines = [line for line in result.stderr.splitlines() if "set aside" in line and "offer " in line]
+    assert len(lines) == 1 and bad["id"] in lines[0] and "location.department_code" in lines[0]
+    assert bad["id"] not in (tmp_path / f"o.{fmt}").read_text(encoding="utf-8")
+    run = next(db.query("select * from runs where kind = 'export' order by id desc"))
+    assert run["errors"] == 1
+
+
+def test_jsonld_place_of_an_overseas_collectivity():
+    from pipeline.export.jsonld import job_posting
+    entry = {"id": "c1", "title": "Dev", "missions_html": "<p>x</p>", "published_on": "2026-11-02",
+             "employer": "Haut-commissariat", "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/2026-1/",
+             "location": {"city": "Papeete", "postal_code": "98714", "region": None, "territory": "Polynésie française"}}
+    posting = job_posting(entry)
+    assert missing_required(posting) == []
+    assert posting["jobLocation"]["address"] == {"@type": "PostalAddress", "addressLocality": "Papeete",
+                                                 "postalCode": "98714", "addressRegion": "Polynésie française",
+                                                 "addressCountry": "FR"}

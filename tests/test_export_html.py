@@ -119,18 +119,22 @@ def test_place_line():
 
 
 def test_autoescaped(db):
-    db.execute("update offers set title_raw = '<script>alert(1)</script> Dev \"x\"', "
-               "url = 'https://choisirleservicepublic.gouv.fr/offre-emploi/2023-1/?a=1&b=\"2\"' "
-               "where reference = '2023-1201312'")
-    text = page_of(db)
+    """The templates escape whatever the entries hold (the export's plain_text already strips markup)."""
+    entries = build_export(db, now=NOW)["offers"]
+    first = next(i for i, e in enumerate(entries) if e["reference"] == "2023-1201312")
+    entries[first] = {**entries[first], "title_raw": '<script>alert(1)</script> Dev "x"',
+                      "url": 'https://choisirleservicepublic.gouv.fr/offre-emploi/2023-1/?a=1&b="2"'}
+    text = render_fragment(build_page(entries, page_themes(db)))
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     panel = Selector(text=text).css("div.panel b a")
     assert '?a=1&b="2"' in " ".join(panel.xpath("@href").getall())
+    assert '<script>alert(1)</script> Dev "x"' in panel.xpath("text()").getall()
 
 
 def test_no_liquid_reaches_the_jekyll_page(db):
     db.execute("update offers set title_raw = 'Dev {{ site.secret }} {% include x.html %}' where reference = '2023-1201312'")
     text = page_of(db)
+    assert len(Selector(text=text).css("div.panel")) == 18
     assert "{" not in text and "}" not in text
     assert "Dev {{ site.secret }} {% include x.html %}" in Selector(text=text).css("div.panel b a::text").getall()
 

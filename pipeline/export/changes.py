@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlite_utils import Database
 
-from pipeline.export.document import SCHEMA_PATH, export_schema, loads, offer_entry
+from pipeline.export.document import SCHEMA_PATH, SetAside, export_schema, first_error, loads, offer_entry
 from pipeline.export.selection import Selection, register_functions
 
 CHANGES_SCHEMA_VERSION = 1
@@ -96,6 +96,19 @@ def build_changes(db: Database, selection: Selection | None = None, since_run: i
     return {"schema_version": CHANGES_SCHEMA_VERSION, "generated_at": generated.isoformat(),
             "since": {"run": since_run, "at": since}, "until_run": last_run,
             "count": len(changes), "changes": changes}
+
+
+def set_aside_invalid_changes(document: dict) -> list[SetAside]:
+    """Remove every change whose offer breaks the export contract (the count follows); returns them."""
+    kept, aside = [], []
+    for change in document["changes"]:
+        error = first_error(change["offer"], "offer") if change["offer"] is not None else None
+        if error is None:
+            kept.append(change)
+        else:
+            aside.append(SetAside.from_error(change["offer"], error))
+    document["changes"], document["count"] = kept, len(kept)
+    return aside
 
 
 def validate_changes(document: dict) -> None:

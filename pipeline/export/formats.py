@@ -1,7 +1,8 @@
 """`offres export --format FMT`: every format over one selection, one set of safety rules, atomic writes.
 
 Each offer format is built from the entries of the JSON contract (document.py),
-validated, checked by the safety rules (safety.py: an unhealthy crawl, an empty
+validated offer by offer (an offer that breaks the contract is set aside, named and
+recorded, as for the JSON), checked by the safety rules (safety.py: an unhealthy crawl, an empty
 export, a collapse of more than half the offers of the file it replaces are
 refused) and written atomically (files.py), or to standard output with `-`.
 """
@@ -19,9 +20,9 @@ from sqlite_utils import Database
 
 from pipeline import labels
 from pipeline.export import changes, csvfile, feeds, html, jsonl, jsonld
-from pipeline.export.document import build_export, validate_export
+from pipeline.export.document import SetAside, build_export, set_aside_invalid
 from pipeline.export.files import dump_document, write_atomic
-from pipeline.export.safety import ExportRefused, check_export, previous_count
+from pipeline.export.safety import ExportRefused, check_export, previous_count, record_set_aside
 from pipeline.export.selection import Selection
 
 FORMATS = ("json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html")
@@ -45,12 +46,26 @@ class FormatOptions:
 
 @dataclass
 class ExportResult:
-    """What an export wrote: how many offers (or changes), and notes (offers left out, and why)."""
+    """What an export wrote: how many offers (or changes), notes (offers left out of a format, and why)
+    and the offers set aside because they break the contract (document.SetAside)."""
 
     format: str
     count: int
     output: Path
     notes: list[str] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
+
+
+@dataclass
+class Rendered:
+    """One format built, not yet written: its writer, count, notes, set-aside offers, and the
+    reader of the offer count of the file it replaces (for the safety rules)."""
+
+    writer: Callable[[IO[str]], None]
+    count: int
+    counter: Callable[[Path], int | None]
+    notes: list[str] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
 
 
 def subtitle(selection: Selection) -> str | None:
@@ -69,31 +84,35 @@ def feed_id(selection: Selection) -> str:
     return ":".join(["urn:offres:feed", ";".join(parts)]) if parts else "urn:offres:feed"
 
 
-def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
-           now: datetime) -> tuple[Callable[[IO[str]], None], int, list[str], Callable[[Path], int | None]]:
-    """(writer, count, notes, reader of the previous file's count) of one format."""
+def render(fmt: str, db: Database, selection: Selection, options: FormatOptions, now: datetime) -> Rendered:
+    """Build one format; an offer that breaks the contract is set aside (and recorded), not exported."""
     if fmt == "changes":
         document = changes.build_changes(db, selection, since_run=options.since_run, since=selection.since, now=now)
+        aside = changes.set_aside_invalid_changes(document)
+        record_set_aside(db, aside)
         changes.validate_changes(document)
-        return (lambda h: dump_document(document, h)), document["count"], [], changes.count_changes
+        return Rendered(lambda h: dump_document(document, h), document["count"], changes.count_changes,
+                        set_aside=aside)
     document = build_export(db, now=now, selection=selection)
-    validate_export(document)
+    aside = set_aside_invalid(document)
+    record_set_aside(db, aside)
     entries = document["offers"]
     if fmt == "json":
-        return (lambda h: dump_document(document, h)), len(entries), [], previous_count
+        return Rendered(lambda h: dump_document(document, h), len(entries), previous_count, set_aside=aside)
     if fmt == "jsonl":  # its lines are the entries validated above
-        return (lambda h: jsonl.write_jsonl(entries, h)), len(entries), [], jsonl.count_lines
+        return Rendered(lambda h: jsonl.write_jsonl(entries, h), len(entries), jsonl.count_lines, set_aside=aside)
     if fmt == "jsonld":
         graph, left_out = jsonld.build_jsonld(entries)
-        return (lambda h: jsonld.write_jsonld(graph, h)), len(graph["@graph"]), left_out, jsonld.count_postings
+        return Rendered(lambda h: jsonld.write_jsonld(graph, h), len(graph["@graph"]), jsonld.count_postings,
+                        left_out, aside)
     if fmt in ("rss", "atom"):
         build = feeds.build_rss if fmt == "rss" else feeds.build_atom
         extra = {"feed_id": feed_id(selection)} if fmt == "atom" else {}
         tree = build(entries, now, subtitle(selection), site_url=options.site_url, feed_url=options.feed_url, **extra)
-        return (lambda h: feeds.write_feed(tree, h)), len(entries), [], feeds.count_items
+        return Rendered(lambda h: feeds.write_feed(tree, h), len(entries), feeds.count_items, set_aside=aside)
     if fmt == "csv":
-        return ((lambda h: csvfile.write_csv(entries, h, delimiter=options.delimiter, bom=options.bom)),
-                len(entries), [], csvfile.count_rows)
+        return Rendered(lambda h: csvfile.write_csv(entries, h, delimiter=options.delimiter, bom=options.bom),
+                        len(entries), csvfile.count_rows, set_aside=aside)
     if fmt == "html":
         page = html.build_page(entries, html.page_themes(db), page_employer=options.page_employer or None,
                                generated_at=document["generated_at"])
@@ -103,27 +122,35 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
         if left and options.page_employer:
             notes.append(f"{left} selected offers are neither {options.page_employer}'s nor high-level posts of "
                          "another employer: not on the page (--page-employer '' themes every offer)")
-        return ((lambda h: html.write_html(page, h, standalone=not options.fragment)), page["count"], notes,
-                html.count_panels)
+        return Rendered(lambda h: html.write_html(page, h, standalone=not options.fragment), page["count"],
+                        html.count_panels, notes, aside)
     raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def refused(exc: ExportRefused, notes: list[str], aside: list[SetAside]) -> ExportRefused:
+    """The refusal, with the first notes; the set-aside offers ride along (`.set_aside`)."""
+    more = [f"and {len(notes) - 3} more notes"] if len(notes) > 3 else []
+    error = ExportRefused("; ".join([str(exc), *notes[:3], *more]))
+    error.set_aside = aside
+    return error
 
 
 def export_as(db: Database, fmt: str, output: Path, selection: Selection | None = None,
               options: FormatOptions | None = None, force: bool = False, allow_empty: bool = False,
               now: datetime | None = None) -> ExportResult:
-    """Build, validate, check (ExportRefused) and write one format; `-` writes to standard output."""
+    """Build, set aside what breaks the contract, check (ExportRefused) and write one format;
+    `-` writes to standard output."""
     selection = selection or Selection()
     options = options or FormatOptions()
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    writer, count, notes, counter = render(fmt, db, selection, options, now)
+    built = render(fmt, db, selection, options, now)
     try:
-        check_export(db, {"count": count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
-                     counter=counter)
+        check_export(db, {"count": built.count}, output, force=force, allow_empty=allow_empty or fmt == "changes",
+                     counter=built.counter)
     except ExportRefused as exc:
-        more = [f"and {len(notes) - 3} more notes"] if len(notes) > 3 else []
-        raise ExportRefused("; ".join([str(exc), *notes[:3], *more])) from None
-    write_output(fmt, writer, output)
-    return ExportResult(fmt, count, output, notes)
+        raise refused(exc, built.notes, built.set_aside) from None
+    write_output(fmt, built.writer, output)
+    return ExportResult(fmt, built.count, output, built.notes, built.set_aside)
 
 
 def write_output(fmt: str, writer: Callable[[IO[str]], None], output: Path) -> None:
@@ -164,22 +191,23 @@ def export_per_family(db: Database, fmt: str, output: Path, selection: Selection
     options = options or FormatOptions()
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     families = [f for f in labels.labels()["families"] if not selection.families or f in selection.families]
-    rendered = []
-    for family in families:
-        narrowed = replace(selection, families=(family,))
-        writer, count, notes, counter = render(fmt, db, narrowed, options, now)
-        rendered.append((family, writer, count, notes, counter))
-    total = sum(r[2] for r in rendered)
+    rendered = [(family, render(fmt, db, replace(selection, families=(family,)), options, now)) for family in families]
+    total = sum(built.count for _, built in rendered)
+    notes = [note for _, built in rendered for note in built.notes]
+    aside = [offer for _, built in rendered for offer in built.set_aside]
 
     def previous_total(_: Path) -> int | None:
-        counts = [counter(family_path(output, family)) for family, _, _, _, counter in rendered]
+        counts = [built.counter(family_path(output, family)) for family, built in rendered]
         return sum(c for c in counts if c) or None
 
-    check_export(db, {"count": total}, output, force=force, allow_empty=allow_empty or fmt == "changes",
-                 counter=previous_total)
+    try:
+        check_export(db, {"count": total}, output, force=force, allow_empty=allow_empty or fmt == "changes",
+                     counter=previous_total)
+    except ExportRefused as exc:
+        raise refused(exc, notes, aside) from None
     results = []
-    for family, writer, count, notes, _ in rendered:
+    for family, built in rendered:
         path = family_path(output, family)
-        write_output(fmt, writer, path)
-        results.append(ExportResult(fmt, count, path, notes))
+        write_output(fmt, built.writer, path)
+        results.append(ExportResult(fmt, built.count, path, built.notes, built.set_aside))
     return results

@@ -34,7 +34,8 @@ def description_html(entry: dict) -> str | None:
 def postal_address(location: dict) -> dict:
     """A PostalAddress from the export's location (unknown parts left out)."""
     address = {"@type": "PostalAddress", "addressLocality": location.get("city"),
-               "postalCode": location.get("postal_code"), "addressRegion": location.get("region"),
+               "postalCode": location.get("postal_code"),
+               "addressRegion": location.get("region") or location.get("territory"),  # overseas collectivities
                "addressCountry": COUNTRY}
     return {k: v for k, v in address.items() if v}
 
@@ -51,7 +52,7 @@ def job_posting(entry: dict) -> dict:
     }
     if employer:
         posting["hiringOrganization"] = {"@type": "Organization", "name": employer}
-    if location.get("city") or location.get("department") or location.get("region"):
+    if any(location.get(k) for k in ("city", "department", "region", "territory")):
         posting["jobLocation"] = {"@type": "Place", "address": postal_address(location)}
     if entry.get("deadline"):
         posting["validThrough"] = entry["deadline"]
