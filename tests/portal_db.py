@@ -23,7 +23,7 @@ OFFERS = [  # reference, title, location, category, remote
     ("2026-1100004", "Développeur / Développeuse full stack (H/F)", "Rennes (35)", "Catégorie A (cadre)", "Oui"),
     ("2026-1100005", "Administrateur systèmes et réseaux H/F", "Marseille (13)", "Catégorie B (technicien)", "Non"),
     ("2026-1100006", "Product owner H/F", "Paris (75)", "Catégorie A (cadre)", "Non"),
-    ("2026-1100007", "Responsable de la sécurité des systèmes d'information <RSSI> & co", "Lyon (69)",
+    ("2026-1100007", "Responsable de la sécurité des systèmes d'information & co < 3 ans", "Lyon (69)",
      "Catégorie A (cadre)", "Oui"),
     ("2026-1100008", "Comptable H/F", "Rennes (35)", "Catégorie B (technicien)", "Non"),
     ("2026-1100009", "Data analyst H/F", "Lyon (69)", "Catégorie A (cadre)", "Oui"),

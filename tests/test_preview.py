@@ -84,7 +84,7 @@ def test_accessibility_basics(site):
 
 def test_text_is_escaped_and_html_sanitised(site):
     text = (site[0] / "index.html").read_text(encoding="utf-8")
-    assert "&lt;RSSI&gt; &amp; co" in text and "<RSSI>" not in text
+    assert "&amp; co &lt; 3 ans" in text and "co < 3" not in text
     offer = next(p for p in (site[0] / "offres").glob("*.html") if "2026-1100001" in p.read_text(encoding="utf-8"))
     page = soup_of(offer)
     assert "Missions du poste 2026-1100001." in page.select_one("section[aria-labelledby=missions]").get_text()
