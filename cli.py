@@ -104,7 +104,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
     except CrawlLocked as exc:
         fail(str(exc), EXIT_LOCKED)
     except CrawlFailed as exc:
-        fail(str(exc))
+        fail(str(exc), getattr(exc, "exit_code", EXIT_FAILURE))
     click.echo(f"Run {run['id']}: {run['pages']} listing pages, {run['offers_seen']} offers seen, "
                f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
                f"{run['offers_reopened']} reopened, {run['errors']} errors ({run['finish_reason']})")

@@ -27,9 +27,12 @@ NOT_ON_BOARD = "no longer on the board"
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
                  "published_on", "deadline", "url", "sources", "missions_html", "profile_html",
-                 "experience", "salary", "about_html")
+                 "experience", "salary", "about_html", "salary_details")
 # hashed only when set, so that offers stored before these fields existed keep their hash
-HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html"))
+HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", "salary_details"))
+# Sources whose licence asks each offer to show the source, its last update and the licence
+# (docs/sources/francetravail.md#licence): the licence is published on the API's page.
+LICENSED_SOURCES = {"francetravail": "https://francetravail.io/data/api/offres-emploi"}
 
 
 @dataclass
@@ -105,7 +108,7 @@ def offer_status(fields: dict, members: list[dict], today: str,
     return "open", None
 
 
-JSON_FIELDS = ("categories", "grades", "location", "sources")
+JSON_FIELDS = ("categories", "grades", "location", "sources", "salary_details")
 BOOL_FIELDS = ("remote", "digital")
 
 
@@ -176,14 +179,22 @@ def fields_hash(row: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
+def source_entry(source: str, fields: dict) -> dict:
+    """One `sources` item; a licensed source's also carries its last update and its licence."""
+    entry = {"source": source, "url": fields.get("url"), "reference": fields.get("reference")}
+    if source in LICENSED_SOURCES:
+        entry.update(updated_on=fields.get("modified_on") or fields.get("published_on"),
+                     licence=LICENSED_SOURCES[source])
+    return entry
+
+
 def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str,
                     board_crawl: str | None = None) -> dict:
     """One `offers` row from a dedup cluster (its canonical posting's fields); `board_crawl` as in offer_status."""
     canonical = fields_by_id[cluster.canonical_id]
     member_ids = list(cluster.posting_ids)
     members = [rows_by_id[pid] for pid in member_ids]
-    sources = [{"source": rows_by_id[pid]["source"], "url": fields_by_id[pid].get("url"),
-                "reference": fields_by_id[pid].get("reference")} for pid in member_ids]
+    sources = [source_entry(rows_by_id[pid]["source"], fields_by_id[pid]) for pid in member_ids]
     sources.sort(key=lambda s: (s["source"] != OFFICIAL_SOURCE, s["source"], s["url"] or ""))
     status, reason = offer_status(canonical, members, today, board_crawl)
     row = {
@@ -192,7 +203,7 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
             "reference", "title", "title_raw", "title_key", "employer", "employer_category",
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
             "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html",
-            "experience", "salary", "about_html")},
+            "experience", "salary", "about_html", "salary_details")},
         "grades": canonical.get("grades") or [],
         "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},

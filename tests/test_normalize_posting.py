@@ -17,6 +17,7 @@ KEYS = {
     "title", "title_raw", "title_key", "positions", "reference", "employer", "employer_key", "employer_category",
     "versant", "category", "grades", "categories", "contract", "remote", "metier", "domain", "location", "published_on",
     "deadline", "url", "missions_html", "profile_html", "about_html", "experience", "salary", "unresolved",
+    "salary_details", "modified_on", "relayed_references",
 }
 DEPARTMENTS = {"92": ("Hauts-de-Seine", "11"), "56": ("Morbihan", "53"), "75": ("Paris", "11"),
                "64": ("Pyrénées-Atlantiques", "75"), "69": ("Rhône", "84"), "94": ("Val-de-Marne", "11")}

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from pipeline import labels
 from pipeline.classify import taxonomy_version
+from pipeline.export.freshness import source_freshness
 from pipeline.export.selection import Selection, select_offers
 from pipeline.normalize.location import upgrade_location
 from pipeline.sanitize import plain_text, safe_url, sanitize_html
@@ -94,6 +95,7 @@ def offer_entry(row: dict) -> dict:
         "about_html": sanitize_html(row.get("about_html")),
         "experience": row.get("experience"),
         "salary": row.get("salary"),
+        "salary_details": loads(row.get("salary_details"), None),
         "updated_at": row.get("updated_at"),
         "closed_at": row.get("closed_at"),
         "status_reason": row.get("status_reason"),
@@ -116,7 +118,8 @@ def build_export(db: Database, include_all: bool = False, now: datetime | None =
     offers = [offer_entry(r) for r in select_offers(db, selection)]
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated.isoformat(),
-            "taxonomy_version": taxonomy_version(), "count": len(offers), "offers": offers}
+            "taxonomy_version": taxonomy_version(), "count": len(offers), "sources": source_freshness(db),
+            "offers": offers}
 
 
 @lru_cache(maxsize=None)

@@ -10,9 +10,11 @@ from pipeline.normalize.category import normalize_category
 from pipeline.normalize.contract import normalize_contract
 from pipeline.normalize.dates import normalize_date
 from pipeline.normalize.employer import normalize_employer, title_suffix
+from pipeline.normalize.insee import location_from_insee
 from pipeline.normalize.location import normalize_location
 from pipeline.normalize.reference import normalize_reference, reference_from_url
 from pipeline.normalize.remote import normalize_remote
+from pipeline.normalize.salary import normalize_salary
 from pipeline.normalize.text import clean, is_blank
 from pipeline.normalize.title import normalize_title
 from pipeline.normalize.versant import normalize_versant
@@ -96,6 +98,15 @@ def _text(raw: dict, name: str) -> str | None:
     return None if is_blank(value) else clean(str(value))
 
 
+def _salary_details(value: object) -> dict | None:
+    """Amounts and the period checked against them (`pipeline.normalize.salary`); None without an amount."""
+    found = normalize_salary(value if isinstance(value, str) else None)
+    if found["salary_min"] is None:
+        return None
+    return {"min": found["salary_min"], "max": found["salary_max"], "period": found["salary_period"],
+            "note": found["salary_note"]}
+
+
 def normalize_posting(raw: dict, now: datetime | None) -> dict:
     """Apply every field normaliser to one raw posting; `unresolved` lists fields given but not understood."""
     unresolved: list[str] = []
@@ -140,7 +151,9 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         remote = normalize_remote(_REMOTE_IN_LOCATION.search(location_raw).group(0))["remote"]
     if location_raw:
         location_raw = clean(_REMOTE_IN_LOCATION.sub(" ", location_raw))
-    location = resolve_location(location_raw, _text(raw, "location_area") or _text(raw, "region"))
+    extra = raw.get("extra") if isinstance(raw.get("extra"), dict) else {}
+    location = location_from_insee(extra.get("location_insee"), extra.get("location_postal_code"), location_raw) \
+        or resolve_location(location_raw, _text(raw, "location_area") or _text(raw, "region"))
     check("location", location_raw or _text(raw, "location_area"), _territory(location) or location.get("region_code"))
 
     published = normalize_date(raw.get("published"), now)
@@ -178,5 +191,8 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         "about_html": raw.get("about_html"),
         "experience": _text(raw, "experience"),
         "salary": _text(raw, "salary"),
+        "salary_details": _salary_details(raw.get("salary")),
+        "modified_on": normalize_date(raw.get("modified"), now)["date"] if raw.get("modified") else None,
+        "relayed_references": [r for r in extra.get("relayed_references") or () if isinstance(r, str)],
         "unresolved": unresolved,
     }
