@@ -152,6 +152,7 @@ def collect(obj: dict, config: str | None, project: str, as_json: bool) -> None:
 
     Exits 3 when a collected job looks unhealthy (it closed nothing), 5 when a node
     could not be reached (its jobs are collected next time).
+
     Example: offres cluster collect
     """
     from pipeline.cluster.collect import collect as run

@@ -60,8 +60,8 @@ def read_records(lines: Iterable[str | bytes], name: str) -> Iterable[RawPosting
         yield posting
 
 
-def ingest_lines(db: Database, lines: Iterable[str], name: str = "<stdin>") -> IngestResult:
-    """Store every valid record of a JSON-lines stream, then rebuild the offers."""
+def ingest_lines(db: Database, lines: Iterable[str], name: str = "<stdin>", progress=None) -> IngestResult:
+    """Store every valid record of a JSON-lines stream, then rebuild the offers (`progress` as in rebuild_offers)."""
     run_id = start_run(db, "ingest", f"ingest:{name}")
     result = IngestResult(run_id=run_id)
     batch: list[RawPosting] = []
@@ -84,7 +84,7 @@ def ingest_lines(db: Database, lines: Iterable[str], name: str = "<stdin>") -> I
     flush()
     record_errors(db, run_id, f"ingest:{name}", [
         {"location": e.where, "field": e.field, "message": e.message} for e in result.rejected])
-    result.rebuild = rebuild_offers(db, run_id=run_id)
+    result.rebuild = rebuild_offers(db, run_id=run_id, progress=progress)
     finish_run(db, run_id, offers_seen=result.ingested, offers_new=result.rebuild.new,
                offers_updated=result.rebuild.updated, offers_closed=result.rebuild.closed,
                offers_reopened=result.rebuild.reopened, errors=len(result.rejected),

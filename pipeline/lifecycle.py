@@ -63,10 +63,15 @@ def parse_time(value: str | None, default: datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats) -> dict[str, dict]:
-    """Normalised and classified fields for each posting id; bad ones become errors."""
+def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats,
+                  step: Callable[..., None] | None = None) -> dict[str, dict]:
+    """Normalised and classified fields for each posting id; bad ones become errors.
+
+    `step(done=, total=)` is told how many postings are done (a progress display)."""
     out: dict[str, dict] = {}
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
+        if step:
+            step(done=done, total=len(rows))
         record = row["record"]
         try:
             fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
@@ -223,7 +228,8 @@ def compute_clusters(db: Database, now: datetime, stats: RebuildStats,
     rows_by_id = {r["id"]: r for r in rows}
     if progress:
         progress(f"normalising {len(rows)} postings")
-    fields_by_id = normalise_all(rows, now, stats)
+    # a progress object with `update(done=, total=)` (pipeline.progress.Progress) also counts the postings
+    fields_by_id = normalise_all(rows, now, stats, step=getattr(progress, "update", None))
     postings = [Posting.from_offer_fields(pid, rows_by_id[pid]["source"], rows_by_id[pid]["first_seen_at"], f)
                 for pid, f in fields_by_id.items()]
     return rows_by_id, fields_by_id, dedupe(postings)

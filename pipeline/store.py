@@ -31,6 +31,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "offers_new": int, "offers_updated": int, "offers_closed": int, "offers_reopened": int,
         "errors": int, "finish_reason": str, "complete": int, "healthy": int, "health_notes": str, "fill_rates": str, "stats": str,
         "accepted_at": str, "accepted_by": str, "accepted_reason": str,
+        "health_warnings": str, "unreachable": str,
     }, "id", [["source", "started_at"]]),
     "raw_postings": ({
         "id": int, "posting_id": str, "source": str, "url": str, "reference": str,
@@ -92,6 +93,35 @@ def open_db(path: str | os.PathLike | None = None) -> Database:
     return db
 
 
+class DatabaseNotFound(FileNotFoundError):
+    """A command that only reads was given a database that does not exist."""
+
+
+def open_db_readonly(path: str | os.PathLike | None = None) -> Database:
+    """Open an existing database read-only (`file:...?mode=ro`): nothing is created or written.
+
+    Works on a read-only file or mount: when SQLite cannot create the WAL index beside
+    a read-only file, the file is opened as immutable (nobody can be writing it).
+    """
+    import sqlite3
+    from urllib.parse import quote
+
+    path = Path(path or default_db_path())
+    if not path.is_file():
+        raise DatabaseNotFound(f"database not found: {path}")
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+            raise
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True)
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    return Database(conn)
+
+
 @contextmanager
 def write_transaction(db: Database) -> Iterator[Database]:
     """A write transaction started with BEGIN IMMEDIATE, so the busy timeout applies.
@@ -151,7 +181,7 @@ def crawl_running(db_path: str | os.PathLike) -> bool:
     path = crawl_lock_path(db_path)
     if not path.exists():
         return False
-    with open(path, "a+") as handle:
+    with open(path, "rb") as handle:  # read-only: works on a read-only mount
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -282,8 +312,10 @@ def mark_gone(db: Database, source: str, seen_ids: set[str], at: str) -> int:
 
 
 def last_healthy_run(db: Database, source: str, before_id: int | None = None) -> dict | None:
-    """The latest complete and healthy crawl of a source (before a run id)."""
-    sql = "select * from runs where kind = 'crawl' and source = ? and healthy = 1 and complete = 1"
+    """The latest complete crawl of a source judged healthy or accepted by the operator
+    (`offres accept`), before a run id: the baseline of the next crawl's health check."""
+    accepted = " or accepted_at is not null" if "accepted_at" in db.table("runs").columns_dict else ""
+    sql = f"select * from runs where kind = 'crawl' and source = ? and (healthy = 1{accepted}) and complete = 1"
     params: list = [source]
     if before_id is not None:
         sql += " and id < ?"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.export import export_offers
-from pipeline.reports import changes_since, database_stats
+from pipeline.reports import EVENT_KINDS, database_stats, recorded_events
 from pipeline.store import open_db
 from replica import ReplicaServer, ReplicaSite, generate_offers
 
@@ -75,14 +75,13 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
         added = site.add_generated(5)
         echo(f"4. Replica changed: {len(added)} offers added, {len(edited)} edited, {len(removed)} removed")
         echo("5. Second crawl")
-        before = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         crawl(db_path, server.base_url, echo)
     db = open_db(db_path)
     second = export_offers(db, output_dir / "offres.json")
     export_offers(db, output_dir / "offres-all.json", include_all=True)
-    changed = changes_since(db, before)
-    echo(f"6. Exported {second['count']} open digital offers; changes: "
-         + ", ".join(f"{len(rows)} {name}" for name, rows in changed.items()))
+    events = recorded_events(db, run_id=next(db.query("select max(id) as id from runs"))["id"])
+    echo(f"6. Exported {second['count']} open digital offers; changes of the second crawl: "
+         + ", ".join(f"{sum(e['kind'] == kind for e in events)} {kind}" for kind in EVENT_KINDS))
     formats = export_formats(db, output_dir)
     echo("   Also written: " + ", ".join(Path(p).name for p in formats.values()))
     stats = database_stats(db)

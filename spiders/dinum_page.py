@@ -34,6 +34,7 @@ class DinumPageSpider(scrapy.Spider):
         self.pages = 0
         self.listing_complete = False
         self.listing_failed = False
+        self.listing_problems: list[str] = []
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.base_url + PAGE_PATH, callback=self.parse_page, errback=self.page_error)
@@ -52,4 +53,5 @@ class DinumPageSpider(scrapy.Spider):
     def page_error(self, failure) -> None:
         self.listing_failed = True
         self.crawler.stats.inc_value("offres/listing_errors")
-        self.logger.error("page failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+        self.listing_problems.append(f"page failed: {failure.request.url} ({failure.getErrorMessage()})")
+        self.logger.error("%s", self.listing_problems[-1])

@@ -20,7 +20,8 @@ class CrawlFailed(RuntimeError):
 
 
 class SourceUnreachable(CrawlFailed):
-    """The source could not be used at all (credentials missing or refused): exit code 5."""
+    """The source could not be reached or used at all (network, credentials missing or refused):
+    its run is recorded when it started; `offres crawl` exits 5."""
 
     exit_code = 5
 
@@ -74,7 +75,8 @@ def run_fetcher(source: str, db_path: str, base_url: str | None, overrides: dict
     unreachable = getattr(import_module(module), "OpenDataUnreachable", ())
     try:
         run = fetch(db_path, base_url=base_url, settings=overrides,
-                    progress=(lambda m: print(m, file=sys.stderr, flush=True)) if verbose or sys.stderr.isatty() else None)
+                    progress=(lambda m: print(m, file=sys.stderr, flush=True))
+                    if verbose or (sys.stderr.isatty() and (overrides or {}).get("OFFRES_PROGRESS", True)) else None)
     except unreachable as exc:
-        raise CrawlFailed(f"{source} unreachable: {exc}") from None
+        raise SourceUnreachable(f"{source} unreachable: {exc}") from None
     return {**run, "stats": json.loads(run.get("stats") or "{}")}

@@ -136,6 +136,7 @@ def site():
 
 
 def test_audit_of_a_url_fetched_politely(site, tmp_path):
+    open_db(str(tmp_path / "o.db")).conn.close()  # audit only reads: the database must exist
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "o.db"), "audit", site + "/rejoignez-nous/", "--json"])
     assert result.exit_code == EXIT_FINDINGS, result.output
     assert [m["title"] for m in json.loads(result.stdout)["mislinked"]] == ["Analyste de données H/F",

@@ -22,6 +22,8 @@ def test_every_command_has_help(path):
     assert command.help and len(command.help) > 20, f"{' '.join(path)} has no real help"
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+    example = next((line.strip() for line in result.output.splitlines() if line.strip().startswith("Example:")), "")
+    assert example.startswith("Example: ") and "offres " in example, f"{' '.join(path)}: no example in its help"
 
 
 def run(tmp_path, *args, input=None):
@@ -61,19 +63,35 @@ def test_ingest_then_export_stats_explain(tmp_path):
 
 
 def test_export_of_an_empty_database_is_refused(tmp_path):
+    from pipeline.store import open_db
+
+    open_db(tmp_path / "o.db").conn.close()
     result = run(tmp_path, "export", "--output", str(tmp_path / "x.json"))
     assert result.exit_code == 3 and "no offer" in result.output
 
 
-def test_unknown_source(tmp_path):
+def test_unknown_source_is_a_usage_error_listing_the_sources(tmp_path):
     result = run(tmp_path, "crawl", "nowhere")
-    assert result.exit_code == 1 and "unknown source" in result.output
+    from spiders.runner import FETCHERS, SPIDERS
+
+    sources = sorted({**SPIDERS, **FETCHERS})
+    assert {"csp", "dinum-page"} <= set(sources)
+    assert result.exit_code == 2 and "'nowhere' is not one of " + ", ".join(f"'{s}'" for s in sources) in result.output
+    assert not (tmp_path / "o.db").exists()
+    help_text = run(tmp_path, "crawl", "--help").output
+    assert f"Sources: {', '.join(sources)}." in help_text and f"[{'|'.join(sources)}]" in help_text
 
 
 def test_db_from_environment(tmp_path, monkeypatch):
+    from pipeline.store import open_db
+
+    open_db(tmp_path / "env.db").conn.close()
     monkeypatch.setenv("OFFRES_DB", str(tmp_path / "env.db"))
-    assert CliRunner().invoke(main, ["stats"]).exit_code == 0
-    assert (tmp_path / "env.db").exists()
+    result = CliRunner().invoke(main, ["stats", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["offers"] == 0
+    monkeypatch.setenv("OFFRES_DB", str(tmp_path / "missing.db"))
+    result = CliRunner().invoke(main, ["stats"])
+    assert result.exit_code == 1 and f"database not found: {tmp_path / 'missing.db'}" in result.stderr
 
 
 def test_a_broken_database_is_a_clear_error(tmp_path):

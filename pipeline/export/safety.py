@@ -47,7 +47,7 @@ def unhealthy_sources(db: Database) -> list[str]:
         f"select r.* from runs r join (select source, max(id) as id from runs where {where} "
         "group by source) last on last.id = r.id")
     return [f"{r['source']} (run {r['id']}): {r['health_notes'] or r['finish_reason']}"
-            for r in rows if not r["healthy"]]
+            for r in rows if not r["healthy"] and not r.get("accepted_at")]  # accepted: `offres accept`
 
 
 def check_export(db: Database, document: dict, output: Path, force: bool = False,
