@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo crawl export bench clean
+.PHONY: install test demo crawl export bench clean preview browse
 
 install: $(STAMP)
 
@@ -19,6 +19,17 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/offres demo
+
+# The preview site and Datasette, on the demo database (built by `make demo` if missing); DB=... for another.
+DB ?= demo-output/demo.db
+preview: $(STAMP)
+	test -f $(DB) || $(BIN)/offres demo
+	$(BIN)/offres --db $(DB) preview -o demo-output/preview
+	@echo "Open demo-output/preview/index.html, or: $(BIN)/python -m http.server -d demo-output/preview"
+
+browse: $(STAMP)
+	test -f $(DB) || $(BIN)/offres demo
+	$(BIN)/offres --db $(DB) browse
 
 # Crawls the real sites (politely): only from a machine allowed to reach them.
 crawl: $(STAMP)

@@ -18,6 +18,7 @@ from commands.base import (EXIT_CODES_HELP, EXIT_FAILURE, EXIT_FINDINGS, EXIT_LO
 from commands.audit import audit
 from commands.crawl import accept, crawl
 from commands.data import export, ingest, reprocess
+from commands.portal import browse, preview
 from commands.read import changes, explain, stats, taxonomy
 from commands.tools import classify, demo, normalize
 from cluster_cli import cluster  # the `offres cluster` group (docs/cluster.md)
@@ -42,7 +43,7 @@ def main(ctx: click.Context, db_path: str, quiet: bool) -> None:
 
 
 for command in (crawl, accept, export, audit, ingest, reprocess, stats, changes, explain, taxonomy, normalize,
-                classify, demo, cluster):
+                classify, demo, cluster, preview, browse):
     main.add_command(command)
 
 

@@ -31,10 +31,12 @@ def run_health(run: dict) -> str:
 
 @click.command()
 @click.option("--runs", default=5, show_default=True, help="How many recent runs to list.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Also draw open digital offers by family and region and open offers over the runs (SVG file).")
 @json_option
 @common_options
 @click.pass_context
-def stats(ctx: click.Context, runs: int, as_json: bool) -> None:
+def stats(ctx: click.Context, runs: int, as_json: bool, plot: str | None) -> None:
     """Offers by status, category, region, family and source; the last runs and their health.
 
     Example: offres stats --db data/offres.db --runs 10
@@ -43,6 +45,11 @@ def stats(ctx: click.Context, runs: int, as_json: bool) -> None:
 
     say = out(ctx, as_json)
     data = database_stats(read_db(ctx), runs=runs)
+    if plot:
+        from pipeline.charts import write_plot
+
+        write_plot(read_db(ctx), plot)
+        say.echo(f"Wrote the charts to {plot}", err=True)
     if as_json:
         return say.json(data)
     say.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital"

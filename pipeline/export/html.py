@@ -146,13 +146,14 @@ def build_page(entries: Iterable[dict], themes: dict[str, str | None] | None = N
             "generated_at": generated, "generated_on": generated[:10]}
 
 
-def render_fragment(page: dict, pin_src: str | None = PIN_SRC) -> str:
-    """The offers part of the page, for the Jekyll page.
+def render_fragment(page: dict, pin_src: str | None = PIN_SRC, theme_tag: str = "h1") -> str:
+    """The offers part of the page, for the Jekyll page (the preview site: theme headings as `theme_tag`,
+    and a link to the offer's own page where a panel has a `page`).
 
     Braces become character references: Jekyll runs Liquid over the pages it builds,
     and a title holding `{{ ... }}` or `{% ... %}` must stay text (the template has no brace).
     """
-    text = environment().get_template("fragment.html").render(page=page, pin_src=pin_src)
+    text = environment().get_template("fragment.html").render(page=page, pin_src=pin_src, theme_tag=theme_tag)
     return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
