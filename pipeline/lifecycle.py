@@ -18,10 +18,12 @@ from sqlite_utils import Database
 from pipeline.classify import classify
 from pipeline.dedupe import DedupeResult, Posting, dedupe
 from pipeline.normalize import normalize_posting
+from pipeline.offer_merge import merged_fields
 from pipeline.store import last_healthy_run, load_postings, record_errors, write_transaction
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
+BOARD_SOURCES = (OFFICIAL_SOURCE, "emploi-territorial")  # boards whose listing proves an offer open
 CURATED_SOURCE = "dinum-page"  # a hand-kept page that links to the official board
 NOT_ON_BOARD = "no longer on the board"
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
@@ -92,7 +94,7 @@ def offer_status(fields: dict, members: list[dict], today: str,
     deadline = fields.get("deadline")
     if deadline and deadline < today:
         return "closed", f"deadline {deadline} passed"
-    official = [m for m in members if m["source"] == OFFICIAL_SOURCE]
+    official = [m for m in members if m["source"] in BOARD_SOURCES]
     judged = official or members
     if judged and all(m["gone_at"] for m in judged):
         latest = max(m["gone_at"] for m in judged)
@@ -167,8 +169,9 @@ def fields_hash(row: dict) -> str:
 def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str,
                     board_crawl: str | None = None) -> dict:
     """One `offers` row from a dedup cluster (its canonical posting's fields); `board_crawl` as in offer_status."""
-    canonical = fields_by_id[cluster.canonical_id]
     member_ids = list(cluster.posting_ids)
+    canonical = merged_fields(fields_by_id[cluster.canonical_id], rows_by_id[cluster.canonical_id]["source"],
+                              [(rows_by_id[p]["source"], fields_by_id[p]) for p in member_ids if p != cluster.canonical_id])
     members = [rows_by_id[pid] for pid in member_ids]
     sources = [{"source": rows_by_id[pid]["source"], "url": fields_by_id[pid].get("url"),
                 "reference": fields_by_id[pid].get("reference")} for pid in member_ids]

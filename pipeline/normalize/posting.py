@@ -13,6 +13,7 @@ from pipeline.normalize.employer import normalize_employer, title_suffix
 from pipeline.normalize.location import normalize_location
 from pipeline.normalize.reference import normalize_reference, reference_from_url
 from pipeline.normalize.remote import normalize_remote
+from pipeline.normalize.territorial_board import apply_board_fields
 from pipeline.normalize.text import clean, is_blank
 from pipeline.normalize.title import normalize_title
 from pipeline.normalize.versant import normalize_versant
@@ -124,7 +125,7 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
 
     metier = _text(raw, "metier")
     metier = clean(_ASTERISKS.sub(" ", metier)) if metier else None
-    return {
+    return apply_board_fields(raw, {
         "title": title["title"],
         "title_raw": title_raw,
         "title_key": title["title_key"],
@@ -151,4 +152,4 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         "experience": _text(raw, "experience"),
         "salary": _text(raw, "salary"),
         "unresolved": unresolved,
-    }
+    })
