@@ -42,7 +42,8 @@ def apply_board_fields(raw: dict, fields: dict) -> dict:
         employer = normalize_employer(readable_case(raw["employer"]))
         fields["employer"] = employer["employer"]
         fields["employer_category"] = None
-        fields["employer_key"] = employer_key(raw.get("employer_id")) or employer["employer_key"]
+        board_id = raw.get("employer_id") or (raw.get("extra") or {}).get("employer_id")
+        fields["employer_key"] = employer_key(board_id) or employer["employer_key"]
     location = fields.get("location") or {}
     department = department_of_reference(fields.get("reference"))
     if department and not location.get("department_code"):
