@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -134,8 +135,11 @@ def from_csp(offer: Offer, rng: random.Random | None = None) -> EtOffer:
         title = title[: -len(" - " + employer)]
     if not employer:  # CSP showed only a category: ET knows the employer
         employer = f"Mairie de {offer.location.split()[-1].title()}" if offer.location else "Mairie de Troyes"
-    categories = tuple(c for c in ("A", "B", "C") if rng.random() < 0.5) or ("B",)
+    named = tuple(dict.fromkeys(c.rstrip("+") for c in re.findall(r"Cat[ée]gorie (A\+|A|B|C)", offer.category or "")))
+    categories = named or tuple(c for c in ("A", "B", "C") if rng.random() < 0.5) or ("B",)
     extra = _variant(rng, int(offer.reference[-6:]), categories)
+    if offer.grades:  # the same offer: the grades CSP shows
+        extra["grades"] = tuple(g.strip() for g in offer.grades.split(",") if g.strip())
     return EtOffer(reference=offer.reference, title=title, employer=employer,
                    department=DEPARTMENT_NAMES.get(code2, offer.department.split(" (")[0]),
                    location=offer.location, published=offer.published, deadline=offer.deadline,
