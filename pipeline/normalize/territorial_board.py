@@ -2,6 +2,7 @@
 
 - the employer is the real employer, in readable case when written in capitals, keyed by
   the board's employer id (`search-col=<id>`, stable across spellings) when known;
+- the job family is not taken as proof of a digital job by the classifier;
 - the département comes from the reference (`O` + 3-digit département + YYMMDD + 6 digits)
   when the place of work alone does not settle it (a town name found in several départements).
 """
@@ -55,6 +56,9 @@ def apply_board_fields(raw: dict, fields: dict) -> dict:
                     break
         else:
             fields["location"] = {**normalize_location(department), "label": raw.get("location") or None}
+    # the board's family (A7 "Informatique et système d'information") holds a few jobs that are not
+    # digital, and digital jobs are filed under other families: title and métier decide
+    fields["classifier_domain"] = None
     if fields.get("categories") and "category" in fields.get("unresolved", []):
         fields["unresolved"].remove("category")  # several catégories at once: understood
     return fields

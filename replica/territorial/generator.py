@@ -159,12 +159,15 @@ def generate_territorial(n: int, seed: int, csp_offers: list[Offer] | None = Non
         name, department, code, town = rng.choice(EMPLOYERS)
         published = today - timedelta(days=min(int(rng.expovariate(1 / 12)), 60))
         roll = rng.random()
+        metier = EtOffer.metier
         if roll < 0.8:
             family_code, family, title = IT_FAMILY[0], f"{IT_FAMILY[1]} > {rng.choice(SUBFAMILIES)}", rng.choice(IT_TITLES)
         elif roll < 0.85:
             family_code, family, title = IT_FAMILY[0], f"{IT_FAMILY[1]} > Réseaux", A7_NOT_IT[0]
+            metier = "Agent d'exploitation des réseaux d'eau potable"
         else:
             (family_code, family), title = rng.choice(OTHER_FAMILIES), rng.choice(OTHER_TITLES)
+            metier = "Chargé ou chargée d'accueil"
         while True:
             reference = f"O{code.zfill(3)}{published:%y%m%d}{rng.randint(1, 999999):06d}"
             if reference not in taken:
@@ -174,7 +177,7 @@ def generate_territorial(n: int, seed: int, csp_offers: list[Offer] | None = Non
         deadline = published + timedelta(days=rng.choice([15, 30, 31])) if rng.random() < 0.85 else None
         offers.append(EtOffer(
             reference=reference, title=title, employer=name, department=department, location=town,
-            published=published, family_code=family_code, family=family, categories=categories,
+            published=published, family_code=family_code, family=family, categories=categories, metier=metier,
             filiere="Technique" if family_code == "A7" else "Administrative", deadline=deadline,
             job_type=rng.choice(["Emploi permanent - vacance d'emploi", "Emploi permanent - création d'emploi",
                                  "Emploi temporaire"]),

@@ -1,0 +1,185 @@
+"""End to end on loopback: `offres crawl emploi-territorial --base-url` against the ET replica,
+alone and with the CSP replica (one offer for both boards). Crawls run in a child process."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from pipeline.normalize.case import readable_case
+from pipeline.normalize.category import normalize_category
+from replica import Faults, ReplicaServer, ReplicaSite, generate_offers
+from replica.territorial import TerritorialServer, TerritorialSite, generate_territorial
+
+PROJECT = Path(__file__).resolve().parent.parent
+NOW = datetime.now(timezone.utc)
+A7 = "/emploi-mobilite/?search-fam-metier=A7&page="
+
+
+def offres(db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", "--db", str(db), *args], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def detail_requests(server) -> int:
+    return sum(n for path, n in server.requests.items() if path.startswith("/offre/"))
+
+
+def export_all(db: Path) -> dict[str, dict]:
+    done = offres(db, "export", "--all", "-o", "-")
+    assert done.returncode == 0, done.stderr
+    return {o["reference"]: o for o in json.loads(done.stdout)["offers"]}
+
+
+def closed_as_absent(db: Path) -> list[str]:
+    """Offers closed for their absence from a crawl (deadline closures aside)."""
+    return [r["reference"] for r in Database(db).query(
+        "select reference from offers where status = 'closed' and status_reason like 'absent%'")]
+
+
+@pytest.fixture
+def et_site():
+    return TerritorialSite(generate_territorial(50, seed=3, today=NOW.date()), today=NOW.date(), seed=3)
+
+
+def test_every_field_as_generated_then_incremental_then_three_removed(et_site, tmp_path):
+    db = tmp_path / "offres.db"
+    a7 = [o for o in et_site.offers if o.family_code == "A7"]
+    with TerritorialServer(et_site) as server:
+        first = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
+        assert first.returncode == 0, first.stderr + first.stdout
+        assert server.requests["/robots.txt"] == 1
+        assert detail_requests(server) == len(a7)
+        stored = {r["reference"]: json.loads(r["record"]) for r in Database(db).query(
+            "select reference, record from raw_postings where source = 'emploi-territorial'")}
+        assert set(stored) == {o.reference for o in a7}  # other families are not listed under A7
+        for offer in a7:
+            record = stored[offer.reference]
+            extra = record.get("extra", {})
+            expected = {
+                "title": offer.title, "employer": offer.employer, "location": offer.location,
+                "location_area": offer.department, "published": f"{offer.published:%d/%m/%Y}",
+                "deadline": f"{offer.deadline:%d/%m/%Y}" if offer.deadline else None,
+                "post_status": offer.job_type, "contract": offer.contractuels, "domain": offer.family,
+                "grades": ", ".join(offer.grades), "metier": offer.metier, "remote": offer.remote,
+                "management": offer.management, "experience": offer.experience, "salary": offer.salary,
+                "about_html": offer.about_html, "missions_html": offer.missions_html,
+                "profile_html": offer.profile_html, "extra_html": offer.modalites_html,
+                "category": ", ".join(f"Emploi de catégorie {c}" for c in offer.categories),
+                "url": server.base_url + offer.path,
+            }
+            assert {k: record.get(k) for k in expected} == expected, offer.reference
+            assert extra["employer_id"] == offer.employer_id and extra["filiere"] == offer.filiere
+            assert extra.get("start_date") == offer.start and extra.get("apply_url") == offer.apply_url
+            assert extra["description_html"] == offer.description_html
+            assert extra["working_time"] == offer.working_time
+        exported = export_all(db)
+        for offer in a7:
+            out = exported[offer.reference]
+            assert out["employer"] == readable_case(offer.employer)
+            assert out["categories"] == list(offer.categories) or out["category"] in offer.categories
+            assert out["location"]["department_code"] == (offer.dept_code3 if offer.dept_code3.startswith("97")
+                                                          else offer.dept_code3[1:])
+        not_it = [o for o in a7 if "eau potable" in o.title]
+        assert not_it and all(not exported[o.reference]["digital"] for o in not_it)  # A7 but not digital
+        assert all(exported[o.reference]["digital"] for o in a7 if o not in not_it)
+
+        before = detail_requests(server)
+        second = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
+        assert second.returncode == 0, second.stderr
+        assert "0 new, 0 updated, 0 closed" in second.stdout
+        assert detail_requests(server) == before  # unchanged rows: no detail page fetched again
+
+        closed_before = {r["reference"] for r in Database(db).query("select reference from offers where status = 'closed'")}
+        assert all(o.deadline and o.deadline < NOW.date() for o in a7 if o.reference in closed_before)
+        edited = a7[4].reference
+        et_site.edit(edited, title="Architecte cloud (H/F)")
+        removed = [o.reference for o in a7[:20] if o.reference not in closed_before][-3:]
+        for ref in removed:
+            et_site.remove(ref)
+        third = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
+        assert third.returncode == 0, third.stderr
+        assert detail_requests(server) == before + 1  # only the edited row's page
+    offers = {r["reference"]: r for r in Database(db).query("select reference, status, title from offers")}
+    assert sorted(r for r, o in offers.items() if o["status"] == "closed" and r not in closed_before) == sorted(removed)
+    assert not set(removed) & closed_before
+    assert offers[edited]["title"] == "Architecte cloud"
+
+
+def test_one_offer_for_both_boards(tmp_path):
+    csp_offers = generate_offers(60, seed=5, now=NOW)
+    et_offers = generate_territorial(10, seed=5, csp_offers=csp_offers, today=NOW.date())
+    twins = [o for o in csp_offers if o.territorial]
+    assert twins
+    db = tmp_path / "offres.db"
+    with ReplicaServer(ReplicaSite(csp_offers, today=NOW.date())) as csp, \
+            TerritorialServer(TerritorialSite(et_offers, today=NOW.date())) as et:
+        for source, server in (("csp", csp), ("emploi-territorial", et)):
+            done = offres(db, "crawl", source, "--base-url", server.base_url)
+            assert done.returncode == 0, done.stderr + done.stdout
+    exported = export_all(db)
+    assert len(exported) == 60 + 10  # each twin is one offer, not two
+    by_ref = {o.reference: o for o in et_offers}
+    for offer in twins:
+        out = exported[offer.reference]
+        assert [s["source"] for s in out["sources"]] == ["csp", "emploi-territorial"]
+        assert out["employer"] == readable_case(by_ref[offer.reference].employer)  # the real employer
+        assert out["employer_category"] == offer.employer
+        assert out["title_raw"] == " ".join(offer.title.split())  # CSP's posting stays the canonical one
+        assert set(out["grades"]) >= set(normalize_category(None, ", ".join(by_ref[offer.reference].grades))["grades"])
+    without_suffix = [o for o in twins if not o.real_employer]
+    assert all(exported[o.reference]["employer"] for o in without_suffix)
+    explained = offres(db, "explain", twins[0].reference.lower())
+    assert explained.returncode == 0 and "reference" in explained.stdout
+
+
+def test_block_page_makes_the_crawl_unhealthy_and_closes_nothing(et_site, tmp_path):
+    db = tmp_path / "offres.db"
+    with TerritorialServer(et_site, faults=Faults()) as server:
+        assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
+        server.faults.faults.block_from = 2
+        gone = [o for o in et_site.offers if o.family_code == "A7"][-1].reference
+        et_site.remove(gone)
+        blocked = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
+    assert blocked.returncode == 3, blocked.stdout + blocked.stderr
+    assert "no offer row" in blocked.stderr
+    assert next(Database(db).query("select status from offers where reference = ?", [gone]))["status"] == "open"
+    assert not closed_as_absent(db)
+
+
+def test_truncated_listing_is_unhealthy(et_site, tmp_path):
+    db = tmp_path / "offres.db"
+    with TerritorialServer(et_site) as server:
+        assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
+        gone = [o for o in et_site.offers if o.family_code == "A7"][-1].reference
+        et_site.remove(gone)
+        et_site.listing_cap = 25  # rows stop there; #nb-offres still states them all
+        short = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
+    assert short.returncode == 3, short.stdout + short.stderr
+    assert "the board states" in short.stderr
+    assert next(Database(db).query("select status from offers where reference = ?", [gone]))["status"] == "open"
+    assert not closed_as_absent(db)
+
+
+def test_replica_filters_like_the_board(et_site):
+    import urllib.request
+
+    from parsers.emploi_territorial import parse_listing
+    offer = next(o for o in et_site.offers if o.family_code == "A7")
+    with TerritorialServer(et_site) as server:
+        def total(query: str) -> int:
+            url = f"{server.base_url}/emploi-mobilite/?{query}"
+            return parse_listing(urllib.request.urlopen(url).read().decode(), url)["total"]
+        assert total("search-fam-metier=A7") == sum(o.family_code == "A7" for o in et_site.offers)
+        assert total(f"search-dept={offer.dept_code3}") >= 1
+        assert total(f"search-dept={offer.dept_code3[1:]}") == 0 or offer.dept_code3.startswith("97")
+        assert total(f"search-col={offer.employer_id}") >= 1
+        robots = urllib.request.urlopen(server.base_url + "/robots.txt").read().decode()
+        assert "Disallow: /exportoffres/" in robots
+        rss = urllib.request.urlopen(server.base_url + "/rss").read().decode()
+        assert rss.count("<item>") == min(100, len(et_site.offers))
