@@ -2,6 +2,8 @@
 its end, proved by the total the board states, then each offer's page.
 
 Crawling only; the pages are read by the pure functions of `parsers.emploi_territorial`.
+With `-s OFFRES_ET_RSS_CHECK=1`, a cheap between-crawls check instead: the RSS feed's offers
+not stored yet are fetched; such a run is never complete and closes nothing.
 Incremental: an offer whose listing row is unchanged since its last stored detail page,
 fetched less than `OFFRES_DETAIL_MAX_AGE_DAYS` ago, is not fetched again (its stored record
 is seen again). See docs/sources/emploi_territorial.md.
@@ -9,6 +11,7 @@ is seen again). See docs/sources/emploi_territorial.md.
 from __future__ import annotations
 
 import json
+from email.utils import parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator
 from urllib.parse import urlencode, urlsplit
@@ -18,19 +21,33 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from parsers.csp import ParseError
-from parsers.emploi_territorial import PARSER_VERSION, SOURCE, parse_listing, parse_offer
+from parsers.emploi_territorial import PARSER_VERSION, SOURCE, parse_listing, parse_offer, parse_rss
+from pipeline.normalize.text import fold
 from pipeline.record import RawPosting
 from pipeline.store import open_db, utcnow
 
 DEFAULT_BASE_URL = "https://www.emploi-territorial.fr"
 LISTING_PATH = "/emploi-mobilite/"
 FAMILY = "A7"  # Informatique et système d'information
+FAMILY_LABEL = "informatique et systeme d'information"  # its label on detail pages (folded)
+RSS_PATH = "/rss"
 PER_PAGE = 20
 ROW_ONLY = ("employer_id", "filiere", "location_area", "category")  # what only the listing row says
 ROW_FILLS = ("reference", "title", "employer", "published", "deadline", "post_status")
 SIGNATURE = ("title", "employer", "published", "deadline", "category", "location_area")
 FIRST_RUN_FLOOR = {"employer": 0.8, "location": 0.8, "published": 0.8, "title": 0.95, "category": 0.5,
                    "missions_html": 0.5}
+
+
+def published_at(value: str | None, iso: bool = False) -> datetime | None:
+    """A feed's RFC 822 date (or an ISO one), timezone-aware; None when unreadable."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value) if iso else parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def listing_url(base_url: str, page: int, family: str = FAMILY) -> str:
@@ -61,10 +78,53 @@ class EmploiTerritorialSpider(scrapy.Spider):
         self.listing_problems: list[str] = []
         self.pending: dict[str, dict] = {}
         self.known: dict[str, tuple[dict, str]] = {}
+        self.check_only = False  # the RSS check: new offers only, proves nothing gone
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.known = self.stored_records()
+        if self.settings.getbool("OFFRES_ET_RSS_CHECK", False):
+            self.check_only = True
+            yield scrapy.Request(f"{self.base_url}{RSS_PATH}?{urlencode({'search-fam-metier': self.family})}",
+                                 callback=self.parse_feed, errback=self.listing_error, priority=10)
+            return
         yield self.listing_request(1)
+
+    def parse_feed(self, response: Response):
+        """The RSS check: the detail page of each item not stored yet (the feed spans every family:
+        an offer is kept only when its page files it under the crawled family)."""
+        self.pages += 1
+        items = parse_rss(response.text, response.url)
+        self.crawler.stats.inc_value("offres/rss_items", len(items))
+        stored, since = self.stored_ids(), self.last_run_start()
+        for item in items:
+            if RawPosting.from_dict(item, where=item["url"]).posting_id() in stored:
+                continue
+            published = published_at(item.get("pub_date"))
+            if since and published and published < since - timedelta(days=1):
+                self.crawler.stats.inc_value("offres/rss_older_than_last_crawl")  # seen then, outside the family
+                continue
+            self.crawler.stats.inc_value("offres/rss_new")
+            if urlsplit(item["url"]).hostname != self.host:
+                self.crawler.stats.inc_value("offres/offsite_link")
+                continue
+            self.pending[item["url"]] = item
+            yield scrapy.Request(item["url"], callback=self.parse_offer_page, errback=self.offer_error,
+                                 cb_kwargs={"row": item})
+
+    def last_run_start(self) -> datetime | None:
+        """When the last finished run of this board started (a feed item older than that was seen then)."""
+        path = self.settings.get("OFFRES_DB")
+        row = next(open_db(path).query("select started_at from runs where kind = 'crawl' and source = ? and "
+                                       "finished_at is not null order by id desc limit 1", [SOURCE]), None) if path else None
+        return published_at(row["started_at"], iso=True) if row else None
+
+    def stored_ids(self) -> set[str]:
+        """Every stored posting id of this board that is not gone."""
+        path = self.settings.get("OFFRES_DB")
+        if not path:
+            return set()
+        return {r["id"] for r in open_db(path).query(
+            "select id from postings where source = ? and gone_at is null", [SOURCE])}
 
     def stored_records(self) -> dict[str, tuple[dict, str]]:
         """{posting id: (record, fetched_at)} of this board's stored detail pages (the incremental rule)."""
@@ -174,6 +234,9 @@ class EmploiTerritorialSpider(scrapy.Spider):
         except ParseError as exc:
             self.crawler.stats.inc_value(f"offres/parse_error/{exc.field}")
             yield self.card_posting(row, reason=str(exc))
+            return
+        if self.check_only and not fold(page.get("domain") or "").startswith(FAMILY_LABEL):
+            self.crawler.stats.inc_value("offres/rss_other_family")  # not listed under the family
             return
         record = {**page, **{k: row[k] for k in ROW_ONLY if row.get(k)}}
         for name in ROW_FILLS:  # the row fills what the page lacks

@@ -10,7 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates
+from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, assess_check, fill_rates
 from pipeline.lifecycle import rebuild_offers
 from pipeline.record import RawPosting
 from pipeline.store import (finish_run, last_healthy_run, mark_gone, open_db, promote_run,
@@ -123,7 +123,10 @@ class StorePipeline:
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
-        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR))
+        if getattr(spider, "check_only", False):  # a between-crawls check (RSS): new offers only
+            healthy, notes = assess_check(summary)
+        else:
+            healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR))
         notes = list(getattr(spider, "listing_problems", [])[:5]) + notes
         reasons = sorted({re.sub(r"\S+://\S+|'[^']*'", "…", e["message"])[:80] for e in self.errors})
         if reasons and not healthy:
@@ -133,7 +136,8 @@ class StorePipeline:
         closed_postings = 0
         if healthy:  # versions from a crawl that looks broken are kept, but replace no good one
             promote_run(self.db, self.run_id)
-            closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
+            if summary.complete:  # a check that saw only new offers proves nothing gone
+                closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
         # the verdict is recorded before the rebuild, which reads the board's latest healthy crawl
         self.db.table("runs").update(self.run_id, {"complete": int(summary.complete), "healthy": int(healthy)})
         rebuilt = rebuild_offers(self.db, run_id=self.run_id)

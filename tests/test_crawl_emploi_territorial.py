@@ -183,3 +183,28 @@ def test_replica_filters_like_the_board(et_site):
         assert "Disallow: /exportoffres/" in robots
         rss = urllib.request.urlopen(server.base_url + "/rss").read().decode()
         assert rss.count("<item>") == min(100, len(et_site.offers))
+
+
+def test_rss_check_fetches_only_new_offers_of_the_family_and_closes_nothing(et_site, tmp_path):
+    db = tmp_path / "offres.db"
+    with TerritorialServer(et_site) as server:
+        assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
+        export = tmp_path / "offres.json"
+        assert offres(db, "export", "-o", str(export)).returncode == 0
+        gone = [o for o in et_site.offers if o.family_code == "A7"][-1].reference
+        et_site.remove(gone)
+        added = et_site.add_generated(10)
+        assert {o.family_code == "A7" for o in added} == {True, False}  # both kinds in the feed
+        before = detail_requests(server)
+        check = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url, "-s", "OFFRES_ET_RSS_CHECK=1")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert server.requests["/rss?search-fam-metier=A7"] == 1
+        assert not any(p.startswith("/emploi-mobilite/") and n > 1 for p, n in server.requests.items())
+        assert detail_requests(server) - before == len(added)  # the new items only
+    stored = {r["reference"] for r in Database(db).query("select reference from raw_postings")}
+    assert {o.reference for o in added if o.family_code == "A7"} <= stored
+    assert not {o.reference for o in added if o.family_code != "A7"} & stored
+    assert next(Database(db).query("select status from offers where reference = ?", [gone]))["status"] == "open"
+    run = next(Database(db).query("select complete, healthy from runs order by id desc limit 1"))
+    assert run == {"complete": 0, "healthy": 1}
+    assert offres(db, "export", "-o", str(export)).returncode == 0  # a check does not block the export

@@ -133,8 +133,9 @@ def from_csp(offer: Offer, rng: random.Random | None = None) -> EtOffer:
     employer = offer.real_employer
     if employer and title.endswith(" - " + employer):
         title = title[: -len(" - " + employer)]
-    if not employer:  # CSP showed only a category: ET knows the employer
-        employer = f"Mairie de {offer.location.split()[-1].title()}" if offer.location else "Mairie de Troyes"
+    if not employer:  # CSP showed only a category: ET knows the employer (one of that département)
+        employer = next((name for name, _kind, dept in vocab["territorial_employers"] if dept == offer.department),
+                        f"Conseil départemental ({code2})")
     named = tuple(dict.fromkeys(c.rstrip("+") for c in re.findall(r"Cat[ée]gorie (A\+|A|B|C)", offer.category or "")))
     categories = named or tuple(c for c in ("A", "B", "C") if rng.random() < 0.5) or ("B",)
     extra = _variant(rng, int(offer.reference[-6:]), categories)
