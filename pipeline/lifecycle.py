@@ -26,12 +26,14 @@ OFFICIAL_SOURCE = "csp"
 BOARD_SOURCES = (OFFICIAL_SOURCE, "emploi-territorial")  # boards whose listing proves an offer open
 CURATED_SOURCE = "dinum-page"  # a hand-kept page that links to the official board
 NOT_ON_BOARD = "no longer on the board"
+# what emploi-territorial.fr adds (pipeline/normalize/territorial_board.py)
+BOARD_FIELDS = ("apply_url", "starts_on", "filiere", "working_time", "description_html")
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
                  "published_on", "deadline", "url", "sources", "missions_html", "profile_html",
-                 "experience", "salary", "about_html")
+                 "experience", "salary", "about_html", *BOARD_FIELDS)
 # hashed only when set, so that offers stored before these fields existed keep their hash
-HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html"))
+HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", *BOARD_FIELDS))
 
 
 @dataclass
@@ -184,7 +186,7 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
             "reference", "title", "title_raw", "title_key", "employer", "employer_category",
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
             "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html",
-            "experience", "salary", "about_html")},
+            "experience", "salary", "about_html", *BOARD_FIELDS)},
         "grades": canonical.get("grades") or [],
         "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},

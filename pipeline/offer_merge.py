@@ -15,7 +15,7 @@ TERRITORIAL_BOARD = "emploi-territorial"
 # Filled from another posting when the canonical one has no value.
 FILLED = ("employer", "employer_key", "employer_category", "versant", "category", "contract", "remote", "metier",
           "domain", "published_on", "deadline", "missions_html", "profile_html", "about_html", "experience",
-          "salary", "reference")
+          "salary", "reference", "apply_url", "starts_on", "filiere", "working_time", "description_html")
 ORDER = ("A+", "A", "B", "C")
 
 

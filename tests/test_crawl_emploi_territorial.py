@@ -42,6 +42,11 @@ def closed_as_absent(db: Path) -> list[str]:
         "select reference from offers where status = 'closed' and status_reason like 'absent%'")]
 
 
+def last_open_a7(site: TerritorialSite) -> str:
+    """The oldest A7 offer whose deadline has not passed (on the last listing page)."""
+    return [o for o in site.offers if o.family_code == "A7" and (o.deadline is None or o.deadline >= NOW.date())][-1].reference
+
+
 @pytest.fixture
 def et_site():
     return TerritorialSite(generate_territorial(50, seed=3, today=NOW.date()), today=NOW.date(), seed=3)
@@ -82,6 +87,12 @@ def test_every_field_as_generated_then_incremental_then_three_removed(et_site, t
         for offer in a7:
             out = exported[offer.reference]
             assert out["employer"] == readable_case(offer.employer)
+            assert out["apply_url"] == offer.apply_url and out["filiere"] == offer.filiere
+            assert out["working_time"] == offer.working_time
+            assert out["starts_on"] == (None if offer.start in (None, "Dès que possible")
+                                        else "-".join(reversed(offer.start.split("/"))))
+            assert out["description_html"] == offer.description_html
+            assert out["grades"] == normalize_category(None, ", ".join(offer.grades))["grades"]
             assert out["categories"] == list(offer.categories) or out["category"] in offer.categories
             assert out["location"]["department_code"] == (offer.dept_code3 if offer.dept_code3.startswith("97")
                                                           else offer.dept_code3[1:])
@@ -123,7 +134,10 @@ def test_one_offer_for_both_boards(tmp_path):
             done = offres(db, "crawl", source, "--base-url", server.base_url)
             assert done.returncode == 0, done.stderr + done.stdout
     exported = export_all(db)
-    assert len(exported) == 60 + 10  # each twin is one offer, not two
+    et_only = [o for o in et_offers if o.family_code == "A7" and o.reference not in {c.reference for c in csp_offers}]
+    assert et_only
+    assert len(exported) == 60 + len(et_only)  # each twin is one offer, not two
+    assert all([s["source"] for s in exported[o.reference]["sources"]] == ["emploi-territorial"] for o in et_only)
     by_ref = {o.reference: o for o in et_offers}
     for offer in twins:
         out = exported[offer.reference]
@@ -143,7 +157,7 @@ def test_block_page_makes_the_crawl_unhealthy_and_closes_nothing(et_site, tmp_pa
     with TerritorialServer(et_site, faults=Faults()) as server:
         assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
         server.faults.faults.block_from = 2
-        gone = [o for o in et_site.offers if o.family_code == "A7"][-1].reference
+        gone = last_open_a7(et_site)
         et_site.remove(gone)
         blocked = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
     assert blocked.returncode == 3, blocked.stdout + blocked.stderr
@@ -156,7 +170,7 @@ def test_truncated_listing_is_unhealthy(et_site, tmp_path):
     db = tmp_path / "offres.db"
     with TerritorialServer(et_site) as server:
         assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
-        gone = [o for o in et_site.offers if o.family_code == "A7"][-1].reference
+        gone = last_open_a7(et_site)
         et_site.remove(gone)
         et_site.listing_cap = 25  # rows stop there; #nb-offres still states them all
         short = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
@@ -191,7 +205,7 @@ def test_rss_check_fetches_only_new_offers_of_the_family_and_closes_nothing(et_s
         assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
         export = tmp_path / "offres.json"
         assert offres(db, "export", "-o", str(export)).returncode == 0
-        gone = [o for o in et_site.offers if o.family_code == "A7"][-1].reference
+        gone = last_open_a7(et_site)
         et_site.remove(gone)
         added = et_site.add_generated(10)
         assert {o.family_code == "A7" for o in added} == {True, False}  # both kinds in the feed

@@ -41,3 +41,18 @@ def test_other_boards_untouched():
     fields = normalize_posting(raw, NOW)
     assert fields["employer"] == "MAIRIE DE SAINT-DENIS" and "classifier_domain" not in fields
     assert fields["location"]["department_code"] is None
+
+
+def test_board_fields():
+    raw = {"source": "emploi-territorial", "url": "https://www.emploi-territorial.fr/offre/o050260306001286-x",
+           "title": "Expert applications métiers (H/F)", "employer": "Ville de cherbourg-en-cotentin",
+           "extra": {"apply_url": "https://app.beetween.com/WeaselWeb/p/#/apply/job/zp04", "start_date": "05/05/2026",
+                     "filiere": " Technique ", "working_time": "Temps  complet", "description_html": "<p>La DSI</p>"}}
+    fields = normalize_posting(raw, NOW)
+    assert fields["apply_url"] == "https://app.beetween.com/WeaselWeb/p/#/apply/job/zp04"
+    assert fields["starts_on"] == "2026-05-05"
+    assert fields["filiere"] == "Technique" and fields["working_time"] == "Temps complet"
+    assert fields["description_html"] == "<p>La DSI</p>"
+    raw["extra"].update(apply_url="javascript:alert(1)", start_date="Dès que possible")
+    fields = normalize_posting(raw, NOW)
+    assert fields["apply_url"] is None and fields["starts_on"] is None

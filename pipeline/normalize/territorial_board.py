@@ -2,6 +2,8 @@
 
 - the employer is the real employer, in readable case when written in capitals, keyed by
   the board's employer id (`search-col=<id>`, stable across spellings) when known;
+- its own fields: the apply link (http(s) only), the start date, the filière, the working
+  time, the "Descriptif de l'emploi" section;
 - the job family is not taken as proof of a digital job by the classifier;
 - the département comes from the reference (`O` + 3-digit département + YYMMDD + 6 digits)
   when the place of work alone does not settle it (a town name found in several départements).
@@ -10,7 +12,10 @@ from __future__ import annotations
 
 import re
 
+from urllib.parse import urlsplit
+
 from pipeline.normalize.case import readable_case
+from pipeline.normalize.dates import normalize_date
 from pipeline.normalize.employer import normalize_employer
 from pipeline.normalize.location import normalize_location
 
@@ -59,6 +64,16 @@ def apply_board_fields(raw: dict, fields: dict) -> dict:
     # the board's family (A7 "Informatique et système d'information") holds a few jobs that are not
     # digital, and digital jobs are filed under other families: title and métier decide
     fields["classifier_domain"] = None
+    extra = {**(raw.get("extra") or {}), **raw}
+    apply_url = extra.get("apply_url")
+    fields["apply_url"] = apply_url if isinstance(apply_url, str) and urlsplit(apply_url).scheme in ("http", "https") \
+        and urlsplit(apply_url).hostname else None
+    fields["starts_on"] = normalize_date(extra.get("start_date"))["date"] if isinstance(extra.get("start_date"), str) else None
+    for name in ("filiere", "working_time"):
+        value = extra.get(name)
+        fields[name] = " ".join(value.split()) or None if isinstance(value, str) else None
+    description = extra.get("description_html")
+    fields["description_html"] = description if isinstance(description, str) and description.strip() else None
     if fields.get("categories") and "category" in fields.get("unresolved", []):
         fields["unresolved"].remove("category")  # several catégories at once: understood
     return fields

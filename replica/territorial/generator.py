@@ -103,7 +103,7 @@ def _body(rng: random.Random, vocab: dict) -> dict:
     }
 
 
-def _variant(rng: random.Random, i: int, categories: tuple[str, ...]) -> dict:
+def _variant(rng: random.Random, i: int, categories: tuple[str, ...], published: date) -> dict:
     """The variety the issue asks for: several grades/catégories, deadline or not, ATS link,
     missing labels, reordered sections."""
     grades = tuple(dict.fromkeys(g for c in categories for g in rng.sample(GRADES[c], k=rng.randint(1, 2))))
@@ -118,8 +118,11 @@ def _variant(rng: random.Random, i: int, categories: tuple[str, ...]) -> dict:
         order = list(SECTION_ORDER)
         rng.shuffle(order)
         out["section_order"] = tuple(order)
-    if rng.random() < 0.1:
+    roll = rng.random()
+    if roll < 0.1:
         out["start"] = None
+    elif roll < 0.4:
+        out["start"] = f"{published + timedelta(days=rng.choice([30, 45, 60])):%d/%m/%Y}"
     return out
 
 
@@ -138,7 +141,7 @@ def from_csp(offer: Offer, rng: random.Random | None = None) -> EtOffer:
                         f"Conseil départemental ({code2})")
     named = tuple(dict.fromkeys(c.rstrip("+") for c in re.findall(r"Cat[ée]gorie (A\+|A|B|C)", offer.category or "")))
     categories = named or tuple(c for c in ("A", "B", "C") if rng.random() < 0.5) or ("B",)
-    extra = _variant(rng, int(offer.reference[-6:]), categories)
+    extra = _variant(rng, int(offer.reference[-6:]), categories, offer.published)
     if offer.grades:  # the same offer: the grades CSP shows
         extra["grades"] = tuple(g.strip() for g in offer.grades.split(",") if g.strip())
     return EtOffer(reference=offer.reference, title=title, employer=employer,
@@ -182,6 +185,6 @@ def generate_territorial(n: int, seed: int, csp_offers: list[Offer] | None = Non
             filiere="Technique" if family_code == "A7" else "Administrative", deadline=deadline,
             job_type=rng.choice(["Emploi permanent - vacance d'emploi", "Emploi permanent - création d'emploi",
                                  "Emploi temporaire"]),
-            **{**_body(rng, vocab), **_variant(rng, start + i, categories)}))
+            **{**_body(rng, vocab), **_variant(rng, start + i, categories, published)}))
     offers.sort(key=lambda o: (o.published, o.reference), reverse=True)
     return offers
