@@ -180,25 +180,6 @@ def test_truncated_listing_is_unhealthy(et_site, tmp_path):
     assert not closed_as_absent(db)
 
 
-def test_replica_filters_like_the_board(et_site):
-    import urllib.request
-
-    from parsers.emploi_territorial import parse_listing
-    offer = next(o for o in et_site.offers if o.family_code == "A7")
-    with TerritorialServer(et_site) as server:
-        def total(query: str) -> int:
-            url = f"{server.base_url}/emploi-mobilite/?{query}"
-            return parse_listing(urllib.request.urlopen(url).read().decode(), url)["total"]
-        assert total("search-fam-metier=A7") == sum(o.family_code == "A7" for o in et_site.offers)
-        assert total(f"search-dept={offer.dept_code3}") >= 1
-        assert total(f"search-dept={offer.dept_code3[1:]}") == 0 or offer.dept_code3.startswith("97")
-        assert total(f"search-col={offer.employer_id}") >= 1
-        robots = urllib.request.urlopen(server.base_url + "/robots.txt").read().decode()
-        assert "Disallow: /exportoffres/" in robots
-        rss = urllib.request.urlopen(server.base_url + "/rss").read().decode()
-        assert rss.count("<item>") == min(100, len(et_site.offers))
-
-
 def test_rss_check_fetches_only_new_offers_of_the_family_and_closes_nothing(et_site, tmp_path):
     db = tmp_path / "offres.db"
     with TerritorialServer(et_site) as server:

@@ -35,3 +35,36 @@ def test_categories_joined_when_unsettled():
 
 def test_alone_unchanged():
     assert merged_fields(CSP, "csp", []) is CSP
+
+
+def test_same_reference_in_two_cases_is_one_offer_with_the_boards_employer(db):
+    """A CSP territorial posting (upper-case reference, a category as employer) and its ET posting
+    (lower-case reference from its URL) export as one offer with ET's employer and both sources."""
+    from datetime import datetime, timezone
+
+    from pipeline.export import build_export, validate_export
+    from pipeline.lifecycle import rebuild_offers
+    from pipeline.record import RawPosting
+    from pipeline.store import start_run, write_raw_postings
+    from tests.conftest import make_record
+
+    csp = make_record("O056261001001569", title="Chargé de recrutement (H/F) - Département",
+                      employer="Conseils départementaux", versant="Fonction Publique Territoriale",
+                      location="Morbihan (56)", deadline="31/10/2026",
+                      url="https://choisirleservicepublic.gouv.fr/offre-emploi/charge-de-recrutement-reference-O056261001001569/")
+    et = {"source": "emploi-territorial", "reference": "o056261001001569", "title": "Chargé de recrutement (H/F)",
+          "url": "https://www.emploi-territorial.fr/offre/o056261001001569-charge-recrutement?pk_campaign=ep",
+          "employer": "CONSEIL DEPARTEMENTAL DU MORBIHAN", "employer_id": "1234", "location": "Vannes",
+          "grades": "Attaché, Rédacteur", "category": "Emploi de catégorie A, Emploi de catégorie B",
+          "published": "01/10/2026", "fetched_at": "2026-10-05T09:00:00+00:00"}
+    run = start_run(db, "ingest", "test")
+    write_raw_postings(db, [RawPosting.from_dict(csp), RawPosting.from_dict(et)], run)
+    rebuild_offers(db, now=datetime(2026, 10, 6, tzinfo=timezone.utc))
+    document = build_export(db, include_all=True, now=datetime(2026, 10, 6, tzinfo=timezone.utc))
+    validate_export(document)
+    (offer,) = document["offers"]
+    assert offer["employer"] == "Conseil départemental du Morbihan"
+    assert offer["employer_category"] == "Conseils départementaux"
+    assert [s["source"] for s in offer["sources"]] == ["csp", "emploi-territorial"]
+    assert offer["grades"] == ["Attaché", "Rédacteur"]
+    assert offer["url"].startswith("https://choisirleservicepublic.gouv.fr/")
