@@ -15,6 +15,8 @@ from parsel import Selector
 
 from parsers.csp import ParseError, clean, fold_label, inner_html, text_of
 
+__all__ = ["PARSER_VERSION", "SOURCE", "ParseError", "parse_listing", "parse_offer", "parse_rss", "strip_tracking"]
+
 PARSER_VERSION = "emploi-territorial/1"
 SOURCE = "emploi-territorial"
 VERSANT = "Fonction publique territoriale"  # the board of the territorial civil service only
@@ -164,7 +166,7 @@ def parse_listing(html: str, url: str) -> dict:
     }
 
 
-def label_value(item: Selector, base: str) -> tuple[str | None, str | None, Selector | None]:
+def label_value(item: Selector) -> tuple[str | None, str | None, Selector | None]:
     """(folded label, text value, value node) of a `div.offre-item`."""
     label = text_of(item.css(".offre-item-label")[:1])
     value = item.css(".offre-item-value")[:1]
@@ -209,7 +211,7 @@ def parse_offer(html: str, url: str) -> dict:
     for item in scope.css("div.offre-item"):
         if item.css(".offre-item-text") and not item.css(".offre-item-value"):
             continue  # a long text: read below by its section title
-        name, value, node = label_value(item, url)
+        name, value, node = label_value(item)
         key = LABEL_KEYS.get(name or "")
         if key is None or node is None or record.get(key):
             continue

@@ -10,6 +10,7 @@ is seen again). See docs/sources/emploi_territorial.md.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
@@ -20,8 +21,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from parsers.csp import ParseError
-from parsers.emploi_territorial import PARSER_VERSION, SOURCE, parse_listing, parse_offer, parse_rss
+from parsers.emploi_territorial import PARSER_VERSION, SOURCE, ParseError, parse_listing, parse_offer, parse_rss
 from pipeline.normalize.text import fold
 from pipeline.record import RawPosting
 from pipeline.store import open_db, utcnow
@@ -48,6 +48,12 @@ def published_at(value: str | None, iso: bool = False) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def row_signature(row: dict) -> str:
+    """What a listing row says of its offer (title, employer, dates, catégories, département), hashed."""
+    payload = json.dumps([row.get(k) or None for k in SIGNATURE], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def listing_url(base_url: str, page: int, family: str = FAMILY) -> str:
@@ -211,8 +217,8 @@ class EmploiTerritorialSpider(scrapy.Spider):
         if found is None:
             return None
         record, fetched_at = found
-        if any((record.get(k) or None) != (row.get(k) or None) for k in SIGNATURE):
-            return None
+        if (record.get("extra") or {}).get("row_signature") != row_signature(row):
+            return None  # the row changed since the page was fetched (or the page came from the feed)
         max_age = timedelta(days=self.settings.getfloat("OFFRES_DETAIL_MAX_AGE_DAYS", 7.0))
         try:
             fetched = datetime.fromisoformat(fetched_at)
@@ -244,6 +250,7 @@ class EmploiTerritorialSpider(scrapy.Spider):
                 record[name] = row[name]
                 self.crawler.stats.inc_value(f"offres/filled_from_card/{name}")
         record["url"] = row["url"] if urlsplit(response.url).path == urlsplit(row["url"]).path else record["url"]
+        record["row_signature"] = row_signature(row)
         record["fetched_at"] = utcnow()
         yield RawPosting.from_dict(record, where=response.url)
 
