@@ -203,3 +203,21 @@ def test_rss_check_fetches_only_new_offers_of_the_family_and_closes_nothing(et_s
     run = next(Database(db).query("select complete, healthy from runs order by id desc limit 1"))
     assert run == {"complete": 0, "healthy": 1}
     assert offres(db, "export", "-o", str(export)).returncode == 0  # a check does not block the export
+
+
+def test_503_from_page_two_is_unhealthy_and_truncated_pages_keep_their_row(et_site, tmp_path):
+    db = tmp_path / "offres.db"
+    with TerritorialServer(et_site, faults=Faults(error_from=2)) as server:
+        failed = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url, "-s", "RETRY_TIMES=1")
+        assert failed.returncode == 3, failed.stdout + failed.stderr
+        assert "listing page failed" in failed.stderr
+        server.faults.faults.error_from = 0
+        server.faults.faults.truncate_rate = 0.3
+        cut = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url, "-s", "RETRY_TIMES=0",
+                     "-s", "OFFRES_INCREMENTAL=0")
+        hits = server.faults.injected.get("truncate", 0)
+    a7 = {o.reference for o in et_site.offers if o.family_code == "A7"}
+    stored = {r["reference"] for r in Database(db).query(
+        "select distinct reference from raw_postings where source = 'emploi-territorial'")}
+    assert hits and stored == a7, cut.stdout + cut.stderr  # a cut page: its row is kept, nothing lost
+    assert not closed_as_absent(db)
