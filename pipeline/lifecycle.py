@@ -73,7 +73,7 @@ def normalise_all(rows: list[dict], now: datetime, stats: RebuildStats) -> dict[
             fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
             verdict = classify(fields.get("title") or "", metier=fields.get("metier"),
                                employer=fields.get("employer"),
-                                domain=fields.pop("classifier_domain", fields.get("domain")))
+                                domain=fields.pop("classify_domain", fields.get("domain")))
         except Exception as exc:  # a normaliser bug must not stop the other offers
             stats.errors.append({"location": row["id"], "field": "*", "message": f"normalisation failed: {exc!r}"})
             continue

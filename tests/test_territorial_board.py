@@ -32,14 +32,14 @@ def test_reference_settles_an_ambiguous_town():
     assert fields["location"]["department_code"] == "974" and fields["location"]["city"] == "Saint-Denis"
     assert fields["employer"] == "Mairie de Saint-Denis"
     assert fields["employer_key"] == "emploi-territorial:4242"
-    assert fields["classifier_domain"] is None
+    assert fields["classify_domain"] is None
 
 
 def test_other_boards_untouched():
     raw = {"source": "csp", "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/O974261001000001/",
            "title": "Développeur (H/F)", "location": "Saint-Denis", "employer": "MAIRIE DE SAINT-DENIS"}
     fields = normalize_posting(raw, NOW)
-    assert fields["employer"] == "MAIRIE DE SAINT-DENIS" and "classifier_domain" not in fields
+    assert fields["employer"] == "MAIRIE DE SAINT-DENIS" and fields["apply_url"] is None
     assert fields["location"]["department_code"] is None
 
 

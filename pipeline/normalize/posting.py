@@ -151,5 +151,8 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         "about_html": raw.get("about_html"),
         "experience": _text(raw, "experience"),
         "salary": _text(raw, "salary"),
+        # what emploi-territorial.fr adds (filled by apply_board_fields), null for other boards
+        "apply_url": None, "starts_on": None, "filiere": None, "working_time": None, "description_html": None,
+        "classify_domain": _text(raw, "domain"),  # the domain the classifier may trust
         "unresolved": unresolved,
     })

@@ -63,7 +63,7 @@ def apply_board_fields(raw: dict, fields: dict) -> dict:
             fields["location"] = {**normalize_location(department), "label": raw.get("location") or None}
     # the board's family (A7 "Informatique et système d'information") holds a few jobs that are not
     # digital, and digital jobs are filed under other families: title and métier decide
-    fields["classifier_domain"] = None
+    fields["classify_domain"] = None
     extra = {**(raw.get("extra") or {}), **raw}
     apply_url = extra.get("apply_url")
     fields["apply_url"] = apply_url if isinstance(apply_url, str) and urlsplit(apply_url).scheme in ("http", "https") \
@@ -74,6 +74,4 @@ def apply_board_fields(raw: dict, fields: dict) -> dict:
         fields[name] = " ".join(value.split()) or None if isinstance(value, str) else None
     description = extra.get("description_html")
     fields["description_html"] = description if isinstance(description, str) and description.strip() else None
-    if fields.get("categories") and "category" in fields.get("unresolved", []):
-        fields["unresolved"].remove("category")  # several catégories at once: understood
     return fields
