@@ -80,6 +80,7 @@ class EmploiTerritorialSpider(scrapy.Spider):
         self.listing_complete = False
         self.listing_failed = False
         self.listing_rows = 0
+        self.listed: set[str] = set()  # references listed so far
         self.stated_total: int | None = None
         self.listing_problems: list[str] = []
         self.pending: dict[str, dict] = {}
@@ -155,14 +156,22 @@ class EmploiTerritorialSpider(scrapy.Spider):
         self.pages += 1
         self.crawler.stats.inc_value("offres/listing_pages")
         parsed = parse_listing(response.text, response.url)
-        rows = parsed["rows"]
-        self.crawler.stats.inc_value("offres/listing_cards", len(rows))
-        self.listing_rows += len(rows)
+        rows = [r for r in parsed["rows"] if r["reference"].upper() not in self.listed]
+        self.crawler.stats.inc_value("offres/listing_cards", len(parsed["rows"]))
+        self.listed.update(r["reference"].upper() for r in rows)
+        self.listing_rows = len(self.listed)  # distinct offers: a page served twice proves nothing
         if parsed["total"] is not None:
             self.stated_total = parsed["total"]
         for row in rows:
             yield from self.follow(row)
-        if not rows and not parsed["no_result"] and not parsed["is_listing"]:
+        if parsed["rows"] and not rows:
+            self.listing_failed = True  # the page brought nothing new: the board ignores the page number
+            self.crawler.stats.inc_value("offres/pagination_loop")
+            self.listing_problems.append(f"listing page {page} repeats offers already listed: pagination broken, "
+                                         f"{self.listing_rows} of {self.stated_total} offers seen")
+            self.logger.error("%s", self.listing_problems[-1])
+            self.finish_listing(page)
+        elif not rows and not parsed["no_result"] and not parsed["is_listing"]:
             # A 200 that is not a listing page (a block page, a redesign): an error, not the end.
             self.listing_failed = True
             self.crawler.stats.inc_value("offres/listing_errors")

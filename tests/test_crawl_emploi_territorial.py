@@ -221,3 +221,14 @@ def test_503_from_page_two_is_unhealthy_and_truncated_pages_keep_their_row(et_si
         "select distinct reference from raw_postings where source = 'emploi-territorial'")}
     assert hits and stored == a7, cut.stdout + cut.stderr  # a cut page: its row is kept, nothing lost
     assert not closed_as_absent(db)
+
+
+def test_a_pager_that_repeats_page_one_is_not_a_complete_listing(et_site, tmp_path):
+    db = tmp_path / "offres.db"
+    with TerritorialServer(et_site) as server:
+        assert offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url).returncode == 0
+        et_site.ignore_paging = True  # every page answers the first 20 rows, the total unchanged
+        looped = offres(db, "crawl", "emploi-territorial", "--base-url", server.base_url)
+    assert looped.returncode == 3, looped.stdout + looped.stderr
+    assert "pagination broken" in looped.stderr
+    assert not closed_as_absent(db)

@@ -29,6 +29,7 @@ class TerritorialSite:
         self.seed = seed
         self._added = 0
         self.listing_cap: int | None = None  # a truncated listing: rows stop there, the total does not
+        self.ignore_paging = False  # a broken pager: every page number answers page 1
         self._lock = threading.RLock()
 
     @property
@@ -83,6 +84,7 @@ class TerritorialSite:
 
     def render_listing(self, params: dict[str, str]) -> bytes:
         page = int(params.get("page") or 1) if (params.get("page") or "1").isdigit() else 1
+        page = 1 if self.ignore_paging else page
         selected = self.search(params)
         shown = selected[: self.listing_cap] if self.listing_cap is not None else selected
         rows = shown[(page - 1) * pages.PER_PAGE: page * pages.PER_PAGE]
