@@ -119,10 +119,10 @@ class EmploiTerritorialSpider(scrapy.Spider):
                                  cb_kwargs={"row": item})
 
     def last_run_start(self) -> datetime | None:
-        """When the last finished run of this board started (a feed item older than that was seen then)."""
+        """When the last healthy run of this board started (a feed item older than that was seen then)."""
         path = self.settings.get("OFFRES_DB")
         row = next(open_db(path).query("select started_at from runs where kind = 'crawl' and source = ? and "
-                                       "finished_at is not null order by id desc limit 1", [SOURCE]), None) if path else None
+                                       "healthy = 1 order by id desc limit 1", [SOURCE]), None) if path else None
         return published_at(row["started_at"], iso=True) if row else None
 
     def stored_ids(self) -> set[str]:
