@@ -199,7 +199,9 @@ def stats(obj: dict, runs: int, as_json: bool) -> None:
     data = database_stats(open_db(obj["db_path"]), runs=runs)
     if as_json:
         return echo_json(data)
-    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital")
+    click.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital"
+               + (f" ({data['digital_open_outside_numerique']} only from the open-data file, outside the board's "
+                  "Numérique listing)" if data.get("digital_open_outside_numerique") else ""))
     for title, key in (("Offers by status", "by_status"), ("Open offers by category", "by_category"),
                        ("Open offers by region", "by_region"), ("Open digital offers by family", "by_family"),
                        ("Postings by source", "postings_by_source")):
@@ -365,6 +367,10 @@ def demo(count: int, seed: int, output_dir: Path) -> None:
     except (RuntimeError, ExportRefused) as exc:
         fail(str(exc))
 
+
+from cluster_cli import cluster  # noqa: E402  (a command group of its own module)
+
+main.add_command(cluster)
 
 if __name__ == "__main__":
     main()

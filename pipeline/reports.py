@@ -24,6 +24,11 @@ def database_stats(db: Database, runs: int = 5) -> dict:
         "offers": db.table("offers").count,
         "by_status": count_by(db, "status"),
         "digital_open": db.execute("select count(*) from offers where status='open' and digital=1").fetchone()[0],
+        # Open digital offers only the open-data file knows: filed outside the board's Numérique listing.
+        "digital_open_outside_numerique": db.execute(
+            "select count(*) from offers where status='open' and digital=1 and exists (select 1 from "
+            "json_each(offers.sources) where json_extract(value, '$.source') = 'csp-opendata') and not exists "
+            "(select 1 from json_each(offers.sources) where json_extract(value, '$.source') = 'csp')").fetchone()[0],
         "by_category": count_by(db, "category", "status = 'open'"),
         "by_region": count_by(db, "json_extract(location, '$.region')", "status = 'open'"),
         "by_family": count_by(db, "family", "status = 'open' and digital = 1"),

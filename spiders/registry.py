@@ -1,4 +1,5 @@
-"""Source slugs -> spider classes (`offres crawl SOURCE`). Add a board here, nowhere else."""
+"""Source slugs -> spider classes, or fetch functions for sources read without Scrapy
+(`offres crawl SOURCE`). Add a board here, nowhere else."""
 from __future__ import annotations
 
 from importlib import import_module
@@ -8,6 +9,8 @@ SPIDERS = {
     "dinum-page": "spiders.dinum_page:DinumPageSpider",
     "emploi-territorial": "spiders.emploi_territorial:EmploiTerritorialSpider",
 }
+# Sources read without Scrapy (one API call and one big file): source -> "module:function".
+FETCHERS = {"csp-opendata": "spiders.csp_opendata:run_opendata"}
 
 
 class UnknownSource(KeyError):
@@ -15,8 +18,8 @@ class UnknownSource(KeyError):
 
 
 def sources() -> list[str]:
-    """The known source slugs, sorted."""
-    return sorted(SPIDERS)
+    """The known source slugs (spiders and fetchers), sorted."""
+    return sorted({**SPIDERS, **FETCHERS})
 
 
 def spider_class(source: str):

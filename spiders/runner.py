@@ -1,11 +1,13 @@
 """Run one crawl in this process (Scrapy's reactor runs once per process)."""
 from __future__ import annotations
 
+from importlib import import_module
+
 from scrapy.crawler import CrawlerProcess
 from sqlite_utils import Database
 
 from spiders import registry
-from spiders.registry import SPIDERS  # noqa: F401 - the source registry, re-exported
+from spiders.registry import FETCHERS, SPIDERS  # noqa: F401 - the source registry, re-exported
 from spiders.settings import crawl_settings
 
 
@@ -24,6 +26,8 @@ def spider_class(source: str):
 def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages: int | None = None,
               overrides: dict | None = None, verbose: bool = False) -> dict:
     """Crawl one source into the database; returns the `runs` row of the crawl."""
+    if source in FETCHERS:
+        return run_fetcher(source, db_path, base_url, overrides, verbose)
     cls = spider_class(source)
     settings = crawl_settings(base_url, db_path, overrides)
     if verbose:
@@ -41,3 +45,19 @@ def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages:
                           f"(finish reason: {crawler.stats.get_value('finish_reason')})")
     run = Database(db_path).table("runs").get(run_id)
     return {**run, "stats": crawler.stats.get_stats()}
+
+
+def run_fetcher(source: str, db_path: str, base_url: str | None, overrides: dict | None, verbose: bool) -> dict:
+    """A source read without Scrapy: its run, with its stats decoded."""
+    import json
+    import sys
+
+    module, name = FETCHERS[source].split(":")
+    fetch = getattr(import_module(module), name)
+    unreachable = getattr(import_module(module), "OpenDataUnreachable", ())
+    try:
+        run = fetch(db_path, base_url=base_url, settings=overrides,
+                    progress=(lambda m: print(m, file=sys.stderr, flush=True)) if verbose or sys.stderr.isatty() else None)
+    except unreachable as exc:
+        raise CrawlFailed(f"{source} unreachable: {exc}") from None
+    return {**run, "stats": json.loads(run.get("stats") or "{}")}

@@ -1,0 +1,195 @@
+"""The weekly open-data file as one run: checked, read as a stream, the digital offers kept.
+
+Only rows that matter are stored as raw postings: open rows the classifier finds
+digital, and rows of references already stored (so an offer the file shows closed is
+closed). The others are counted, and the file itself is kept with the run, so a new
+classifier can read it again without the network. Nothing is written unless the file
+passes its checks (header, size and rows against the last accepted file).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlite_utils import Database
+
+from parsers.csp_opendata import PARSER_VERSION, SOURCE, Row, RowError, parse_row, publication_window, read_rows
+from pipeline.classify import classify
+from pipeline.lifecycle import rebuild_offers
+from pipeline.record import RawPosting
+from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
+
+BATCH_SIZE = 500
+ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
+
+
+@dataclass
+class FileChecks:
+    """What a file must reach: absolute floors on a first run, a share of the last accepted file after."""
+
+    min_bytes: int = 10_000_000
+    min_rows: int = 20_000
+    min_ratio: float = 0.5
+
+
+@dataclass
+class FileReading:
+    """What reading one file found."""
+
+    rows: int = 0
+    references: int = 0
+    variants: int = 0            # rows of a reference seen before (the latest publication start wins)
+    open_rows: int = 0
+    digital_open: int = 0
+    classified: int = 0          # rows the classifier ran on (the others' verdict was known)
+    settled: int = 0             # rows unchanged since the last file, settled by their digest alone
+    errors: list[dict] = field(default_factory=list)
+    selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record
+    unchanged: set[str] = field(default_factory=set)  # selected rows identical to the last accepted file's
+    digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # reference -> (digest, digital, rank)
+
+
+def known_references(db: Database) -> set[str]:
+    """References already stored, from any source."""
+    return {r["reference"] for r in db.query("select distinct reference from raw_postings where reference is not null")}
+
+
+def row_verdicts(db: Database) -> dict[str, tuple[str, int, int]]:
+    """reference -> (digest, digital, publication start) of the accepted files' rows."""
+    if not db.table("opendata_rows").exists():
+        return {}
+    return {r[0]: (r[1], r[2], r[3]) for r in db.execute("select reference, digest, digital, rank from opendata_rows")}
+
+
+def read_file(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
+              fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+    """Stream the file once: count, resolve variants, classify what changed, select."""
+    reading = FileReading()
+    starts: dict[str, int] = {}
+    name = path.name
+    with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
+        try:
+            for item in read_rows(stream):
+                if isinstance(item, RowError):
+                    reading.errors.append({"location": f"{name}:{item.line}", "field": item.column,
+                                           "message": item.message})
+                    continue
+                reading.rows += 1
+                if progress and reading.rows % 20_000 == 0:
+                    progress(reading.rows)
+                take(reading, item, today, known, previous, starts, fetched_at, name)
+        except UnicodeDecodeError as exc:
+            reading.errors.append({"location": f"{name}:byte {exc.start}", "field": "*", "message": "not UTF-8"})
+            raise ValueError(f"the file is not UTF-8 text (byte {exc.start})") from None
+    reading.references = len(starts)
+    return reading
+
+
+def take(reading: FileReading, row: Row, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
+         starts: dict[str, int], fetched_at: str, name: str) -> None:
+    """Decide about one row: the latest variant of its reference, kept if it matters.
+
+    A row unchanged since the last accepted file, not digital and of no stored offer
+    is settled by its digest alone: no date parsed, no classifier run."""
+    reference = row["Référence"].strip()
+    before = previous.get(reference)
+    if before and before[0] == row.digest and not before[1] and reference not in known:
+        rank, digital, is_open = before[2], 0, None
+        reading.settled += 1
+    else:
+        try:
+            start, end = publication_window(row)
+        except RowError as exc:
+            reading.errors.append({"location": f"{name}:{exc.line}", "field": exc.column, "message": exc.message})
+            return
+        rank, is_open = (start.toordinal() if start else 0), end is None or end >= today
+        digital = None
+    if reference in starts:
+        reading.variants += 1
+        if rank < starts[reference]:
+            return
+    starts[reference] = rank
+    if digital is None:
+        if before and before[0] == row.digest:
+            digital = before[1]
+        elif is_open:
+            reading.classified += 1
+            digital = int(classify(row["Intitulé du poste"], metier=row["Métier"] or None,
+                                   employer=row["Organisme de rattachement"] or None).digital)
+        else:
+            digital = 0  # a closed row not known here matters to nobody
+        reading.open_rows += is_open
+        reading.digital_open += bool(digital and is_open)
+    reading.digests[reference] = (row.digest, digital, rank)
+    if reference in known or (digital and is_open):
+        if before and before[0] == row.digest and reference in known:
+            reading.unchanged.add(reference)
+        else:
+            reading.unchanged.discard(reference)
+        try:
+            reading.selected[reference] = parse_row(row, fetched_at)
+        except RowError as exc:
+            reading.errors.append({"location": f"{name}:{exc.line}", "field": exc.column, "message": exc.message})
+            reading.selected.pop(reference, None)
+    else:
+        reading.selected.pop(reference, None)
+
+
+def check_file(size: int, reading: FileReading, last: dict | None, checks: FileChecks) -> list[str]:
+    """Why a file is refused (empty when accepted)."""
+    problems = []
+    if last and last.get("bytes"):
+        if size < checks.min_ratio * last["bytes"]:
+            problems.append(f"{size:,} bytes against {last['bytes']:,} for the last accepted file")
+        if reading.rows < checks.min_ratio * last.get("rows", 0):
+            problems.append(f"{reading.rows:,} rows against {last['rows']:,} for the last accepted file")
+    else:
+        if size < checks.min_bytes:
+            problems.append(f"{size:,} bytes, less than the {checks.min_bytes:,} a first file must have")
+        if reading.rows < checks.min_rows:
+            problems.append(f"{reading.rows:,} rows, less than the {checks.min_rows:,} a first file must have")
+    return problems
+
+
+def store_reading(db: Database, run_id: int, reading: FileReading, previous: dict[str, tuple[str, int, int]]) -> int:
+    """Write the selected postings that changed, and the rows' verdicts; returns how many postings are new.
+
+    A row identical to last week's is the version already stored: nothing to write
+    (the file's absence or presence decides nothing; its publication window does, at rebuild)."""
+    new, batch = 0, []
+    for reference, record in reading.selected.items():
+        if reference in reading.unchanged:
+            continue
+        batch.append(RawPosting.from_dict(record, where=f"{SOURCE}:{record['extra'].get('line')}"))
+        if len(batch) >= BATCH_SIZE:
+            new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
+            batch = []
+    new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
+    changed = [{"reference": ref, "digest": d, "digital": v, "rank": r} for ref, (d, v, r) in reading.digests.items()
+               if previous.get(ref) != (d, v, r)]
+    with write_transaction(db):
+        table = db.table("opendata_rows")
+        if not table.exists():
+            table.create(ROWS_SCHEMA, pk="reference")
+        table.upsert_all(changed, pk="reference", batch_size=2000)
+    return new
+
+
+def ingest_file(db: Database, run_id: int, path: Path, today: date, last: dict | None, checks: FileChecks,
+                progress: Callable[[int], None] | None = None) -> tuple[bool, list[str], FileReading]:
+    """(accepted, problems, reading) of one downloaded file; writes only an accepted file."""
+    fetched = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    previous = row_verdicts(db)
+    try:
+        reading = read_file(path, today, known_references(db), previous, fetched, progress)
+    except ValueError as exc:
+        return False, [str(exc)], FileReading()
+    problems = check_file(path.stat().st_size, reading, last, checks)
+    record_errors(db, run_id, SOURCE, reading.errors[:10_000])
+    if problems:
+        return False, problems, reading
+    store_reading(db, run_id, reading, previous)
+    return True, [], reading

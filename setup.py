@@ -1,0 +1,4 @@
+"""Shim for scrapyd-deploy, which runs `setup.py bdist_egg`; everything is in pyproject.toml."""
+from setuptools import setup
+
+setup()
