@@ -1,8 +1,9 @@
 """One offer's fields from all its postings, not only the canonical one.
 
 The canonical posting (the official board's first, see pipeline.dedupe) gives the offer its
-fields; another posting of the same offer fills what it lacks. The territorial board
-(emploi-territorial.fr) knows the real employer of a territorial offer where
+fields; a posting of the same offer on the territorial board fills what it lacks (only that
+board's: a late export file or a curated page never decides a field, a deadline least of
+all). The territorial board (emploi-territorial.fr) knows the real employer of a territorial offer where
 choisirleservicepublic.gouv.fr only shows an employer category (or a title suffix taken for
 one): its employer wins then, its grades and catégories join the offer's.
 See docs/sources/emploi_territorial.md.
@@ -24,14 +25,14 @@ def _filled(value: object) -> bool:
 
 
 def merged_fields(canonical: dict, canonical_source: str, others: Iterable[tuple[str, dict]]) -> dict:
-    """The offer's fields: `canonical`'s, completed by `others` ((source, fields) pairs, the
-    territorial board's first), the territorial board's real employer over a category."""
-    others = sorted(others, key=lambda pair: pair[0] != TERRITORIAL_BOARD)
+    """The offer's fields: `canonical`'s, completed by the territorial board's postings among
+    `others` ((source, fields) pairs), its real employer over a category."""
+    others = [pair for pair in others if pair[0] == TERRITORIAL_BOARD and canonical_source != TERRITORIAL_BOARD]
     if not others:
         return canonical
     out = dict(canonical)
-    territorial = next((f for s, f in others if s == TERRITORIAL_BOARD), None)
-    if territorial and canonical_source != TERRITORIAL_BOARD and territorial.get("employer") and (
+    territorial = others[0][1]
+    if territorial.get("employer") and (
             not canonical.get("employer") or canonical.get("employer_category")):
         out["employer"], out["employer_key"] = territorial["employer"], territorial.get("employer_key")
     for _source, fields in others:

@@ -68,3 +68,9 @@ def test_same_reference_in_two_cases_is_one_offer_with_the_boards_employer(db):
     assert [s["source"] for s in offer["sources"]] == ["csp", "emploi-territorial"]
     assert offer["grades"] == ["Attaché", "Rédacteur"]
     assert offer["url"].startswith("https://choisirleservicepublic.gouv.fr/")
+
+
+def test_only_the_territorial_board_completes_an_offer():
+    late_file = {**ET, "deadline": "2026-01-01"}
+    out = merged_fields(CSP, "csp", [("csp-opendata", late_file), ("dinum-page", late_file)])
+    assert out is CSP and out["deadline"] is None  # an old export's end date never closes a live offer
