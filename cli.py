@@ -101,7 +101,7 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
     except CrawlLocked as exc:
         fail(str(exc), EXIT_LOCKED)
     except CrawlFailed as exc:
-        fail(str(exc))
+        fail(str(exc), getattr(exc, "exit_code", EXIT_FAILURE))
     click.echo(f"Run {run['id']}: {run['pages']} listing pages, {run['offers_seen']} offers seen, "
                f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
                f"{run['offers_reopened']} reopened, {run['errors']} errors ({run['finish_reason']})")
@@ -122,16 +122,26 @@ def export(obj: dict, fmt: str, output: Path, include_all: bool, force: bool, al
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
     when the export would be empty, or when it would lose more than half the offers.
+    An offer that breaks the contract is left out, named on standard error, and the
+    others are written (exit 4).
     """
     from pipeline.export import ExportRefused, export_offers
 
     db = open_db(obj["db_path"])
+    set_aside: list = []
     try:
-        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty)
+        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty,
+                                 set_aside=set_aside)
     except ExportRefused as exc:
+        for offer in set_aside:
+            click.secho(offer.line(), fg="yellow", err=True)
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
-    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}",
-               err=str(output) == "-")
+    for offer in set_aside:
+        click.secho(offer.line(), fg="yellow", err=True)
+    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}"
+               + (f", {len(set_aside)} set aside" if set_aside else ""), err=str(output) == "-")
+    if set_aside:
+        sys.exit(EXIT_PARTIAL)
 
 
 @main.command()

@@ -32,7 +32,7 @@ def clear_caches() -> None:
     import sys
 
     for name, module in list(sys.modules.items()):
-        if name.startswith("pipeline.normalize"):
+        if name.startswith(("pipeline.normalize", "pipeline.sanitize")):
             for value in vars(module).values():
                 wrapped = getattr(value, "__wrapped__", None)
                 if hasattr(value, "cache_clear") and getattr(wrapped, "__code__", None) and wrapped.__code__.co_argcount:

@@ -37,7 +37,7 @@ URL_TITLE_MIN = 50.0  # same-URL postings whose titles score below this are not 
 URL_ANCHORS = 32  # same-URL postings tried as an anchor before giving up (bounds the cost)
 MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
 
-NOT_COUNTED = frozenset({"unresolved"})  # bookkeeping keys of the normalised fields, not data
+NOT_COUNTED = frozenset({"unresolved", "relayed_references"})  # bookkeeping keys of the normalised fields, not data
 
 CANONICAL_REASON = "canonical posting: official board first, then most complete, then earliest seen"
 
@@ -87,6 +87,7 @@ class Posting:
     text: str
     first_seen_at: str
     completeness: int = 0
+    relayed: tuple[str, ...] = ()  # other boards' references this posting says it relays (France Travail)
 
     @classmethod
     def from_offer_fields(cls, posting_id: str, source: str, first_seen_at: str, fields: Mapping) -> Posting:
@@ -104,11 +105,13 @@ class Posting:
             reference=fields.get("reference") or None,
             title_key=fields.get("title_key") or None,
             employer_key=fields.get("employer_key") or None,
-            department_code=location.get("department_code") if isinstance(location, dict) else None,
+            department_code=(location.get("department_code") or location.get("territory_code")
+                             if isinstance(location, dict) else None),
             published_on=fields.get("published_on") or None,
             text=text,
             first_seen_at=first_seen_at,
             completeness=sum(1 for k, v in fields.items() if k not in NOT_COUNTED and _filled(v)),
+            relayed=tuple(fields.get("relayed_references") or ()),
         )
 
 
@@ -290,11 +293,21 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
     for i, key in enumerate(refkeys):
         if key:
             by_ref[key].append(i)
+    relays: dict[str, list[int]] = defaultdict(list)  # a relayed board reference -> the relaying postings
+    for i, p in enumerate(items):
+        for ref in p.relayed:
+            key = reference_key(ref)
+            if key and key != refkeys[i]:
+                relays[key].append(i)
     for key, group in by_ref.items():
         for j in group[1:]:
             a, b = items[group[0]], items[j]
             merger.union(group[0], j, "reference", 1.0,
                          f"same reference {key.upper()} (case-folded) on {a.source} and {b.source}")
+        for j in relays.get(key, ()):
+            merger.union(group[0], j, "reference", 1.0,
+                         f"{items[j].source} relays the {items[group[0]].source} offer {key.upper()} "
+                         "(reference or URL in its text or origin)")
 
     # Stage 2: same canonical URL, or board detail URLs of one reference (only between compatible postings).
     by_url: dict[str, list[int]] = defaultdict(list)

@@ -20,16 +20,36 @@ def explain_offer(db: Database, needle: str, now: datetime | None = None) -> dic
     query = offer["canonical_posting_id"] if offer else needle
     report = explain(result, query)
     if offer is None and not report.get("found"):
-        return None
+        return filtered_out(db, needle)
     for posting in report.get("postings", []):
         row = rows_by_id.get(posting["posting_id"]) or {}
         posting.update(last_seen_at=row.get("last_seen_at"), gone_at=row.get("gone_at"))
+        kept_by = ((row.get("record") or {}).get("extra") or {}).get("public_employer")
+        if kept_by:  # a source that filters employers (francetravail): the rule that kept it
+            posting["kept_by"] = kept_by
     return {"offer": {k: offer.get(k) for k in OFFER_KEYS} if offer else None, **report}
+
+
+def filtered_out(db: Database, needle: str) -> dict | None:
+    """An offer a source left out (not a public employer's), with the reason; None if unknown."""
+    if not db.table("source_filtered").exists():
+        return None
+    row = next(db.query("select * from source_filtered where upper(reference) = upper(?) or url = ? "
+                        "order by seen_at desc limit 1", [needle.strip(), needle.strip()]), None)
+    if row is None:
+        return None
+    return {"offer": None, "found": False, "filtered_out": row, "postings": [], "rejected": []}
 
 
 def format_explanation(report: dict) -> str:
     """The explanation as text for the terminal."""
     lines = []
+    dropped = report.get("filtered_out")
+    if dropped:
+        return (f"Not kept: {dropped['source']} offer {dropped['reference']}  {dropped['title']}\n"
+                f"  employer: {dropped['employer']}, NAF {dropped['naf']}\n"
+                f"  dropped by the public-employer filter: {dropped['reason']} (seen {dropped['seen_at']})\n"
+                f"  {dropped['url']}")
     offer = report.get("offer")
     if offer:
         lines.append(f"Offer {offer['id']}  {offer['reference'] or ''}  {offer['title']}")
@@ -43,6 +63,8 @@ def format_explanation(report: dict) -> str:
         gone = f", gone since {p['gone_at']}" if p.get("gone_at") else ""
         lines.append(f"  {mark} {p['posting_id']}  [{p['stage']}, score {p['score']:.2f}] {p['reason']}")
         lines.append(f"      {p['url']}  (first seen {p['first_seen_at']}{gone})")
+        if p.get("kept_by"):
+            lines.append(f"      kept as a public employer's offer by rule {p['kept_by']['rule']}: {p['kept_by']['reason']}")
     rejected = report.get("rejected", [])
     lines.append(f"\nNear-candidates not merged ({len(rejected)}):")
     for r in rejected:

@@ -45,11 +45,13 @@ def page_order() -> list[str]:
 
 
 def location_display(location: dict | None) -> str | None:
-    """'Malakoff (92)', else 'Hauts-de-Seine (92)', else the region, else None."""
+    """'Malakoff (92)', else 'Hauts-de-Seine (92)' (an overseas collectivity: 'Papeete (987)',
+    'Polynésie française (987)'), else the region, else None."""
     location = location or {}
-    code = location.get("department_code")
+    code = location.get("department_code") or location.get("territory_code")
+    area = location.get("department") or location.get("territory")
     if location.get("city"):
         return f"{location['city']} ({code})" if code else location["city"]
-    if location.get("department"):
-        return f"{location['department']} ({code})" if code else location["department"]
+    if area:
+        return f"{area} ({code})" if code else area
     return location.get("region")

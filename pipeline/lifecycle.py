@@ -31,9 +31,12 @@ BOARD_FIELDS = ("apply_url", "starts_on", "filiere", "working_time", "descriptio
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
                  "published_on", "deadline", "url", "sources", "missions_html", "profile_html",
-                 "experience", "salary", "about_html", *BOARD_FIELDS)
+                 "experience", "salary", "about_html", "salary_details", *BOARD_FIELDS)
 # hashed only when set, so that offers stored before these fields existed keep their hash
-HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", *BOARD_FIELDS))
+HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", "salary_details", *BOARD_FIELDS))
+# Sources whose licence asks each offer to show the source, its last update and the licence
+# (docs/sources/francetravail.md#licence): the licence is published on the API's page.
+LICENSED_SOURCES = {"francetravail": "https://francetravail.io/data/api/offres-emploi"}
 
 
 @dataclass
@@ -110,7 +113,7 @@ def offer_status(fields: dict, members: list[dict], today: str,
     return "open", None
 
 
-JSON_FIELDS = ("categories", "grades", "location", "sources")
+JSON_FIELDS = ("categories", "grades", "location", "sources", "salary_details")
 BOOL_FIELDS = ("remote", "digital")
 
 
@@ -162,11 +165,32 @@ def merge_events(previous: dict[str, dict], previous_members: dict[str, str], of
     return events
 
 
+# location keys left out of the hash: derived from the others (a département's territory is
+# itself), so that offers stored before they existed are not all "updated" by their arrival
+DERIVED_LOCATION_KEYS = ("territory_code", "territory", "territory_kind")
+
+
+def _hashed(name: str, value):
+    collectivity = isinstance(value, dict) and value.get("territory_code") and not value.get("department_code")
+    if name == "location" and isinstance(value, dict) and not collectivity:
+        return {k: v for k, v in value.items() if k not in DERIVED_LOCATION_KEYS}
+    return value
+
+
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
-    payload = json.dumps({k: row.get(k) for k in HASHED_FIELDS
+    payload = json.dumps({k: _hashed(k, row.get(k)) for k in HASHED_FIELDS
                           if k not in HASHED_WHEN_SET or row.get(k) is not None}, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def source_entry(source: str, fields: dict) -> dict:
+    """One `sources` item; a licensed source's also carries its last update and its licence."""
+    entry = {"source": source, "url": fields.get("url"), "reference": fields.get("reference")}
+    if source in LICENSED_SOURCES:
+        entry.update(updated_on=fields.get("modified_on") or fields.get("published_on"),
+                     licence=LICENSED_SOURCES[source])
+    return entry
 
 
 def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str,
@@ -176,8 +200,7 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
     canonical = merged_fields(fields_by_id[cluster.canonical_id], rows_by_id[cluster.canonical_id]["source"],
                               [(rows_by_id[p]["source"], fields_by_id[p]) for p in member_ids if p != cluster.canonical_id])
     members = [rows_by_id[pid] for pid in member_ids]
-    sources = [{"source": rows_by_id[pid]["source"], "url": fields_by_id[pid].get("url"),
-                "reference": fields_by_id[pid].get("reference")} for pid in member_ids]
+    sources = [source_entry(rows_by_id[pid]["source"], fields_by_id[pid]) for pid in member_ids]
     sources.sort(key=lambda s: (s["source"] != OFFICIAL_SOURCE, s["source"], s["url"] or ""))
     status, reason = offer_status(canonical, members, today, board_crawl)
     row = {
@@ -186,7 +209,7 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
             "reference", "title", "title_raw", "title_key", "employer", "employer_category",
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
             "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html",
-            "experience", "salary", "about_html", *BOARD_FIELDS)},
+            "experience", "salary", "about_html", "salary_details", *BOARD_FIELDS)},
         "grades": canonical.get("grades") or [],
         "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},

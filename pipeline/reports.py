@@ -30,7 +30,7 @@ def database_stats(db: Database, runs: int = 5) -> dict:
             "json_each(offers.sources) where json_extract(value, '$.source') = 'csp-opendata') and not exists "
             "(select 1 from json_each(offers.sources) where json_extract(value, '$.source') = 'csp')").fetchone()[0],
         "by_category": count_by(db, "category", "status = 'open'"),
-        "by_region": count_by(db, "json_extract(location, '$.region')", "status = 'open'"),
+        "by_region": count_by(db, "coalesce(json_extract(location, '$.region'), json_extract(location, '$.territory'))", "status = 'open'"),
         "by_family": count_by(db, "family", "status = 'open' and digital = 1"),
         "postings_by_source": sorted(by_source.items()),
         "runs": list(db.query("select id, kind, source, started_at, finished_at, pages, offers_seen, offers_new, "

@@ -56,6 +56,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "missions_html": str, "profile_html": str, "fields_hash": str,
         "experience": str, "salary": str, "about_html": str,
         "apply_url": str, "starts_on": str, "filiere": str, "working_time": str, "description_html": str,
+        "salary_details": str,
     }, "id", [["status", "digital"], ["reference"]]),
     "events": ({
         "id": int, "run_id": int, "at": str, "offer_id": str, "kind": str, "reference": str,

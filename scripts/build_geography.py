@@ -111,6 +111,14 @@ Files (`;`-separated, UTF-8, header line):
   `parent` = the commune), `D` commune déléguée or `S` commune associée (`parent` = the
   commune it belongs to now); `postal_codes` space-separated (C and A rows only;
   CEDEX codes are not in the source).
+- `territories.csv` (kept by hand, not built by this script): `code;kind;status`, the
+  legal status of every territory that is not a metropolitan département: `drom`
+  (départements and régions d'outre-mer, article 73 of the Constitution), `com`
+  (collectivités d'outre-mer, article 74), `sui_generis` (Nouvelle-Calédonie, title XIII),
+  `taaf` (Terres australes et antarctiques françaises, law 55-1052), `clipperton` (State
+  land under the Government's direct authority). Source: the Constitution and law
+  55-1052 of 6 August 1955 as published on Légifrance; INSEE's COG lists 975-989 as
+  "collectivités d'outre-mer" (its `comer` file) without telling these statuses apart.
 """, encoding="utf-8")
 
 

@@ -30,7 +30,7 @@ FIELDS = {
     "category": (("category", "grades"), lambda r: r["category"]),
     "contract": (("contract",), lambda r: r["contract"]),
     "remote": (("remote",), lambda r: r["remote"]),
-    "location (department)": (("location", "location_area"), lambda r: r["location"].get("department_code")),
+    "location (department)": (("location", "location_area"), lambda r: r["location"].get("department_code") or r["location"].get("territory_code")),
     "location (city)": (("location",), lambda r: r["location"].get("city")),
     "published": (("published",), lambda r: r["published_on"]),
     "deadline": (("deadline",), lambda r: r["deadline"]),
@@ -93,7 +93,7 @@ def measure(directory: Path) -> dict:
                 mixed[f"{'/'.join(cats) or 'no grade'}: {raw['grades'][:80]}"] += 1
         if not is_blank(raw.get("location")) or not is_blank(raw.get("location_area")):
             targets["department carried"] += 1
-            if result["location"].get("department_code"):
+            if result["location"].get("department_code") or result["location"].get("territory_code"):
                 targets["department resolved"] += 1
     return {"fields": per_field, "unresolved": unresolved, "files": files, "targets": targets, "mixed": mixed,
             "markers_left": markers_left, "unknown_refs": unknown_refs, "title_changes": title_changes}

@@ -8,6 +8,7 @@ SPIDERS = {
     "csp": "spiders.csp:CspSpider",
     "dinum-page": "spiders.dinum_page:DinumPageSpider",
     "emploi-territorial": "spiders.emploi_territorial:EmploiTerritorialSpider",
+    "francetravail": "spiders.francetravail:FranceTravailSpider",
 }
 # Sources read without Scrapy (one API call and one big file): source -> "module:function".
 FETCHERS = {"csp-opendata": "spiders.csp_opendata:run_opendata"}

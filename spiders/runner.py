@@ -1,6 +1,7 @@
 """Run one crawl in this process (Scrapy's reactor runs once per process)."""
 from __future__ import annotations
 
+import os
 from importlib import import_module
 
 from scrapy.crawler import CrawlerProcess
@@ -13,6 +14,12 @@ from spiders.settings import crawl_settings
 
 class CrawlFailed(RuntimeError):
     """The crawl could not run or did not record its run."""
+
+
+class SourceUnreachable(CrawlFailed):
+    """The source could not be used at all (credentials missing or refused): exit code 5."""
+
+    exit_code = 5
 
 
 def spider_class(source: str):
@@ -29,6 +36,10 @@ def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages:
     if source in FETCHERS:
         return run_fetcher(source, db_path, base_url, overrides, verbose)
     cls = spider_class(source)
+    missing = [name for name in getattr(cls, "required_environment", ()) if not os.environ.get(name)]
+    if missing:
+        raise SourceUnreachable(f"{source}: {' and '.join(missing)} not set in the environment "
+                                f"(see docs/sources/{source}.md)")
     settings = crawl_settings(base_url, db_path, overrides)
     if verbose:
         settings["LOG_LEVEL"] = "INFO"
@@ -44,6 +55,8 @@ def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages:
         raise CrawlFailed(f"the {source} crawl stopped before recording its run "
                           f"(finish reason: {crawler.stats.get_value('finish_reason')})")
     run = Database(db_path).table("runs").get(run_id)
+    if getattr(crawler.spider, "auth_error", None):  # recorded as an unhealthy run; nothing closed
+        raise SourceUnreachable(crawler.spider.auth_error)
     return {**run, "stats": crawler.stats.get_stats()}
 
 

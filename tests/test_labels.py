@@ -26,6 +26,9 @@ def test_location_display():
     assert location_display({"department": "Hauts-de-Seine", "department_code": "92"}) == "Hauts-de-Seine (92)"
     assert location_display({"region": "Île-de-France"}) == "Île-de-France"
     assert location_display({}) is None
+    papeete = {"city": "Papeete", "department_code": None, "territory_code": "987", "territory": "Polynésie française"}
+    assert location_display(papeete) == "Papeete (987)"
+    assert location_display({**papeete, "city": None}) == "Polynésie française (987)"
 
 
 def test_page_order_is_the_seed_pages_order():

@@ -168,3 +168,20 @@ def test_a_curated_entry_seen_after_the_board_crawl_stays_open(db):
     store(db, curated("2023-1201312"), run=page)  # fetched 2026-10-05, after the board's crawl
     rebuild_offers(db, now=NOW, run_id=page)
     assert offer(db, "2023-1201312")["status"] == "open"
+
+
+def test_territory_keys_do_not_update_every_stored_offer():
+    """Offers stored before the location had territory keys keep their hash (no mass 'updated'),
+    except overseas collectivities, whose département and région really changed (to null)."""
+    from pipeline.lifecycle import fields_hash
+    from pipeline.normalize.location import normalize_location
+
+    def old_shape(location):
+        return {k: v for k, v in location.items() if not k.startswith("territory")}
+
+    for place in ("Paris 7e", "Guyane (973)", "Europe", "Bretagne"):
+        new = normalize_location(place)
+        assert fields_hash({"title": "t", "location": new}) == fields_hash({"title": "t", "location": old_shape(new)})
+    papeete = normalize_location("Papeete")
+    before = {**old_shape(papeete), "department_code": "987", "region_code": "987"}
+    assert fields_hash({"title": "t", "location": papeete}) != fields_hash({"title": "t", "location": before})

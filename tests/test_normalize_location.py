@@ -42,8 +42,9 @@ CASES: list[tuple[object, tuple[str | None, ...]]] = [
     ("Mayotte", (None, None, None, "976", "06")),
     ("Belfort", (None, None, None, "90", "27")),
     ("Vienne", (None, None, None, "86", "75")),
-    ("St Pierre-et-Miquelon", (None, None, None, "975", "975")),
-    ("Nouvelle Calédonie", (None, None, None, "988", "988")),
+    # overseas collectivities: neither département nor région (their code is the territory's)
+    ("St Pierre-et-Miquelon", (None, None, None, None, None)),
+    ("Nouvelle Calédonie", (None, None, None, None, None)),
     ("Préfecture de l'Eure", (None, None, None, "27", "28")),
     ("Préfecture du Val-d'Oise", (None, None, None, "95", "11")),
     ("2B", (None, None, None, "2B", "94")),
@@ -100,9 +101,9 @@ CASES: list[tuple[object, tuple[str | None, ...]]] = [
     ("20700 AJACCIO CEDEX 9", ("Ajaccio", "20700", "2A004", "2A", "94")),
     ("20189 AJACCIO CEDEX 2", ("Ajaccio", "20189", "2A004", "2A", "94")),
     ("97400 Saint-Denis", ("Saint-Denis", "97400", "97411", "974", "04")),
-    ("97133 Saint-Barthélemy", ("Saint-Barthélemy", "97133", "97701", "977", "977")),
-    ("97150 Saint-Martin", ("Saint-Martin", "97150", "97801", "978", "978")),
-    ("98800 Nouméa", ("Nouméa", "98800", "98818", "988", "988")),
+    ("97133 Saint-Barthélemy", ("Saint-Barthélemy", "97133", "97701", None, None)),
+    ("97150 Saint-Martin", ("Saint-Martin", "97150", "97801", None, None)),
+    ("98800 Nouméa", ("Nouméa", "98800", "98818", None, None)),
     ("DTPN 973 STPAF SAINT-LAURENT DU MARONI", ("Saint-Laurent-du-Maroni", "97320", "97311", "973", "03")),
     # bare cities
     ("Vannes", ("Vannes", "56000", "56260", "56", "53")),
@@ -193,7 +194,10 @@ def test_keys_and_names():
     result = normalize_location("  Sarcelles  (Val-d'Oise\n(95))  ")
     assert tuple(result) == KEYS
     assert set(result) == {"label", "city", "postal_code", "insee", "department_code",
-                           "department", "region_code", "region"}
+                           "department", "region_code", "region", "territory_code", "territory",
+                           "territory_kind"}
+    assert (result["territory_code"], result["territory"], result["territory_kind"]) == (
+        "95", "Val-d'Oise", "departement")
     assert result["label"] == "Sarcelles (Val-d'Oise (95))"
     assert result["department"] == "Val-d'Oise"
     assert result["region"] == "Île-de-France"
@@ -222,9 +226,68 @@ def test_region_always_from_department():
     geo = get_geography()
     for code, dep in geo.departments.items():
         result = normalize_location(f"{dep.name} ({code})")
+        assert result["territory_code"] == code, dep.name
+        if not geo.is_department(code):
+            continue  # an overseas collectivity: test_overseas_collectivities
         assert result["department_code"] == code, dep.name
         assert result["region_code"] == dep.region_code
         assert result["region"] == geo.regions[dep.region_code]
+
+
+# value -> (city, insee, territory_code, territory_kind); department and region always null
+COLLECTIVITIES = [
+    ("Papeete", ("Papeete", "98735", "987", "com")),
+    ("98714 Papeete", ("Papeete", "98735", "987", "com")),
+    ("Polynésie française (987)", (None, None, "987", "com")),
+    ("Polynésie", (None, None, "987", "com")),
+    ("Nouméa", ("Nouméa", "98818", "988", "sui_generis")),
+    ("Nouvelle-Calédonie", (None, None, "988", "sui_generis")),
+    ("97500 Saint-Pierre", ("Saint-Pierre", "97502", "975", "com")),
+    ("Saint-Pierre-et-Miquelon", (None, None, "975", "com")),
+    ("97133 Saint-Barthélemy", ("Saint-Barthélemy", "97701", "977", "com")),
+    ("Saint-Martin", (None, None, "978", "com")),
+    ("Wallis et Futuna", (None, None, "986", "com")),
+    ("Mata-Utu", ("Uvea", "98613", "986", "com")),
+    ("TAAF", (None, None, "984", "taaf")),
+    ("Îles Kerguelen", ("Archipel des Kerguelen", "98412", "984", "taaf")),
+    ("Archipel des Crozet", ("Archipel des Crozet", "98413", "984", "taaf")),
+    ("Terres australes et antarctiques françaises", (None, None, "984", "taaf")),
+    ("Clipperton", (None, None, "989", "clipperton")),
+]
+
+
+@pytest.mark.parametrize("value,expected", COLLECTIVITIES, ids=[c[0] for c in COLLECTIVITIES])
+def test_overseas_collectivities(value, expected):
+    result = normalize_location(value)
+    assert (result["city"], result["insee"], result["territory_code"], result["territory_kind"]) == expected
+    assert result["department_code"] is result["department"] is None
+    assert result["region_code"] is result["region"] is None
+    assert result["territory"] == get_geography().departments[expected[2]].name
+
+
+def test_collectivity_aliases_hide_no_commune():
+    assert normalize_location("Crozet")["insee"] == "01135"  # a commune of the Ain
+    assert normalize_location("Lycée Kerguelen")["territory_code"] is None
+    assert normalize_location("Lycée Kerguelen, Brest")["territory_code"] == "29"
+
+
+def test_departments_are_their_own_territory():
+    for value, code, kind in (("Paris", "75", "departement"), ("Guyane (973)", "973", "drom"),
+                              ("Mamoudzou", "976", "drom"), ("20090 Ajaccio", "2A", "departement")):
+        result = normalize_location(value)
+        assert (result["department_code"], result["territory_code"], result["territory_kind"]) == (code, code, kind)
+
+
+def test_upgrade_stored_location():
+    from pipeline.normalize.location import upgrade_location
+
+    old = {"label": "Papeete", "city": "Papeete", "postal_code": "98714", "insee": "98735",
+           "department_code": "987", "department": "Polynésie française", "region_code": "987",
+           "region": "Polynésie française"}
+    assert upgrade_location(old) == normalize_location("Papeete")
+    paris = {k: v for k, v in normalize_location("Paris 7e").items() if not k.startswith("territory")}
+    assert upgrade_location(paris) == normalize_location("Paris 7e")
+    assert upgrade_location({}) == {}
 
 
 def test_cache_cannot_be_corrupted():
@@ -247,8 +310,10 @@ def test_sample_strings_regression():
     wrong = []
     for case in cases:
         result = normalize_location(case["value"])
-        got = (result["department_code"], result["region_code"], result["insee"])
-        if got != (case["department_code"], case["region_code"], case["insee"]):
+        got = (result["department_code"], result["region_code"], result["insee"], result["territory_code"])
+        want = (case["department_code"], case["region_code"], case["insee"],
+                case.get("territory_code", case["department_code"]))
+        if got != want:
             wrong.append((case["value"], got))
     assert not wrong
 

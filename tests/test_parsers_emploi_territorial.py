@@ -14,7 +14,7 @@ from parsers.emploi_territorial import parse_listing, parse_offer, parse_rss, st
 from pipeline.normalize import normalize_posting
 
 FIXTURES = Path(__file__).parent / "fixtures" / "emploi_territorial"
-FOLDERS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+FOLDERS = sorted(p.parent.name for p in FIXTURES.glob("*/meta.json"))
 NOW = datetime(2026, 8, 20, 8, 0, tzinfo=timezone.utc)
 
 

@@ -16,5 +16,5 @@ def test_every_source_resolves_to_a_spider_named_like_it():
 def test_unknown_source():
     with pytest.raises(UnknownSource):
         spider_class("nope")
-    with pytest.raises(CrawlFailed, match="known: csp, csp-opendata, dinum-page, emploi-territorial"):
+    with pytest.raises(CrawlFailed, match="known: csp, csp-opendata, dinum-page, emploi-territorial, francetravail"):
         runner_spider_class("nope")

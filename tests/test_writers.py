@@ -73,3 +73,51 @@ def test_export_ignores_the_crawl_under_way(tmp_path):
     assert unhealthy_sources(db)  # without the lock, an unfinished run is a killed one
     with crawl_lock(db_path):
         assert unhealthy_sources(db) == []
+
+
+def test_three_writers_at_once_lose_nothing(tmp_path):
+    """A crawl, a second crawl refused, a third queued (--wait), and an ingest of 3,000 lines, together."""
+    import json
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from sqlite_utils import Database
+
+    from replica import ReplicaServer, ReplicaSite, generate_offers
+    from replica.faults import Faults
+    from tests.conftest import make_record
+
+    project = Path(__file__).resolve().parent.parent
+    db = tmp_path / "o.db"
+    lines = tmp_path / "postings.jsonl"
+    lines.write_text("".join(json.dumps(make_record(f"2026-{5000000 + n}", source="other-board")) + "\n"
+                             for n in range(3000)))
+    now = datetime.now(timezone.utc)
+    site = ReplicaSite(generate_offers(200, seed=21, now=now), today=now.date(), seed=21)
+
+    def offres(*args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "cli", "--db", str(db), *args], cwd=project,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    with ReplicaServer(site, faults=Faults(seed=2, hang_rate=0.5, hang_seconds=0.6)) as server:
+        first = offres("crawl", "csp", "--base-url", server.base_url)
+        deadline = time.monotonic() + 30
+        while not crawl_running(db) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        refused = offres("crawl", "csp", "--base-url", server.base_url)
+        queued = offres("crawl", "csp", "--base-url", server.base_url, "--wait")
+        ingest = offres("ingest", str(lines))
+        results = {name: (proc.wait(timeout=600), *proc.communicate())
+                   for name, proc in (("first", first), ("refused", refused), ("queued", queued), ("ingest", ingest))}
+    for name, (code, out, err) in results.items():
+        assert "Traceback" not in err, (name, err)
+    assert results["first"][0] == 0, results["first"][2]
+    assert results["refused"][0] == 6 and "another crawl is running" in results["refused"][2]
+    assert results["queued"][0] == 0, results["queued"][2]
+    assert results["ingest"][0] == 0, results["ingest"][2]
+    database = Database(db)
+    assert database.execute("select count(*) from postings where source = 'other-board'").fetchone()[0] == 3000
+    assert database.execute("select count(*) from postings where source = 'csp'").fetchone()[0] == 200
+    runs = list(database.query("select kind, finished_at from runs order by id"))
+    assert sorted(r["kind"] for r in runs) == ["crawl", "crawl", "ingest"]
+    assert all(r["finished_at"] for r in runs)

@@ -1,11 +1,14 @@
 """The portal contract, version 1: the export document, built and checked.
 
 The contract is documented in docs/export.md and fixed by
-docs/export-v1.schema.json; every export is validated before it is written.
+docs/export-v1.schema.json; every export is validated, offer by offer, before it
+is written: an offer that breaks the contract is set aside (`set_aside_invalid`),
+named on one line, and the others are exported.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -15,12 +18,18 @@ from sqlite_utils import Database
 
 from pipeline import labels
 from pipeline.classify import taxonomy_version
+from pipeline.export.freshness import source_freshness
 from pipeline.export.selection import Selection, select_offers
-from pipeline.sanitize import sanitize_html
+from pipeline.normalize.location import upgrade_location
+from pipeline.sanitize import plain_text, safe_url, sanitize_html
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "export-v1.schema.json"
-LOCATION_KEYS = ("label", "city", "postal_code", "insee", "department_code", "department", "region_code", "region")
+LOCATION_KEYS = ("label", "city", "postal_code", "insee", "department_code", "department", "region_code", "region",
+                 "territory_code", "territory", "territory_kind")
+#: Plain-text fields of an offer (no markup; consumers still escape them), the `*_html` ones being sanitised HTML.
+PLAIN_TEXT = ("reference", "title", "title_raw", "employer", "employer_category", "metier", "domain",
+              "experience", "salary", "status_reason")
 
 
 @lru_cache(maxsize=1)
@@ -36,11 +45,27 @@ def loads(value, default):
     return json.loads(value) if isinstance(value, str) else value
 
 
+def location_entry(stored: dict | None) -> dict:
+    """The export's location object from a stored one (plain text, today's keys)."""
+    location = upgrade_location(stored or {})
+    entry = {k: location.get(k) for k in LOCATION_KEYS}
+    entry["label"] = plain_text(entry["label"])
+    entry["city"] = plain_text(entry["city"])
+    entry["display"] = labels.location_display(entry)
+    return entry
+
+
+def source_entry(source: dict) -> dict:
+    """One `sources` item: a URL that is not an absolute, well-formed http(s) one becomes null."""
+    return {**source, "source": plain_text(source.get("source")), "url": safe_url(source.get("url")),
+            "reference": plain_text(source.get("reference"))}
+
+
 def offer_entry(row: dict) -> dict:
     """One offer of the export from an `offers` row."""
     location = loads(row["location"], {})
     remote = row["remote"]
-    return {
+    entry = {
         "id": row["id"],
         "reference": row["reference"],
         "title": row["title"] or row["title_raw"],
@@ -55,7 +80,7 @@ def offer_entry(row: dict) -> dict:
         "remote": None if remote is None else bool(remote),
         "metier": row["metier"],
         "domain": row["domain"],
-        "location": {**{k: location.get(k) for k in LOCATION_KEYS}, "display": labels.location_display(location)},
+        "location": location_entry(location),
         "digital": bool(row["digital"]),
         "family": row["family"],
         "published_on": row["published_on"],
@@ -64,7 +89,7 @@ def offer_entry(row: dict) -> dict:
         "last_seen_at": row["last_seen_at"],
         "status": row["status"],
         "url": row["url"],
-        "sources": loads(row["sources"], []),
+        "sources": [source_entry(s) for s in loads(row["sources"], [])],
         "missions_html": sanitize_html(row["missions_html"]),
         "profile_html": sanitize_html(row["profile_html"]),
         "about_html": sanitize_html(row.get("about_html")),
@@ -75,6 +100,7 @@ def offer_entry(row: dict) -> dict:
         "filiere": row.get("filiere"),
         "working_time": row.get("working_time"),
         "description_html": sanitize_html(row.get("description_html")),
+        "salary_details": loads(row.get("salary_details"), None),
         "updated_at": row.get("updated_at"),
         "closed_at": row.get("closed_at"),
         "status_reason": row.get("status_reason"),
@@ -83,6 +109,11 @@ def offer_entry(row: dict) -> dict:
         "versant_label": labels.versant_label(row["versant"]),
         "contract_label": labels.contract_label(row["contract"]),
     }
+    for name in PLAIN_TEXT:  # stored clean by the normalisation; offers stored before it too
+        if isinstance(entry[name], str):
+            entry[name] = plain_text(entry[name])  # a title of markup only: null, the offer set aside
+    entry["grades"] = [g for g in (plain_text(g) if isinstance(g, str) else g for g in entry["grades"]) if g]
+    return entry
 
 
 def build_export(db: Database, include_all: bool = False, now: datetime | None = None,
@@ -92,12 +123,95 @@ def build_export(db: Database, include_all: bool = False, now: datetime | None =
     offers = [offer_entry(r) for r in select_offers(db, selection)]
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated.isoformat(),
-            "taxonomy_version": taxonomy_version(), "count": len(offers), "offers": offers}
+            "taxonomy_version": taxonomy_version(), "count": len(offers), "sources": source_freshness(db),
+            "offers": offers}
+
+
+@lru_cache(maxsize=None)
+def validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
+    """A validator of the whole document, or of one `$defs` entry (`offer`, `location`),
+    with format checking on (`date`, `date-time`, `uri`)."""
+    schema = export_schema()
+    if definition:  # local references inlined: a third faster than resolving them per offer
+        schema = {"$schema": schema["$schema"], **_inline(schema["$defs"][definition], schema["$defs"])}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _inline(node, defs: dict):
+    """A schema node with its `#/$defs/...` references replaced by what they point to."""
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    rest = {k: _inline(v, defs) for k, v in node.items() if k != "$ref"}
+    if "$ref" not in node:
+        return rest
+    target = _inline(defs[node["$ref"].removeprefix("#/$defs/")], defs)
+    if set(rest) - {"description"}:
+        return {"allOf": [target], **rest}
+    return {**target, **rest}
+
+
+def first_error(instance, definition: str | None = None) -> jsonschema.ValidationError | None:
+    """The most relevant contract violation of an instance, or None."""
+    return jsonschema.exceptions.best_match(validator(definition).iter_errors(instance))
 
 
 def validate_export(document: dict) -> None:
     """Raise jsonschema.ValidationError if the document breaks the contract."""
-    validator = jsonschema.Draft202012Validator(export_schema(), format_checker=jsonschema.FormatChecker())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    error = first_error({**document, "offers": []}) or next(
+        (e for e in map(lambda o: first_error(o, "offer"), document["offers"]) if e is not None), None)
     if error is not None:
         raise error
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """An offer left out of an export because it breaks the contract."""
+
+    id: str | None
+    reference: str | None
+    field: str
+    value: object
+    message: str
+
+    @classmethod
+    def from_error(cls, offer: dict, error: jsonschema.ValidationError) -> SetAside:
+        path = [str(p) for p in error.absolute_path]
+        value = error.instance
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
+            path, value = path + missing[:1], None
+        message = error.message
+        if message.startswith(repr(error.instance)):  # "'987' does not match ...": the value is said apart
+            message = message[len(repr(error.instance)):].strip()
+        message = message if len(message) <= 160 else message[:157] + "..."
+        return cls(offer.get("id"), offer.get("reference"), ".".join(path) or "*", value, message)
+
+    def reason(self) -> str:
+        """The field, its value and what is wrong with it."""
+        value = repr(self.value)
+        value = value if len(value) <= 120 else value[:117] + "..."
+        return f"field '{self.field}' value {value}: {' '.join(self.message.split())}"
+
+    def line(self) -> str:
+        """One line naming the offer, the field and the value."""
+        name, reference = (" ".join(str(x).split()) for x in (self.id, self.reference))  # stays one line
+        return f"offer {name} (reference {reference}) set aside: {self.reason()}"
+
+
+def set_aside_invalid(document: dict) -> list[SetAside]:
+    """Remove from the document every offer that breaks the contract (the count follows);
+    returns them. The document itself must be valid (raises otherwise)."""
+    error = first_error({**document, "offers": []})
+    if error is not None:
+        raise error
+    kept, aside = [], []
+    for offer in document["offers"]:
+        error = first_error(offer, "offer")
+        if error is None:
+            kept.append(offer)
+        else:
+            aside.append(SetAside.from_error(offer, error))
+    document["offers"], document["count"] = kept, len(kept)
+    return aside

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -63,3 +64,23 @@ def check_export(db: Database, document: dict, output: Path, force: bool = False
     if before and document["count"] < before * (1 - MAX_DROP):
         raise ExportRefused(f"the export would drop from {before} to {document['count']} offers "
                             f"(more than {int(MAX_DROP * 100)}%); use --force to write it anyway")
+
+
+def record_set_aside(db: Database, aside: list, source: str = "export") -> int | None:
+    """Record the offers an export set aside as a run of kind `export` with one error each
+    (`offres changes` lists them); returns the run id, None when nothing was set aside or
+    the database cannot be written (the lines on stderr still name them)."""
+    if not aside:
+        return None
+    from pipeline.store import finish_run, record_errors, start_run
+
+    try:
+        run_id = start_run(db, "export", source)
+        record_errors(db, run_id, source, [{"location": f"offer {a.id} (reference {a.reference})",
+                                            "field": a.field, "message": "set aside: " + a.reason()} for a in aside])
+        finish_run(db, run_id, errors=len(aside), finish_reason="finished", complete=1, healthy=1,
+                   offers_new=0, offers_updated=0, offers_closed=0, offers_reopened=0,
+                   stats=json.dumps({"set_aside": len(aside)}))
+    except sqlite3.Error:
+        return None
+    return run_id

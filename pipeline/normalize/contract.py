@@ -23,6 +23,8 @@ CONTRACT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"reserve aux (?:fonctionnaires|titulaires)|uniquement aux (?:fonctionnaires|titulaires)|laureats? d'un concours|par voie statutaire|^titulaires?$|^fonctionnaires?$"), "titulaires"),
     (re.compile(r"^non\b(?!\s+renseign)"), "titulaires"),
     (re.compile(r"^oui\b"), BOTH),
+    # France Travail: an employment contract (CDD, CDI) is a contract post, never a civil servant's appointment.
+    (re.compile(r"^(?:cdd|cdi)\b|^contrat a duree (?:determinee|indeterminee)\b|\(contrat travail\)$"), "contractuels"),
 )
 
 

@@ -3,6 +3,8 @@
 Provides the folding used for matching (case, accents, punctuation, ``St``/``Ste``
 abbreviations) and dict indexes from folded names and postal codes to communes,
 departments and regions. Built by ``scripts/build_geography.py``; see ``data/geo/SOURCE.md``.
+``departments`` also holds the overseas collectivities (975-989), as the source does; their
+legal kind (``territory_kind``, from ``data/geo/territories.csv``) tells them apart.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ DEPARTMENT_ALIASES = {
     "975": ("Saint-Pierre et Miquelon", "SPM"),
     "986": ("Wallis-et-Futuna",),
     "987": ("Polynésie",),
+    "984": ("TAAF", "Terres australes françaises", "Terres australes et antarctiques"),
+    "989": ("Clipperton", "Île Clipperton"),
 }
 # Extra region names: common spellings, abbreviations and the pre-2016 regions
 # (each lies wholly inside the current region it maps to).
@@ -60,7 +64,20 @@ COMMUNE_ALIASES = {
     "Cherbourg": ("50129",),
     "Châlons-sur-Marne": ("51108",),
     "Boulogne": ("92012", "62160"),
+    # districts of the TAAF and Wallis-et-Futuna's main town, by their usual names (not the
+    # bare "Kerguelen", a Breton name of streets and schools, nor "Crozet", a commune of the Ain)
+    "Îles Kerguelen": ("98412",),
+    "Îles Crozet": ("98413",),
+    "Terre Adélie": ("98414",),
+    "Îles Éparses": ("98415",),
+    "Saint-Paul et Amsterdam": ("98411",),
+    "Mata-Utu": ("98613",),
 }
+
+#: Kind of a territory whose code is not in ``territories.csv`` (a metropolitan département).
+METROPOLITAN = "departement"
+#: Kinds that are départements (they have a département and a région code in the export).
+DEPARTMENT_KINDS = frozenset({METROPOLITAN, "drom"})
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SPECIAL = str.maketrans({
@@ -127,6 +144,7 @@ class Geography:
         self.commune_keys: dict[str, tuple[str, ...]] = {}
         self.former_keys: dict[str, tuple[str, ...]] = {}  # communes déléguées/associées
         self.postal: dict[str, tuple[str, ...]] = {}
+        self.territory_kinds: dict[str, str] = {}  # code -> kind, for the non-metropolitan ones
         self.max_tokens = 1
         self._load(geo_dir)
 
@@ -148,6 +166,8 @@ class Geography:
         for code, names in DEPARTMENT_ALIASES.items():
             for name in names:
                 self._add_loose(self.department_keys, name, code)
+        for row in self._rows(geo_dir / "territories.csv"):
+            self.territory_kinds[row["code"]] = row["kind"]
 
         names: dict[str, list[str]] = {}
         former: dict[str, list[str]] = {}
@@ -181,6 +201,16 @@ class Geography:
         tokens = fold_tokens(name)
         index.setdefault("".join(tokens), code)
         index.setdefault(loose_key(tokens), code)
+
+    def territory_kind(self, code: str) -> str:
+        """``departement``, ``drom``, ``com``, ``sui_generis``, ``taaf`` or ``clipperton``
+        (data/geo/territories.csv) for a code of ``departments``."""
+        return self.territory_kinds.get(code, METROPOLITAN)
+
+    def is_department(self, code: str) -> bool:
+        """Whether a code of ``departments`` is a real département (metropolitan or overseas),
+        not one of the overseas collectivities that the source files list beside them."""
+        return self.territory_kind(code) in DEPARTMENT_KINDS
 
     def postcode_departments(self, postcode: str) -> frozenset[str]:
         """Departments a postal code may belong to: those of the communes using it, else

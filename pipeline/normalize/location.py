@@ -1,4 +1,4 @@
-"""Location normaliser: free-text job locations -> commune, department, region.
+"""Location normaliser: free-text job locations -> commune, department, region, territory.
 
 Evidence, strongest first: a department code in parentheses (``Paris (75)``), a postal
 code (CEDEX/CS codes by their department prefix), department/region names, commune
@@ -16,7 +16,7 @@ from pipeline.normalize.geography import (
 )
 
 KEYS = ("label", "city", "postal_code", "insee", "department_code", "department",
-        "region_code", "region")
+        "region_code", "region", "territory_code", "territory", "territory_kind")
 
 # Words that start a street name: commune names right after them are street names.
 STREET_WORDS = frozenset(
@@ -285,9 +285,38 @@ def _resolve(label: str, hint: str | None = None) -> tuple[str | None, ...]:
     elif region is None:
         regions = {m.region for m in matches if m.region and not m.street}
         region = regions.pop() if len(regions) == 1 else None
+    return _place(geo, label, city, postcode, insee, dept, region)
+
+
+def _place(geo: Geography, label: str, city: str | None, postcode: str | None, insee: str | None,
+           dept: str | None, region: str | None) -> tuple[str | None, ...]:
+    """The KEYS values. An overseas collectivity (975, 977, 978, 984, 986-989) is neither a
+    département nor a région: its code goes to ``territory_code`` only (docs/export.md)."""
+    if dept is None and region in geo.departments and not geo.is_department(region):
+        dept = region  # a collectivity named alone ("Polynésie française" as a region name)
+    territory = dept
+    if dept and not geo.is_department(dept):
+        dept = region = None
     return (label, city, postcode, insee, dept,
             geo.departments[dept].name if dept else None,
-            region, geo.regions.get(region) if region else None)
+            region, geo.regions.get(region) if region else None,
+            territory, geo.departments[territory].name if territory else None,
+            geo.territory_kind(territory) if territory else None)
+
+
+def upgrade_location(location: dict) -> dict:
+    """A location stored before the territory keys existed, in today's form: a collectivity
+    code moved from ``department_code``/``region_code`` to ``territory_code``."""
+    if not location or "territory_code" in location:
+        return location
+    geo = get_geography()
+    dept = location.get("department_code")
+    if dept not in geo.departments:
+        dept = None
+    region = location.get("region_code")
+    values = _place(geo, location.get("label"), location.get("city"), location.get("postal_code"),
+                    location.get("insee"), dept, region if region in geo.regions else None)
+    return {**location, **dict(zip(KEYS, values))}
 
 
 def _department_from_names(matches: list[_Match]) -> str | None:
@@ -303,12 +332,16 @@ def _department_from_names(matches: list[_Match]) -> str | None:
 @functools.lru_cache(maxsize=65536)
 def _cached(label: str, hint: str | None) -> tuple[str | None, ...]:
     alone = _cached(label, None) if hint else _resolve(label)
-    return alone if not hint or alone[4] else _resolve(label, hint)
+    return alone if not hint or alone[KEYS.index("territory_code")] else _resolve(label, hint)
 
 
 def normalize_location(value: str | None, department: str | None = None) -> dict[str, str | None]:
-    """Normalise a location string to label, city, postal code, INSEE code, department
-    and region (each None when unknown).
+    """Normalise a location string to label, city, postal code, INSEE code, department,
+    region and territory (each None when unknown).
+
+    ``territory_code``/``territory``/``territory_kind`` name the département or, overseas,
+    the collectivity the place is in; for a collectivity (``com``, ``sui_generis``,
+    ``taaf``, ``clipperton``) the département and région keys are None.
 
     ``department`` (a code such as ``"93"``, e.g. from the board's separate department
     field) is used only when the string alone gives no department: it then settles

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 
-from urllib.parse import urlsplit
-
 from pipeline.normalize.case import readable_case
 from pipeline.normalize.dates import normalize_date
 from pipeline.normalize.employer import normalize_employer
 from pipeline.normalize.location import normalize_location
+from pipeline.sanitize import encode_url, plain_text, safe_url
 
 SOURCE = "emploi-territorial"
 _TERRITORIAL = re.compile(r"^[Oo](\d{3})\d{12}$")
@@ -66,12 +65,11 @@ def apply_board_fields(raw: dict, fields: dict) -> dict:
     fields["classify_domain"] = None
     extra = {**(raw.get("extra") or {}), **raw}
     apply_url = extra.get("apply_url")
-    fields["apply_url"] = apply_url if isinstance(apply_url, str) and urlsplit(apply_url).scheme in ("http", "https") \
-        and urlsplit(apply_url).hostname else None
+    fields["apply_url"] = safe_url(encode_url(apply_url)) if isinstance(apply_url, str) else None
     fields["starts_on"] = normalize_date(extra.get("start_date"))["date"] if isinstance(extra.get("start_date"), str) else None
     for name in ("filiere", "working_time"):
         value = extra.get(name)
-        fields[name] = " ".join(value.split()) or None if isinstance(value, str) else None
+        fields[name] = plain_text(value) if isinstance(value, str) else None
     description = extra.get("description_html")
     fields["description_html"] = description if isinstance(description, str) and description.strip() else None
     return fields
