@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 failure; 2 usage error; 3 unhealthy crawl or export
 refused because the data looks broken; 4 done, but some input records were rejected;
-6 another crawl is running on this database (`crawl --wait` queues instead).
+5 the page to audit could not be reached; 6 another crawl is running on this database (`crawl --wait` queues instead);
+7 audit: the page has something to fix.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import click
 from pipeline.store import default_db_path, open_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNHEALTHY, EXIT_PARTIAL = 0, 1, 2, 3, 4
+EXIT_UNREACHABLE = 5  # the source (for audit: the page) could not be reached
 EXIT_LOCKED = 6
+EXIT_FINDINGS = 7  # audit: the page has something to fix
 DEFAULT_EXPORT = Path(__file__).resolve().parent / "data" / "export" / "offres.json"
 
 
@@ -74,9 +77,11 @@ def main(ctx: click.Context, db_path: str) -> None:
               help="Override a Scrapy setting (e.g. -s DOWNLOAD_DELAY=5); repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
 @click.option("--wait", is_flag=True, help="Wait for another crawl of this database to end instead of exiting 6.")
+@click.option("--full", is_flag=True, help="Fetch every detail page again (default: only new, changed, failed "
+                                           "and due for refresh; the listing is always crawled in full).")
 @click.pass_obj
 def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, settings: tuple[str, ...],
-          verbose: bool, wait: bool) -> None:
+          verbose: bool, wait: bool, full: bool) -> None:
     """Crawl a job board (default: csp) into the database and rebuild the offers.
 
     Exits 3 when the crawl looks broken (incomplete, far fewer offers than the
@@ -93,6 +98,8 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
         if not sep or not name.strip():
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="-s")
         overrides[name.strip()] = value
+    if full:
+        overrides["OFFRES_FULL"] = True
     click.echo(f"Crawling {source} ({base_url or 'real site'}) into {obj['db_path']}", err=True)
     try:
         with crawl_lock(obj["db_path"], wait=wait):
@@ -110,38 +117,118 @@ def crawl(obj: dict, source: str, base_url: str | None, max_pages: int | None, s
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_EXPORT,
-              show_default="data/export/offres.json", help="File to write (atomically); - for standard output.")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "changes", "jsonld", "rss", "atom", "csv", "html"]),
+              default="json", show_default=True, help="What to write (docs/export.md describes each).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              show_default="data/export/offres.json, offres.csv...", help="File to write (atomically); - for standard output.")
 @click.option("--all", "include_all", is_flag=True, help="Every offer, not only open digital ones.")
+@click.option("--family", "families", multiple=True, metavar="CODE", help="Only this job family (donnees, design...); repeatable.")
+@click.option("--employer", "employers", multiple=True, metavar="TEXT", help="Only employers whose name has TEXT as whole words (case, accents aside); repeatable.")
+@click.option("--versant", "versants", multiple=True, type=click.Choice(["etat", "territoriale", "hospitaliere"]),
+              help="Only this branch of the civil service; repeatable.")
+@click.option("--region", "regions", multiple=True, metavar="CODE|NAME", help="Only this region (11 or Île-de-France); repeatable.")
+@click.option("--since", metavar="DATE", help="Offers published since DATE (ISO); for changes: changes at or after DATE.")
+@click.option("--since-run", type=int, metavar="N", help="changes: the changes made after run N (default: the latest run's).")
+@click.option("--delimiter", type=click.Choice([",", ";"]), default=",", show_default=True, help="csv: field separator (; for French Excel).")
+@click.option("--bom", is_flag=True, help="csv: start with a UTF-8 byte order mark (Excel).")
+@click.option("--fragment", is_flag=True, help="html: only the part that drops into the Jekyll page.")
+@click.option("--feed-url", metavar="URL", help="rss/atom: the address the feed is published at (its self link).")
+@click.option("--page-employer", default="DINUM", show_default=True,
+              help="html: the employer whose offers make the themed panels ('' for every offer).")
+@click.option("--per-family", is_flag=True, help="One file per job family beside --output (offres-design.rss.xml...).")
 @click.option("--force", is_flag=True, help="Write even if the latest crawl looks broken or the count collapsed.")
 @click.option("--allow-empty", is_flag=True, help="Write even if no offer would be exported.")
 @click.pass_obj
-def export(obj: dict, fmt: str, output: Path, include_all: bool, force: bool, allow_empty: bool) -> None:
-    """Write the JSON export (schema version 1, docs/export.md).
+def export(obj: dict, fmt: str, output: Path | None, include_all: bool, families: tuple[str, ...],
+           employers: tuple[str, ...], versants: tuple[str, ...], regions: tuple[str, ...], since: str | None,
+           since_run: int | None, delimiter: str, bom: bool, fragment: bool, feed_url: str | None,
+           page_employer: str, per_family: bool, force: bool, allow_empty: bool) -> None:
+    """Write the export in one format (JSON: schema version 1, docs/export.md).
 
     Refuses (exit 3) to replace the file when the latest crawl looks broken,
     when the export would be empty, or when it would lose more than half the offers.
     An offer that breaks the contract is left out, named on standard error, and the
     others are written (exit 4).
-    """
-    from pipeline.export import ExportRefused, export_offers
 
+    Example: offres export --format rss --family donnees -o data/export/donnees.rss.xml
+    """
+    from pipeline.export import ExportRefused, Selection
+    from pipeline.export.formats import DEFAULT_NAMES, FormatOptions, export_as, export_per_family
+
+    if since:
+        try:
+            datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO 8601 date: {since!r}", param_hint="--since") from None
+    output = output or DEFAULT_EXPORT.with_name(DEFAULT_NAMES[fmt])
+    selection = Selection(include_all=include_all, families=families, employers=employers, versants=versants,
+                          regions=regions, since=since)
+    options = FormatOptions(delimiter=delimiter, bom=bom, fragment=fragment, page_employer=page_employer,
+                            since_run=since_run, feed_url=feed_url)
+    if per_family and str(output) == "-":
+        raise click.BadParameter("one file per family needs a file name", param_hint="--output")
     db = open_db(obj["db_path"])
-    set_aside: list = []
     try:
-        document = export_offers(db, output, include_all=include_all, force=force, allow_empty=allow_empty,
-                                 set_aside=set_aside)
+        if per_family:
+            results = export_per_family(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)
+        else:
+            results = [export_as(db, fmt, output, selection, options, force=force, allow_empty=allow_empty)]
     except ExportRefused as exc:
-        for offer in set_aside:
+        for offer in getattr(exc, "set_aside", ()):
             click.secho(offer.line(), fg="yellow", err=True)
         fail(f"export not written: {exc}", EXIT_UNHEALTHY)
+    set_aside = [offer for result in results for offer in result.set_aside]
     for offer in set_aside:
         click.secho(offer.line(), fg="yellow", err=True)
-    click.echo(f"Wrote {document['count']} offers to {'standard output' if str(output) == '-' else output}"
-               + (f", {len(set_aside)} set aside" if set_aside else ""), err=str(output) == "-")
+    notes = [note for result in results for note in result.notes]
+    for note in notes[:20]:
+        click.echo(f"note: {note}", err=True)
+    if len(notes) > 20:
+        click.echo(f"note: ... and {len(notes) - 20} more", err=True)
+    what = "changes" if fmt == "changes" else "offers"
+    for result in results:
+        click.echo(f"Wrote {result.count} {what} ({fmt}) to {'standard output' if str(output) == '-' else result.output}"
+                   + (f", {len(result.set_aside)} set aside" if result.set_aside else ""), err=str(output) == "-")
     if set_aside:
         sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.argument("page")
+@click.option("--employer", default="DINUM", show_default=True,
+              help="The page's employer: its open digital offers must all be listed ('' to skip that check).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def audit(obj: dict, page: str, employer: str, as_json: bool) -> None:
+    """Check a hand-kept page of offers (URL or FILE) against the board.
+
+    Reports panels whose two links disagree, offers it lists that the board has
+    closed, open digital offers of the employer it does not list, and category,
+    place or remote-work lines that disagree with the board. Exit code 7 when
+    there is something to fix (for a cron that mails the page's editor), 5 when
+    the page cannot be fetched.
+
+    Example: offres audit https://www.numerique.gouv.fr/rejoignez-nous/ --json
+    """
+    from parsers.curated_page import parse_curated_page
+    from pipeline.audit import audit_page, report_lines
+    from spiders.page_fetch import FetchError, fetch_page
+
+    if page.startswith(("http://", "https://")):
+        try:
+            text, url = fetch_page(page)
+        except FetchError as exc:
+            fail(str(exc), EXIT_UNREACHABLE)
+    else:
+        path = Path(page)
+        text, url = path.read_text(encoding="utf-8", errors="replace"), path.resolve().as_uri()
+    report = audit_page(open_db(obj["db_path"]), parse_curated_page(text, url), url, employer=employer or None)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+    sys.exit(EXIT_FINDINGS if report.to_fix else EXIT_OK)
 
 
 @main.command()
@@ -221,7 +308,8 @@ def stats(obj: dict, runs: int, as_json: bool) -> None:
             click.echo(f"  {count:>6}  {value}")
     click.echo("\nLast runs:")
     for run in data.get("runs", []):
-        health = "healthy" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}"
+        health = {"healthy": "healthy", "unhealthy": f"UNHEALTHY: {run['health_notes']}",
+                  "running": "running", "interrupted": "INTERRUPTED (killed before its end)"}[run["state"]]
         click.echo(f"  #{run['id']} {run['kind']} {run['source']} {run['started_at']}: {run['offers_seen']} seen, "
                    f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
                    f"{run['errors']} errors, {health}")

@@ -10,7 +10,9 @@ import json
 import re
 from urllib.parse import urljoin
 
-from parsel import Selector, SelectorList
+from lxml import etree
+from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from pipeline.normalize.text import fold
 
@@ -28,6 +30,58 @@ OPEN_GRADES_RE = re.compile(r"Postes?\s*(?:\(s\))?\s*ouverts?\s*(?:\(s\))?\s*sur
                             r"grades?\s*(?:\(s\))?\s*suivants?\s*(?:\(s\))?[^:]*:\s*(.+)", re.I)
 BREAK_RE = re.compile(r"<br\s*/?>|</p>|</li>|</div>", re.I)
 ORIGINAL_HOSTS = ("emploi-territorial.fr",)
+NO_RESULT_HINT = re.compile("aucune", re.I)  # the "no result" wording, looked for in the text only if present
+
+
+def css(selector: str) -> etree.XPath:
+    """A CSS selector compiled once, as parsel would translate it (`::text`, `::attr()`)."""
+    return etree.XPath(HTMLTranslator().css_to_xpath(selector))
+
+
+# Compiled once: the parse runs these on every page (parsel re-translated and wrapped each call).
+X = {name: etree.XPath(expr) for name, expr in {
+    "text": ".//text()",
+    "visible_text": ".//text()[not(ancestor::*[contains(@class,'sr-only')])]",
+    # @class/contains() first: a cheap test that spares most elements the normalize-space()
+    "cards": "//*[@class and contains(@class, 'fr-card') and "
+             "contains(concat(' ', normalize-space(@class), ' '), ' fr-card ')]",
+    "node": "node()",
+    "inputs": "//input[starts-with(@id,'content_')]",
+    "json_ld": "//script[@type='application/ld+json']/text()",
+    "sr_label": ".//*[contains(@class,'sr-only')]/text()",
+    "main_li": "//main//li",
+    "table_li": "//ul[contains(@class,'table')]/li",
+    "cell_spans": "./span | ./div/span",
+    "main_h2": "//main//h2",
+    "next_sibling": "following-sibling::*[1]",
+    "p_or_h3": ".//p|.//h3",
+    "clamp": ".//div[contains(@class,'text-clamp--text')]/node()[not(self::button)]",
+    "accordions": "//section[contains(@class,'fr-accordion')]",
+    "main_links": "//main//a/@href",
+    "main_string": "string(//main)",
+    "canonical": "//link[@rel='canonical']/@href",
+    "main_reference": "//main/@data-reference",
+    "number": "//p[contains(@class,'number')]",
+    "h1": "//main//h1",
+    "string": "string()",
+}.items()}
+C = {selector: css(selector) for selector in (
+    "div.fr-card--offer", "a.fr-pagination__link--next::attr(href)", "a.fr-pagination__link--last::attr(href)",
+    ".results-count .count::text", ".no-result", "main ::text", ".fr-pagination", "h3.fr-card__title a",
+    "ul.fr-card__desc > li", "span.sr-only::text", ".fr-card__start .fr-tag", "strong", "span.offer-result",
+    "span.fr-text--xs", ".about-agency .rte > div", ".fr-accordion__btn", ".fr-collapse")}
+
+
+def first(results: list) -> str | None:
+    """The first string result of an XPath, as parsel's `.get()`."""
+    return str(results[0]) if results else None
+
+
+def serialize(node) -> str:
+    """A node as parsel's `.get()` gives it: text as is, an element as HTML without its tail."""
+    if isinstance(node, str):
+        return str(node)
+    return etree.tostring(node, method="html", encoding="unicode", with_tail=False)
 
 # Table cells (`ul.table`), keyed by their <strong> label (folded).
 TABLE_KEYS = {
@@ -77,16 +131,16 @@ def fold_label(label: str) -> str:
     return fold(label).strip(" :?")
 
 
-def text_of(nodes: SelectorList, exclude_sr_only: bool = False) -> str | None:
-    """Visible text of the nodes, whitespace folded."""
-    path = ".//text()[not(ancestor::*[contains(@class,'sr-only')])]" if exclude_sr_only else ".//text()"
-    return clean(" ".join(t for n in nodes for t in n.root.xpath(path)))
+def text_of(nodes: list, exclude_sr_only: bool = False) -> str | None:
+    """Visible text of the (lxml) nodes, whitespace folded."""
+    path = X["visible_text"] if exclude_sr_only else X["text"]
+    return clean(" ".join(t for n in nodes for t in path(n)))
 
 
-def drop_cards(sel: Selector) -> None:
+def drop_cards(root) -> None:
     """Remove the "recommended offers" cards, which reuse the listing markup,
     so that none of an offer's fields can come from them."""
-    for card in sel.root.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' fr-card ')]"):
+    for card in X["cards"](root):
         parent = card.getparent()
         if parent is not None:
             if card.tail:  # keep the text that follows the card
@@ -98,43 +152,42 @@ def drop_cards(sel: Selector) -> None:
             parent.remove(card)
 
 
-def inner_html(node: Selector) -> str | None:
-    """The HTML inside a node (children only), trimmed."""
-    parts = node.xpath("node()").getall()
-    html = "".join(parts).strip()
+def inner_html(node) -> str | None:
+    """The HTML inside an (lxml) node (children only), trimmed."""
+    html = "".join(serialize(n) for n in X["node"](node)).strip()
     return html or None
 
 
 def parse_listing(html: str, url: str) -> dict:
     """A listing page: its offer cards and the next page's URL (None on the last page)."""
-    sel = Selector(text=html)
-    cards = [parse_card(card, url) for card in sel.css("div.fr-card--offer")]
-    next_href = sel.css("a.fr-pagination__link--next::attr(href)").get()
-    last_href = sel.css("a.fr-pagination__link--last::attr(href)").get() or ""
+    root = Selector(text=html).root
+    cards = [parse_card(card, url) for card in C["div.fr-card--offer"](root)]
+    next_href = first(C["a.fr-pagination__link--next::attr(href)"](root))
+    last_href = first(C["a.fr-pagination__link--last::attr(href)"](root)) or ""
     last_page = re.search(r"/page/(\d+)/?$", last_href.strip())
-    total = re.sub(r"\D", "", sel.css(".results-count .count::text").get() or "")
-    no_result = bool(sel.css(".no-result")) or "aucune offre ne correspond" in fold(" ".join(
-        sel.css("main ::text").getall()))
+    total = re.sub(r"\D", "", first(C[".results-count .count::text"](root)) or "")
+    no_result = bool(C[".no-result"](root)) or bool(NO_RESULT_HINT.search(html)) and \
+        "aucune offre ne correspond" in fold(" ".join(C["main ::text"](root)))
     return {
         "cards": [c for c in cards if c is not None],
         "next_url": urljoin(url, next_href.strip()) if next_href and next_href.strip() not in ("", "#") else None,
         # What the page says of the whole listing (None when it does not say).
         "total": int(total) if total else None,
         "last_page": int(last_page.group(1)) if last_page else None,
-        "has_pagination": bool(sel.css(".fr-pagination")),
+        "has_pagination": bool(C[".fr-pagination"](root)),
         "no_result": no_result,
     }
 
 
-def parse_card(card: Selector, page_url: str) -> dict | None:
-    """One `div.fr-card--offer`: title, URL and the labelled `fr-card__desc` items."""
-    link = card.css("h3.fr-card__title a")
-    href = link.attrib.get("href") if link else None
+def parse_card(card, page_url: str) -> dict | None:
+    """One `div.fr-card--offer` (an lxml element): title, URL and the labelled `fr-card__desc` items."""
+    link = C["h3.fr-card__title a"](card)
+    href = link[0].get("href") if link else None
     if not href:
         return None
     out: dict = {"url": urljoin(page_url, href.strip()), "title": text_of(link)}
-    for item in card.css("ul.fr-card__desc > li"):
-        label = item.css("span.sr-only::text").get()
+    for item in C["ul.fr-card__desc > li"](card):
+        label = first(C["span.sr-only::text"](item))
         value = text_of([item], exclude_sr_only=True)
         if label:
             key = {"localisation": "location_area", "fonction publique": "versant",
@@ -143,17 +196,17 @@ def parse_card(card: Selector, page_url: str) -> dict | None:
                 out[key] = value
         elif value and (m := ONLINE_SINCE_RE.search(value)):
             out["published"] = m.group(0)
-    tags = [clean(t) for t in card.css(".fr-card__start .fr-tag").xpath("string()").getall()]
+    tags = [clean(X["string"](t)) for t in C[".fr-card__start .fr-tag"](card)]
     out["tags"] = [t for t in tags if t]
     return out
 
 
-def hidden_inputs(sel: Selector) -> dict[str, str]:
+def hidden_inputs(root) -> dict[str, str]:
     """The page's `input[type=hidden][id^=content_]` values, first occurrence wins."""
     values: dict[str, str] = {}
-    for node in sel.xpath("//input[starts-with(@id,'content_')]"):
-        key = node.attrib["id"][len("content_"):]
-        values.setdefault(key, (node.attrib.get("value") or "").strip())
+    for node in X["inputs"](root):
+        key = node.get("id")[len("content_"):]
+        values.setdefault(key, (node.get("value") or "").strip())
     return values
 
 
@@ -163,9 +216,9 @@ def input_date(inputs: dict[str, str], prefix: str) -> str | None:
     return "/".join(parts) if all(parts) else None
 
 
-def json_ld(sel: Selector) -> dict:
+def json_ld(root) -> dict:
     """The page's JobPosting JSON-LD (non-strict schema.org), or {}."""
-    for raw in sel.xpath("//script[@type='application/ld+json']/text()").getall():
+    for raw in X["json_ld"](root):
         try:
             data = json.loads(raw, strict=False)
         except ValueError:
@@ -176,11 +229,11 @@ def json_ld(sel: Selector) -> dict:
     return {}
 
 
-def labelled_items(nodes: SelectorList) -> dict[str, str]:
+def labelled_items(nodes: list) -> dict[str, str]:
     """`li` items made of a `span.sr-only` label and a value, keyed by folded label."""
     out: dict[str, str] = {}
     for item in nodes:
-        label = item.xpath(".//*[contains(@class,'sr-only')]/text()").get()
+        label = first(X["sr_label"](item))
         if label:
             value = text_of([item], exclude_sr_only=True)
             if value:
@@ -188,58 +241,58 @@ def labelled_items(nodes: SelectorList) -> dict[str, str]:
     return out
 
 
-def table_cells(sel: Selector) -> dict[str, str]:
+def table_cells(root) -> dict[str, str]:
     """`ul.table > li.table-cell`: the <strong> label and the value beside it."""
     out: dict[str, str] = {}
-    for cell in sel.xpath("//ul[contains(@class,'table')]/li"):
-        label = text_of(cell.css("strong"))
+    for cell in X["table_li"](root):
+        label = text_of(C["strong"](cell))
         key = TABLE_KEYS.get(fold_label(label or ""))
         if not key:
             continue
-        results = cell.css("span.offer-result")
+        results = C["span.offer-result"](cell)
         if results:  # salary: one value for contract staff, one for civil servants
-            notes = [text_of([n]) for n in cell.css("span.fr-text--xs")]
+            notes = [text_of([n]) for n in C["span.fr-text--xs"](cell)]
             values = [text_of([r]) for r in results]
             value = " ; ".join(f"{n} : {v}" if n else (v or "") for n, v in zip(notes + [None] * len(values), values))
         else:
-            spans = cell.xpath("./span | ./div/span")
+            spans = X["cell_spans"](cell)
             value = text_of(spans[1:]) if len(spans) > 1 else None
         if value:
             out[key] = value
     return out
 
 
-def sections(sel: Selector) -> dict[str, str]:
+def sections(root) -> dict[str, str]:
     """HTML of the blocks that follow the offer's own `h2` headings."""
     out: dict[str, str] = {}
-    for h2 in sel.xpath("//main//h2"):
+    for h2 in X["main_h2"](root):
         key = SECTION_KEYS.get(fold_label(text_of([h2]) or ""))
-        body = h2.xpath("following-sibling::*[1]")
+        body = X["next_sibling"](h2)
         if key and body and key not in out:
             out[key] = inner_html(body[0])
-    about = sel.css(".about-agency .rte > div")
-    texts = [d for d in about if d.xpath(".//p|.//h3")]
+    about = C[".about-agency .rte > div"](root)
+    texts = [d for d in about if X["p_or_h3"](d)]
     if texts:
         node = texts[-1]
-        html = "".join(node.xpath(".//div[contains(@class,'text-clamp--text')]/node()[not(self::button)]").getall())
+        html = "".join(serialize(n) for n in X["clamp"](node))
         out["about_html"] = clean(html) and html.strip() or inner_html(node)
     return out
 
 
-def accordions(sel: Selector) -> dict[str, str]:
+def accordions(root) -> dict[str, str]:
     """The offer's accordions (Métier de référence, Statut du poste, ...)."""
     out: dict[str, str] = {}
-    for section in sel.xpath("//section[contains(@class,'fr-accordion')]"):
-        key = ACCORDION_KEYS.get(fold_label(text_of(section.css(".fr-accordion__btn")) or ""))
-        body = section.css(".fr-collapse")
+    for section in X["accordions"](root):
+        key = ACCORDION_KEYS.get(fold_label(text_of(C[".fr-accordion__btn"](section)) or ""))
+        body = C[".fr-collapse"](section)
         if key and body and key not in out:
             out[key] = text_of(body) if key in TEXT_ACCORDIONS else inner_html(body[0])
     return out
 
 
-def original_link(sel: Selector) -> str | None:
+def original_link(root) -> str | None:
     """A web link from the offer's body to the original posting on another board."""
-    for href in sel.xpath("//main//a/@href").getall():
+    for href in X["main_links"](root):
         href = href.strip()
         if href.startswith(("http://", "https://")) and any(host in href for host in ORIGINAL_HOSTS):
             return href
@@ -261,21 +314,21 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
 
 def parse_offer(html: str, url: str) -> dict:
     """An offer's detail page -> raw posting record (values as written on the page)."""
-    sel = Selector(text=html)
-    drop_cards(sel)
-    inputs = hidden_inputs(sel)
-    ld = json_ld(sel)
-    hero = labelled_items(sel.xpath("//main//li"))
-    cells = table_cells(sel)
-    blocks = sections(sel)
-    accs = accordions(sel)
-    main_text = clean(sel.xpath("string(//main)").get()) or ""
+    root = Selector(text=html).root  # parsel's lxml tree (same parser options), read with compiled XPaths
+    drop_cards(root)
+    inputs = hidden_inputs(root)
+    ld = json_ld(root)
+    hero = labelled_items(X["main_li"](root))
+    cells = table_cells(root)
+    blocks = sections(root)
+    accs = accordions(root)
+    main_text = clean(str(X["main_string"](root))) or ""
     deadline = DEADLINE_RE.search(main_text)
-    canonical = sel.xpath("//link[@rel='canonical']/@href").get()
+    canonical = first(X["canonical"](root))
     address = (ld.get("jobLocation") or {}).get("address") or {}
-    reference = (inputs.get("ref") or sel.xpath("//main/@data-reference").get()
-                 or text_of(sel.xpath("//p[contains(@class,'number')]"), exclude_sr_only=True))
-    title = text_of(sel.xpath("//main//h1")) or clean(ld.get("title"))
+    reference = (inputs.get("ref") or first(X["main_reference"](root))
+                 or text_of(X["number"](root), exclude_sr_only=True))
+    title = text_of(X["h1"](root)) or clean(ld.get("title"))
     record = {
         "source": SOURCE,
         "url": (canonical or url).strip(),
@@ -303,7 +356,7 @@ def parse_offer(html: str, url: str) -> dict:
         "about_html": blocks.get("about_html"),
         "conditions_html": accs.get("conditions_html"),
         "extra_html": accs.get("extra_html"),
-        "original_url": original_link(sel),
+        "original_url": original_link(root),
     }
     territorial = bool(record["reference"] and TERRITORIAL_REF_RE.match(record["reference"]))
     if territorial:

@@ -5,6 +5,8 @@ import json
 
 from sqlite_utils import Database
 
+from pipeline.store import crawl_running
+
 
 def count_by(db: Database, expression: str, where: str = "1=1") -> list[tuple[str, int]]:
     """(value, count) pairs of an SQL expression over the offers, largest first."""
@@ -17,6 +19,8 @@ def database_stats(db: Database, runs: int = 5) -> dict:
     """Counts of offers by status, category, region, source and family; the last runs."""
     if not db.table("offers").exists():
         return {"offers": 0}
+    path = next((row[2] for row in db.execute("pragma database_list") if row[1] == "main"), "")
+    running = bool(path) and crawl_running(path)
     by_source: dict[str, int] = {}
     for row in db.query("select source, count(*) as n from postings group by source order by source"):
         by_source[row["source"]] = row["n"]
@@ -33,10 +37,20 @@ def database_stats(db: Database, runs: int = 5) -> dict:
         "by_region": count_by(db, "coalesce(json_extract(location, '$.region'), json_extract(location, '$.territory'))", "status = 'open'"),
         "by_family": count_by(db, "family", "status = 'open' and digital = 1"),
         "postings_by_source": sorted(by_source.items()),
-        "runs": list(db.query("select id, kind, source, started_at, finished_at, pages, offers_seen, offers_new, "
-                              "offers_updated, offers_closed, offers_reopened, errors, finish_reason, complete, "
-                              "healthy, health_notes from runs order by id desc limit ?", [runs])),
+        "runs": [{**run, "state": run_state(run, running)} for run in db.query(
+            "select id, kind, source, started_at, finished_at, pages, offers_seen, offers_new, "
+            "offers_updated, offers_closed, offers_reopened, errors, finish_reason, complete, "
+            "healthy, health_notes from runs order by id desc limit ?", [runs])],
     }
+
+
+def run_state(run: dict, crawl_running: bool = False) -> str:
+    """`healthy`, `unhealthy`, `running` or `interrupted` (killed before its end)."""
+    if run.get("finish_reason") == "interrupted":
+        return "interrupted"
+    if run.get("finished_at") is None:
+        return "running" if crawl_running or run.get("kind") != "crawl" else "interrupted"
+    return "healthy" if run.get("healthy") else "unhealthy"
 
 
 def changes_since(db: Database, since: str) -> dict[str, list[dict]]:

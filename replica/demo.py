@@ -38,6 +38,18 @@ def fresh_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def export_formats(db, output_dir: Path) -> dict[str, str]:
+    """Every other export format of the open digital offers (the html page themes them all)."""
+    from pipeline.export.formats import DEFAULT_NAMES, FormatOptions, export_as
+
+    written = {}
+    for fmt in ("jsonl", "changes", "jsonld", "rss", "atom", "csv", "html"):
+        output = output_dir / DEFAULT_NAMES[fmt]
+        export_as(db, fmt, output, options=FormatOptions(page_employer=""))
+        written[fmt] = str(output)
+    return written
+
+
 def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[str], None] = print) -> dict:
     """Replica -> crawl -> export -> change -> crawl -> export; returns the last stats."""
     output_dir = output_dir.resolve()
@@ -83,8 +95,10 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
     changed = changes_since(db, before)
     echo(f"6. Exported {second['count']} open digital offers; changes: "
          + ", ".join(f"{len(rows)} {name}" for name, rows in changed.items()))
+    formats = export_formats(db, output_dir)
+    echo("   Also written: " + ", ".join(Path(p).name for p in formats.values()))
     stats = database_stats(db)
-    summary = {"database": str(db_path), "export": str(output_dir / "offres.json"),
+    summary = {"formats": formats, "database": str(db_path), "export": str(output_dir / "offres.json"),
                "export_all": str(output_dir / "offres-all.json"), "offers": stats["offers"],
                "open_digital": second["count"], "by_family": stats["by_family"]}
     (output_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")

@@ -6,16 +6,16 @@ import dataclasses
 import hashlib
 import json
 import re
+import sys
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from . import pages
+from .conditional import not_modified, validators
 from .faults import Answer, FaultInjector, Faults
 from .generator import NOW, Offer, generate_offers, site_slug
 
@@ -167,13 +167,20 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.owner  # type: ignore[attr-defined]
 
     def _send(self, status: int, body: bytes = b"", ctype: str = "text/html; charset=UTF-8",
-              location: str | None = None, head: bool = False) -> None:
+              location: str | None = None, head: bool = False, headers: dict[str, str] | None = None,
+              count: bool = True) -> None:
+        if headers and self.owner.not_modified(self.headers, headers):
+            status, body = 304, b""
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         if location:
             self.send_header("Location", location)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
+        if count:
+            self.owner._count(status, len(body))
         if not head:
             self.wfile.write(body)
 
@@ -183,14 +190,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self, head: bool = False) -> None:
         owner = self.owner
         path = urlsplit(self.path).path
+        if path == "/__replica__/counters":  # the replica's own request counters (not counted)
+            self._send(200, json.dumps(owner.counters()).encode(), "application/json", head=head, count=False)
+            return
         owner._log(path)
         if owner.faults is None:
             status, body, ctype, location = owner.respond(path)
-            self._send(status, body, ctype, location, head)
+            self._send(status, body, ctype, location, head, owner.validators(path, status, body))
             return
         answer = owner.faulty_answer(path)
         if answer.delay:
             time.sleep(answer.delay)
+        if owner.not_modified(self.headers, answer.headers):
+            answer = dataclasses.replace(answer, status=304, body=b"", cut=None)
+        owner._count(answer.status, len(answer.body))
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
@@ -205,18 +218,27 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         owner = self.owner
         parts = urlsplit(self.path)
-        owner._log(parts.path)
         length = int(self.headers.get("Content-Length") or 0)
         form = self.rfile.read(length).decode() if length else ""
         params = {k: v[-1] for k, v in parse_qs(parts.query + "&" + form).items()}
         status, payload = owner.admin(parts.path, params)
-        self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
+        self._send(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json", count=False)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-answer (a crawl killed) is not an error of the replica."""
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class ReplicaServer:
     """Serves a ``ReplicaSite`` on ``host:port`` from a background thread (context manager).
 
-    ``base_url`` is ``http://HOST:PORT``; ``requests`` counts the paths served."""
+    ``base_url`` is ``http://HOST:PORT``; ``requests`` counts the paths served (the admin API
+    ``/__replica__/`` is not counted); ``counters()`` sums them up by kind of page. Detail pages
+    carry validators (ETag, Last-Modified) and a conditional GET that matches them gets a 304."""
 
     def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0,
                  faults: Faults | None = None) -> None:
@@ -229,6 +251,8 @@ class ReplicaServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
+        self.statuses: Counter[int] = Counter()
+        self.bytes_sent = 0
 
     @property
     def base_url(self) -> str:
@@ -238,6 +262,39 @@ class ReplicaServer:
         with self._log_lock:
             self.requests[path] += 1
             self.log.append(path)
+
+    def _count(self, status: int, size: int) -> None:
+        with self._log_lock:
+            self.statuses[status] += 1
+            self.bytes_sent += size
+
+    def counters(self) -> dict:
+        """Requests served so far: total, by kind of page, by status, and body bytes sent."""
+        with self._log_lock:
+            kinds: Counter[str] = Counter()
+            for path, n in self.requests.items():
+                kind = ("listing" if _LISTING.match(path) else "detail" if _DETAIL.match(path)
+                        else "robots" if path == "/robots.txt" else "other")
+                kinds[kind] += n
+            return {"requests": sum(self.requests.values()), "by_kind": dict(kinds),
+                    "by_status": {str(k): v for k, v in sorted(self.statuses.items())},
+                    "not_modified": self.statuses.get(304, 0), "bytes": self.bytes_sent}
+
+    def reset_counters(self) -> None:
+        """Forget the requests counted so far."""
+        with self._log_lock:
+            self.requests.clear()
+            self.log.clear()
+            self.statuses.clear()
+            self.bytes_sent = 0
+
+    def validators(self, path: str, status: int, body: bytes) -> dict[str, str]:
+        """ETag and Last-Modified of a detail page answered 200 (none for other pages)."""
+        m = _DETAIL.match(path)
+        offer = self.site.get(m.group("ref")) if status == 200 and m else None
+        return validators(offer.modified, body) if offer is not None else {}
+
+    not_modified = staticmethod(not_modified)
 
     def respond(self, path: str) -> tuple[int, bytes, str, str | None]:
         """(status, body, content type, location) for a GET of ``path``."""
@@ -271,7 +328,8 @@ class ReplicaServer:
         """The answer to ``path`` with the faults applied (see ``replica.faults``)."""
         def normal() -> Answer:
             status, body, ctype, location = self.respond(path)
-            return Answer(status, body, {"Content-Type": ctype, **({"Location": location} if location else {})})
+            return Answer(status, body, {"Content-Type": ctype, **({"Location": location} if location else {}),
+                                         **self.validators(path, status, body)})
         listing = _LISTING.match(path)
         page = int(listing.group("page") or 1) if listing else None
         return self.faults.answer(path, page, bool(_DETAIL.match(path)), self.base_url, normal)
@@ -301,6 +359,10 @@ class ReplicaServer:
                     changes["deadline"] = date.fromisoformat(params["deadline"]) if params["deadline"] else None
                 new = site.edit(ref, **changes)
                 return 200, {"edited": ref, "modified": new.modified.isoformat()}
+            if path == "/__replica__/counters":
+                if params.get("reset"):
+                    self.reset_counters()
+                return 200, self.counters()
             if path == "/__replica__/offers":
                 return 200, {"offers": [{"reference": o.reference, "url": self.base_url + o.path, "title": o.title}
                                         for o in site.offers]}
@@ -312,7 +374,7 @@ class ReplicaServer:
 
     def start(self) -> "ReplicaServer":
         """Bind and serve in a daemon thread."""
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd = _QuietServer((self.host, self.port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
         self.port = self._httpd.server_address[1]
@@ -335,44 +397,6 @@ class ReplicaServer:
         self.stop()
 
 
-REAL_BASE = "https://choisirleservicepublic.gouv.fr"
-OLD_BASE = "https://place-emploi-public.gouv.fr"
-
-
-def rewrite_links(content: str | bytes, base_url: str) -> bytes:
-    """Point the real site's absolute URLs (and its old domain's) at ``base_url``."""
-    text = content.decode() if isinstance(content, bytes) else content
-    for old in (REAL_BASE, OLD_BASE):
-        text = text.replace(old, base_url)
-    return text.encode()
-
-
-class _StaticServer(ReplicaServer):
-    def __init__(self, mapping: dict[str, bytes | str], host: str, port: int, rewrite: bool) -> None:
-        super().__init__(ReplicaSite([]), host, port)
-        self.mapping = mapping
-        self.rewrite = rewrite
-
-    def respond(self, path: str) -> tuple[int, bytes, str, str | None]:
-        if path not in self.mapping:
-            return 404, b"<html><body><h1>Not found</h1></body></html>", "text/html; charset=UTF-8", None
-        content = self.mapping[path]
-        body = rewrite_links(content, self.base_url) if self.rewrite else (
-            content.encode() if isinstance(content, str) else content)
-        ctype = "text/plain; charset=utf-8" if path.endswith(".txt") else "text/html; charset=UTF-8"
-        return 200, body, ctype, None
-
-
-@contextmanager
-def serve_static(mapping: dict[str, bytes | str], host: str = "127.0.0.1", port: int = 0,
-                 rewrite: bool = True) -> Iterator[ReplicaServer]:
-    """Serve fixed pages (path -> content) on loopback; any other path is 404.
-
-    With ``rewrite`` (default) the real site's absolute URLs in the content are rewritten
-    to the server's own ``base_url`` when served. ``mapping`` may be changed while serving."""
-    server = _StaticServer(mapping, host, port, rewrite)
-    with server:
-        yield server
-
+from .static import rewrite_links, serve_static  # noqa: E402 (re-exported)
 
 __all__ = ["ReplicaSite", "ReplicaServer", "serve_static", "rewrite_links", "site_slug"]

@@ -4,6 +4,7 @@ Crawling only; the pages are read by the pure functions of `parsers.csp`.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
@@ -12,8 +13,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from parsers.csp import PARSER_VERSION, SOURCE, ParseError, parse_listing, parse_offer
+from pipeline.crawl_state import load_state
 from pipeline.record import RawPosting
-from pipeline.store import utcnow
+from pipeline.store import open_db, utcnow
+from spiders.incremental import DetailPage, Policy, card_hash, conditional_headers
 
 DEFAULT_BASE_URL = "https://choisirleservicepublic.gouv.fr"
 LISTING_PATH = "/nos-offres/filtres/domaine/3522/"
@@ -41,8 +44,20 @@ class CspSpider(scrapy.Spider):
         self.stated_last_page: int | None = None  # the "Dernière page" link
         self.listing_problems: list[str] = []
         self.pending: dict[str, dict] = {}  # detail pages asked for and not answered yet: their cards
+        self.known: dict[str, dict] = {}    # what the store knows of each offer URL (crawl_state)
+        self.incremental = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.policy = Policy.from_settings(self.settings, self.parser_version)
+        self.now = datetime.now(timezone.utc)
+        db_path = self.settings.get("OFFRES_DB")
+        # Without a database (a Scrapyd node writing a feed) the crawl is a full one and its
+        # items are plain raw postings; with one, DetailPage items carry the crawl state too.
+        self.incremental = bool(db_path)
+        if db_path:
+            db = open_db(db_path)
+            self.known = load_state(db, SOURCE)
+            db.close()
         yield self.listing_request(self.base_url + LISTING_PATH)
 
     def listing_request(self, url: str) -> scrapy.Request:
@@ -65,9 +80,7 @@ class CspSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("offres/offsite_link")
                 yield self.card_posting(card, reason=f"offer link outside {self.host}: not followed")
                 continue
-            self.pending[card["url"]] = card
-            yield scrapy.Request(card["url"], callback=self.parse_offer_page, errback=self.offer_error,
-                                 cb_kwargs={"card": card})
+            yield self.emit(self.detail_request(card))
         next_url = page["next_url"]
         if not cards and not page["no_result"] and not page["has_pagination"]:
             # A 200 that is not a listing page (a block page, a redesign): an error, not the end.
@@ -93,6 +106,25 @@ class CspSpider(scrapy.Spider):
         else:
             yield self.listing_request(next_url)
 
+    def detail_request(self, card: dict) -> scrapy.Request | DetailPage:
+        """The card's detail request, or a `skipped` DetailPage when the stored one is fresh."""
+        url, digest = card["url"], card_hash(card)
+        card["card_hash"] = digest
+        state = self.known.get(url)
+        reason = self.policy.decide(url, digest, state, self.now)
+        if reason is None:
+            self.crawler.stats.inc_value("offres/detail_skipped/fresh")
+            return DetailPage(url, "skipped", "fresh", digest, posting_id=state["posting_id"],
+                              filled=state["filled"])
+        self.crawler.stats.inc_value(f"offres/detail_fetched/{reason}")
+        self.pending[url] = card
+        headers, meta = {}, {"reason": reason}
+        if reason == "refresh":
+            headers = conditional_headers(state)
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(url, callback=self.parse_offer_page, errback=self.offer_error, headers=headers,
+                              meta=meta, cb_kwargs={"card": card})
+
     def check_stated_size(self) -> None:
         """A listing that ends before the page count or result count it stated is incomplete."""
         if self.stated_last_page and self.pages < self.stated_last_page:
@@ -116,11 +148,24 @@ class CspSpider(scrapy.Spider):
 
     def parse_offer_page(self, response: Response, card: dict):
         self.pending.pop(card["url"], None)
+        reason = response.meta.get("reason", "new")
+        headers = response.headers
+        etag, modified = headers.get(b"ETag"), headers.get(b"Last-Modified")
+        page = DetailPage(card["url"], "fetched", reason, card["card_hash"],
+                          etag=etag.decode("latin-1") if etag else None,
+                          last_modified=modified.decode("latin-1") if modified else None)
+        if response.status == 304:  # the stored version is the page's: seen, nothing to store
+            state = self.known[card["url"]]
+            self.crawler.stats.inc_value("offres/detail_not_modified")
+            page.outcome, page.posting_id, page.filled = "not_modified", state["posting_id"], state["filled"]
+            page.etag, page.last_modified = page.etag or state["etag"], page.last_modified or state["last_modified"]
+            yield self.emit(page)
+            return
         try:
             record = parse_offer(response.text, response.url)
         except ParseError as exc:
             self.crawler.stats.inc_value(f"offres/parse_error/{exc.field}")
-            yield self.card_posting(card, reason=str(exc))
+            yield self.emit(self.failed_page(card, reason=str(exc)))
             return
         for name in CARD_FIELDS:  # the card fills what the page lacks
             if not record.get(name) and card.get(name):
@@ -129,29 +174,48 @@ class CspSpider(scrapy.Spider):
         if not record.get("location") and card.get("location_area"):
             record["location"] = card["location_area"]
         record["fetched_at"] = utcnow()
-        yield RawPosting.from_dict(record, where=response.url)
+        page.posting = RawPosting.from_dict(record, where=response.url)
+        page.posting_id = page.posting.posting_id()
+        yield self.emit(page)
 
     def offer_error(self, failure: Failure):
         card = failure.request.cb_kwargs["card"]
         self.pending.pop(card["url"], None)
         self.crawler.stats.inc_value("offres/offer_errors")
         self.crawler.stats.inc_value(f"offres/no_response/{failure.type.__name__}")
-        yield self.card_posting(card, reason=f"detail page failed: {failure.getErrorMessage()}")
+        yield self.emit(self.failed_page(card, reason=f"detail page failed: {failure.getErrorMessage()}"))
 
-    def unanswered_postings(self) -> list[RawPosting]:
+    def emit(self, item):
+        """The item to yield: a DetailPage for the store, or its bare posting (no database)."""
+        if self.incremental or not isinstance(item, DetailPage):
+            return item
+        return item.posting
+
+    def unanswered_pages(self) -> list[DetailPage]:
         """Cards whose detail request was dropped without response or error (a middleware
         filtered it silently): kept as postings, never taken as gone."""
-        postings = []
+        pages = []
         for card in self.pending.values():
             self.crawler.stats.inc_value("offres/offer_errors")
             self.crawler.stats.inc_value("offres/no_response/dropped")
-            postings.append(self.card_posting(card, reason="detail request dropped without response"))
+            pages.append(self.failed_page(card, reason="detail request dropped without response"))
         self.pending.clear()
-        return postings
+        return pages
+
+    def unanswered_postings(self) -> list[RawPosting]:
+        """The card postings of `unanswered_pages` (what a node's summary reports)."""
+        return [page.posting for page in self.unanswered_pages()]
+
+    def failed_page(self, card: dict, reason: str) -> DetailPage:
+        """A detail page that could not be had: the card's posting, to be fetched next time."""
+        posting = self.card_posting(card, reason)
+        state = self.known.get(card["url"])
+        return DetailPage(card["url"], "failed", reason, card.get("card_hash"), posting=posting,
+                          posting_id=state["posting_id"] if state else posting.posting_id())
 
     def card_posting(self, card: dict, reason: str) -> RawPosting:
         """What the listing card alone says, when the detail page cannot be had."""
-        record = {k: v for k, v in card.items() if k != "tags"}
+        record = {k: v for k, v in card.items() if k not in ("tags", "card_hash")}
         record.update(source=SOURCE, fetched_at=utcnow(),
                       domain=card["tags"][0] if card.get("tags") else None,
                       location=card.get("location_area"))

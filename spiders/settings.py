@@ -31,6 +31,9 @@ POLITE = {
     # Real Numérique listing pages weigh about 4.5 MB (facets); the cap leaves room.
     "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
     "DOWNLOAD_WARNSIZE": 12 * 1024 * 1024,
+    # Items are stored synchronously in batches: Scrapy's default of 100 concurrent items
+    # spawned 100 asyncio tasks per response for nothing (a quarter of the crawl's CPU).
+    "CONCURRENT_ITEMS": 4,
     "COOKIES_ENABLED": False,
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
@@ -40,6 +43,11 @@ POLITE = {
         "spiders.middlewares.OffHostRedirectMiddleware": 650,  # sees redirects before RedirectMiddleware
     },
     "ITEM_PIPELINES": {"spiders.store_pipeline.StorePipeline": 300},
+    # Incremental crawl (spiders/incremental.py): a stored detail page is fetched again after
+    # the refresh window (spread over it), never within the freshness window; OFFRES_FULL: all.
+    "OFFRES_REFRESH_DAYS": 7.0,
+    "OFFRES_FRESH_HOURS": 6.0,
+    "OFFRES_FULL": False,
 }
 
 # A replica or mirror on this machine: no delay, no throttling, quick retries.

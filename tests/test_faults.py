@@ -27,7 +27,9 @@ from spiders.retry import retry_after_seconds
 PROJECT = Path(__file__).resolve().parent.parent
 NOW = datetime.now(timezone.utc)
 N_OFFERS = 60
-FAST = ("-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=2")
+# --full: every detail page is fetched again, so that the faults injected on them are met
+# (an incremental crawl meets them on the pages it fetches: tests/test_crawl_incremental.py).
+FAST = ("--full", "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=2")
 
 
 def offres(db: Path, *args: str) -> subprocess.CompletedProcess:

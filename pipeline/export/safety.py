@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Callable
 
 from sqlite_utils import Database
 
@@ -50,8 +51,11 @@ def unhealthy_sources(db: Database) -> list[str]:
 
 
 def check_export(db: Database, document: dict, output: Path, force: bool = False,
-                 allow_empty: bool = False) -> None:
-    """Refuse (ExportRefused) an export that would replace a good one with a broken one."""
+                 allow_empty: bool = False, counter: Callable[[Path], int | None] | None = None) -> None:
+    """Refuse (ExportRefused) an export that would replace a good one with a broken one.
+
+    `counter` reads the offer count of the file already at `output` (another format's reader than JSON's).
+    """
     if document["count"] == 0 and not allow_empty:
         raise ExportRefused("the export would hold no offer (use --allow-empty to write it anyway)")
     if force:
@@ -60,7 +64,7 @@ def check_export(db: Database, document: dict, output: Path, force: bool = False
     if bad:
         raise ExportRefused("the latest crawl looks broken, keeping the previous export: " + "; ".join(bad)
                             + " (use --force to export anyway)")
-    before = previous_count(output)
+    before = (counter or previous_count)(output)
     if before and document["count"] < before * (1 - MAX_DROP):
         raise ExportRefused(f"the export would drop from {before} to {document['count']} offers "
                             f"(more than {int(MAX_DROP * 100)}%); use --force to write it anyway")
