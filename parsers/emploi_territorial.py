@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 
-from parsers.csp import ParseError, clean, fold_label, inner_html, text_of
+from parsers.csp import ParseError, clean, fold_label
 
 __all__ = ["PARSER_VERSION", "SOURCE", "ParseError", "parse_listing", "parse_offer", "parse_rss", "strip_tracking"]
 
@@ -76,6 +76,16 @@ SECTION_KEYS = {
     "informations complementaires": "extra_html",
     "travailleurs handicapes": "disability_html",
 }
+
+
+def text_of(nodes) -> str | None:
+    """Text of the (parsel) nodes, whitespace folded."""
+    return clean(" ".join(t for n in nodes for t in n.xpath(".//text()").getall()))
+
+
+def inner_html(node: Selector) -> str | None:
+    """The HTML inside a node (children only), trimmed."""
+    return "".join(node.xpath("node()").getall()).strip() or None
 
 
 def strip_tracking(url: str) -> str:
