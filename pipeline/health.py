@@ -124,3 +124,16 @@ def warnings(summary: CrawlSummary, previous: dict | None, thresholds: Threshold
     drop = 1 - summary.offers_seen / before
     return [f"{summary.offers_seen} offers seen against {before} in run {previous.get('id')} "
             f"(-{drop:.0%}, warning above -{limits.warn_drop:.0%})"]
+
+
+def assess_check(summary: CrawlSummary) -> tuple[bool, list[str]]:
+    """(healthy, notes) for a between-crawls check (the RSS feed's new offers): it claims no
+    completeness and closes nothing, so only how it ended and its error rate are judged."""
+    notes: list[str] = []
+    if summary.finish_reason == "banned":
+        notes.append("source banned this crawl (Retry-After over the allowed wait): stopped")
+    elif summary.finish_reason != "finished":
+        notes.append(f"crawl ended early ({summary.finish_reason})")
+    if summary.errors and summary.errors > MAX_ERROR_RATE * max(summary.offers_seen, 1):
+        notes.append(f"{summary.errors} errors for {summary.offers_seen} offers")
+    return not notes, notes

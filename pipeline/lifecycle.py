@@ -15,17 +15,21 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from pipeline.offer_merge import merged_fields
 
 PARIS = ZoneInfo("Europe/Paris")
 OFFICIAL_SOURCE = "csp"
+BOARD_SOURCES = (OFFICIAL_SOURCE, "emploi-territorial")  # boards whose listing proves an offer open
 CURATED_SOURCE = "dinum-page"  # a hand-kept page that links to the official board
 NOT_ON_BOARD = "no longer on the board"
+# what emploi-territorial.fr adds (pipeline/normalize/territorial_board.py)
+BOARD_FIELDS = ("apply_url", "starts_on", "filiere", "working_time", "description_html")
 HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category", "categories", "grades",
                  "contract", "remote", "metier", "domain", "location", "digital", "family",
                  "published_on", "deadline", "url", "sources", "missions_html", "profile_html",
-                 "experience", "salary", "about_html", "salary_details")
+                 "experience", "salary", "about_html", "salary_details", *BOARD_FIELDS)
 # hashed only when set, so that offers stored before these fields existed keep their hash
-HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", "salary_details"))
+HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", "salary_details", *BOARD_FIELDS))
 # Sources whose licence asks each offer to show the source, its last update and the licence
 # (docs/sources/francetravail.md#licence): the licence is published on the API's page.
 LICENSED_SOURCES = {"francetravail": "https://francetravail.io/data/api/offres-emploi"}
@@ -72,7 +76,7 @@ def offer_status(fields: dict, members: list[dict], today: str,
     deadline = fields.get("deadline")
     if deadline and deadline < today:
         return "closed", f"deadline {deadline} passed"
-    official = [m for m in members if m["source"] == OFFICIAL_SOURCE]
+    official = [m for m in members if m["source"] in BOARD_SOURCES]
     judged = official or members
     if judged and all(m["gone_at"] for m in judged):
         latest = max(m["gone_at"] for m in judged)
@@ -168,8 +172,9 @@ def source_entry(source: str, fields: dict) -> dict:
 def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str, dict], today: str,
                     board_crawl: str | None = None) -> dict:
     """One `offers` row from a dedup cluster (its canonical posting's fields); `board_crawl` as in offer_status."""
-    canonical = fields_by_id[cluster.canonical_id]
     member_ids = list(cluster.posting_ids)
+    canonical = merged_fields(fields_by_id[cluster.canonical_id], rows_by_id[cluster.canonical_id]["source"],
+                              [(rows_by_id[p]["source"], fields_by_id[p]) for p in member_ids if p != cluster.canonical_id])
     members = [rows_by_id[pid] for pid in member_ids]
     sources = [source_entry(rows_by_id[pid]["source"], fields_by_id[pid]) for pid in member_ids]
     sources.sort(key=lambda s: (s["source"] != OFFICIAL_SOURCE, s["source"], s["url"] or ""))
@@ -180,7 +185,7 @@ def build_offer_row(cluster, fields_by_id: dict[str, dict], rows_by_id: dict[str
             "reference", "title", "title_raw", "title_key", "employer", "employer_category",
             "versant", "category", "contract", "remote", "metier", "domain", "digital", "family",
             "classification_reason", "published_on", "deadline", "url", "missions_html", "profile_html",
-            "experience", "salary", "about_html", "salary_details")},
+            "experience", "salary", "about_html", "salary_details", *BOARD_FIELDS)},
         "grades": canonical.get("grades") or [],
         "categories": canonical.get("categories") or [],
         "location": canonical.get("location") or {},

@@ -71,7 +71,7 @@ def normalise_record(record: dict, now: datetime) -> dict:
     """The normalised and classified fields of one raw record (may raise on a normaliser bug)."""
     fields = normalize_posting(record, parse_time(record.get("fetched_at"), now))
     verdict = classify(fields.get("title") or "", metier=fields.get("metier"),
-                       employer=fields.get("employer"), domain=fields.get("domain"))
+                       employer=fields.get("employer"), domain=fields.pop("classify_domain", fields.get("domain")))
     fields.update(digital=verdict.digital, family=verdict.family, classification_reason=verdict.reason)
     return fields
 

@@ -56,6 +56,7 @@ SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
         "closed_at": str, "reopened_at": str, "updated_at": str, "url": str, "sources": str,
         "missions_html": str, "profile_html": str, "fields_hash": str,
         "experience": str, "salary": str, "about_html": str,
+        "apply_url": str, "starts_on": str, "filiere": str, "working_time": str, "description_html": str,
         "salary_details": str,
     }, "id", [["status", "digital"], ["reference"]]),
     "events": ({

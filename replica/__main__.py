@@ -1,5 +1,8 @@
 """``python -m replica serve --offers 250 --seed 1 --port 8000``: serve the CSP replica.
 
+``python -m replica serve-territorial --offers 100 --csp-offers 250 --seed 1 --port 8001``: serve
+the emploi-territorial.fr replica (the twins of the CSP replica's territorial offers, same seed).
+
 ``python -m replica serve-captures DIR``: serve real captured pages (a listing and detail
 pages) at their own paths, their links pointed at the local server."""
 
@@ -43,7 +46,16 @@ def main(argv: list[str] | None = None) -> int:
                                "tests/fixtures/csp/offer-state, or ../shared/real-pages/csp)")
     captures.add_argument("--host", default="127.0.0.1")
     captures.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    territorial = sub.add_parser("serve-territorial", help="serve the emploi-territorial.fr replica until interrupted")
+    territorial.add_argument("--offers", type=int, default=100, help="offers of that board only")
+    territorial.add_argument("--csp-offers", type=int, default=250,
+                             help="size of the CSP replica (same seed) whose territorial offers are twinned")
+    territorial.add_argument("--seed", type=int, default=1, help="generation seed")
+    territorial.add_argument("--host", default="127.0.0.1")
+    territorial.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     args = parser.parse_args(argv)
+    if args.command == "serve-territorial":
+        return serve_territorial(args)
     if args.command == "serve-captures":
         return serve_captures(args.directory, args.host, args.port)
 
@@ -60,6 +72,25 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         print("admin: POST /__replica__/add?n=5 | /__replica__/edit?ref=REF&title=... | "
               "/__replica__/remove?ref=REF | /__replica__/offers | /__replica__/faults?block_from=3", file=sys.stderr, flush=True)
+        wait()
+    return 0
+
+
+def serve_territorial(args: argparse.Namespace) -> int:
+    """Serve the emploi-territorial.fr replica until interrupted."""
+    from .territorial import TerritorialServer, TerritorialSite, generate_territorial
+
+    now = datetime.now(timezone.utc)
+    csp = generate_offers(args.csp_offers, args.seed, now=now) if args.csp_offers else []
+    site = TerritorialSite(generate_territorial(args.offers, args.seed, csp, today=now.date()),
+                           today=now.date(), seed=args.seed)
+    with TerritorialServer(site, args.host, args.port) as server:
+        print(server.base_url, flush=True)
+        print(f"listing: {server.base_url}/emploi-mobilite/?search-fam-metier=A7&page=1  "
+              f"({len(site.offers)} offers, seed {args.seed}); feed: {server.base_url}/rss", file=sys.stderr, flush=True)
+        print("admin: POST /__replica__/add?n=5 | /__replica__/edit?ref=REF&title=... | /__replica__/remove?ref=REF | "
+              "/__replica__/truncate?rows=N | /__replica__/offers | /__replica__/faults?block_from=3",
+              file=sys.stderr, flush=True)
         wait()
     return 0
 

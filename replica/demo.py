@@ -17,13 +17,14 @@ from pipeline.export import export_offers
 from pipeline.reports import EVENT_KINDS, database_stats, recorded_events
 from pipeline.store import open_db
 from replica import ReplicaServer, ReplicaSite, generate_offers
+from replica.territorial import TerritorialServer, TerritorialSite, generate_territorial
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def crawl(db_path: Path, base_url: str, echo: Callable[[str], None]) -> int:
-    """One `offres crawl csp --base-url` in a child process; returns its exit code."""
-    command = [sys.executable, "-m", "cli", "--db", str(db_path), "crawl", "csp", "--base-url", base_url]
+def crawl(db_path: Path, base_url: str, echo: Callable[[str], None], source: str = "csp") -> int:
+    """One `offres crawl SOURCE --base-url` in a child process; returns its exit code."""
+    command = [sys.executable, "-m", "cli", "--db", str(db_path), "crawl", source, "--base-url", base_url]
     completed = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
     for line in completed.stdout.splitlines():
         echo(f"  {line}")
@@ -57,10 +58,15 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
     fresh_database(db_path)
     now = datetime.now(timezone.utc)
     site = ReplicaSite(generate_offers(count, seed, now=now), today=now.date(), seed=seed)
-    with ReplicaServer(site) as server:
+    # emploi-territorial.fr: the twins of CSP's territorial offers (same reference) and offers of its own
+    et_site = TerritorialSite(generate_territorial(count // 5, seed, site.offers, today=now.date()),
+                              today=now.date(), seed=seed)
+    with ReplicaServer(site) as server, TerritorialServer(et_site) as et_server:
         echo(f"1. Local replica of choisirleservicepublic.gouv.fr at {server.base_url} ({count} offers, seed {seed})")
-        echo("2. First crawl")
+        echo(f"   and of emploi-territorial.fr at {et_server.base_url} ({len(et_site.offers)} offers)")
+        echo("2. First crawl of both boards")
         crawl(db_path, server.base_url, echo)
+        crawl(db_path, et_server.base_url, echo, "emploi-territorial")
         db = open_db(db_path)
         first = export_offers(db, output_dir / "offres.json")
         export_offers(db, output_dir / "offres-all.json", include_all=True)
@@ -73,9 +79,16 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
         for reference in edited:
             site.edit(reference, title=site.get(reference).title + " (poste modifié)")
         added = site.add_generated(5)
-        echo(f"4. Replica changed: {len(added)} offers added, {len(edited)} edited, {len(removed)} removed")
-        echo("5. Second crawl")
+        et_only = [o.reference for o in et_site.offers if site.get(o.reference) is None and o.family_code == "A7"]
+        for reference in et_only[-2:]:
+            et_site.remove(reference)
+        added += et_site.add_generated(3)
+        echo(f"4. Replicas changed: {len(added)} offers added, {len(edited)} edited, "
+             f"{len(removed) + len(et_only[-2:])} removed")
+        echo("5. Second crawl of both boards")
+        before = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         crawl(db_path, server.base_url, echo)
+        crawl(db_path, et_server.base_url, echo, "emploi-territorial")
     db = open_db(db_path)
     second = export_offers(db, output_dir / "offres.json")
     export_offers(db, output_dir / "offres-all.json", include_all=True)
@@ -97,6 +110,11 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
         echo("\nFirst offer of the export:")
         echo(json.dumps({k: sample[k] for k in ("id", "reference", "title", "employer", "versant", "category",
                                                   "location", "family", "published_on", "url")},
+                        ensure_ascii=False, indent=1))
+    both = next((o for o in second["offers"] if len({s["source"] for s in o["sources"]}) > 1), None)
+    if both:
+        echo("\nOne offer from both boards (CSP's posting, emploi-territorial's employer):")
+        echo(json.dumps({k: both[k] for k in ("reference", "title", "employer", "employer_category", "grades", "sources")},
                         ensure_ascii=False, indent=1))
     echo("\nTry: .venv/bin/offres --db " + str(db_path) + " stats | changes | explain <REF>")
     return summary

@@ -7,12 +7,9 @@ from importlib import import_module
 from scrapy.crawler import CrawlerProcess
 from sqlite_utils import Database
 
+from spiders import registry
+from spiders.registry import FETCHERS, SPIDERS  # noqa: F401 - the source registry, re-exported
 from spiders.settings import crawl_settings
-
-SPIDERS = {"csp": "spiders.csp:CspSpider", "dinum-page": "spiders.dinum_page:DinumPageSpider",
-           "francetravail": "spiders.francetravail:FranceTravailSpider"}
-# Sources read without Scrapy (one API call and one big file): source -> "module:function".
-FETCHERS = {"csp-opendata": "spiders.csp_opendata:run_opendata"}
 
 
 class CrawlFailed(RuntimeError):
@@ -29,10 +26,9 @@ class SourceUnreachable(CrawlFailed):
 def spider_class(source: str):
     """The spider class of a source slug."""
     try:
-        module, name = SPIDERS[source].split(":")
-    except KeyError:
-        raise CrawlFailed(f"unknown source {source!r}; known: {', '.join(sorted({**SPIDERS, **FETCHERS}))}") from None
-    return getattr(import_module(module), name)
+        return registry.spider_class(source)
+    except registry.UnknownSource as exc:
+        raise CrawlFailed(exc.args[0]) from None
 
 
 def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages: int | None = None,

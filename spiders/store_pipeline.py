@@ -11,7 +11,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, touch_postings
-from pipeline.health import FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, fill_rates, thresholds_from, warnings
+from pipeline.health import (FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, assess_check, fill_rates,
+                             thresholds_from, warnings)
 from pipeline.lifecycle import rebuild_offers
 from pipeline.progress import Progress
 from pipeline.record import RawPosting
@@ -207,9 +208,12 @@ class StorePipeline:
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
-        healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR),
-                                self.thresholds)
-        warned = warnings(summary, previous, self.thresholds) if healthy else []
+        if getattr(spider, "check_only", False):  # a between-crawls check (RSS): new offers only
+            healthy, notes = assess_check(summary)
+        else:
+            healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR),
+                                    self.thresholds)
+        warned = warnings(summary, previous, self.thresholds) if healthy and not getattr(spider, "check_only", False) else []
         unreached = unreachable(self.stats.get_stats(), spider.pages, spider.base_url,
                                 getattr(spider, "listing_problems", []))
         self.progress.close()
@@ -222,7 +226,8 @@ class StorePipeline:
         closed_postings = 0
         if healthy:  # versions from a crawl that looks broken are kept, but replace no good one
             promote_run(self.db, self.run_id)
-            closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
+            if summary.complete:  # a check that saw only new offers proves nothing gone
+                closed_postings = mark_gone(self.db, spider.name, self.seen, self.started)
         # the verdict is recorded before the rebuild, which reads the board's latest healthy crawl
         self.db.table("runs").update(self.run_id, {"complete": int(summary.complete), "healthy": int(healthy)})
         rebuilt = rebuild_offers(self.db, run_id=self.run_id, progress=self.progress)

@@ -17,6 +17,7 @@ KEYS = {
     "title", "title_raw", "title_key", "positions", "reference", "employer", "employer_key", "employer_category",
     "versant", "category", "grades", "categories", "contract", "remote", "metier", "domain", "location", "published_on",
     "deadline", "url", "missions_html", "profile_html", "about_html", "experience", "salary", "unresolved",
+    "apply_url", "starts_on", "filiere", "working_time", "description_html", "classify_domain",
     "salary_details", "modified_on", "relayed_references",
 }
 DEPARTMENTS = {"92": ("Hauts-de-Seine", "11"), "56": ("Morbihan", "53"), "75": ("Paris", "11"),
@@ -100,7 +101,7 @@ def test_emploi_territorial_offer(fake_locate):
     assert raw["source"] == "emploi-territorial" and "reference" not in raw
     assert result["reference"] == "O064260305001172"
     assert result["title"] == "ASVP"
-    assert result["employer"] == "COMMUNE D'ESPELETTE"
+    assert result["employer"] == "Commune d'Espelette"  # readable case (pipeline/normalize/case.py)
     assert result["category"] == "C"
     assert result["contract"] == "contractuels"
     assert result["remote"] is False

@@ -15,6 +15,7 @@ from pipeline.normalize.location import normalize_location
 from pipeline.normalize.reference import normalize_reference, reference_from_url
 from pipeline.normalize.remote import normalize_remote
 from pipeline.normalize.salary import normalize_salary
+from pipeline.normalize.territorial_board import apply_board_fields
 from pipeline.normalize.text import clean, is_blank
 from pipeline.normalize.title import normalize_title
 from pipeline.normalize.versant import normalize_versant
@@ -165,7 +166,7 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
 
     metier = _text(raw, "metier")
     metier = clean(_ASTERISKS.sub(" ", metier)) if metier else None
-    return {
+    return apply_board_fields(raw, {
         "title": title["title"],
         "title_raw": plain_text(title_raw),
         "title_key": title["title_key"],
@@ -191,8 +192,11 @@ def normalize_posting(raw: dict, now: datetime | None) -> dict:
         "about_html": raw.get("about_html"),
         "experience": _text(raw, "experience"),
         "salary": _text(raw, "salary"),
+        # what emploi-territorial.fr adds (filled by apply_board_fields), null for other boards
+        "apply_url": None, "starts_on": None, "filiere": None, "working_time": None, "description_html": None,
+        "classify_domain": _text(raw, "domain"),  # the domain the classifier may trust
         "salary_details": _salary_details(raw.get("salary")),
         "modified_on": normalize_date(raw.get("modified"), now)["date"] if raw.get("modified") else None,
         "relayed_references": [r for r in extra.get("relayed_references") or () if isinstance(r, str)],
         "unresolved": unresolved,
-    }
+    })

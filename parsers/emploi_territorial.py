@@ -1,0 +1,290 @@
+"""Pure parsers for emploi-territorial.fr pages: `(html, url) -> dict`.
+
+No network, no database. Values are returned as found on the page; normalisation
+happens later in `pipeline.normalize`. The markup these selectors follow (real listing
+row and RSS item, detail page reconstructed from independent parsers) is described in
+docs/sources/emploi_territorial.md. The detail page is read **by label and section
+title, never by position**.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from parsel import Selector
+
+from parsers.csp import ParseError, clean, fold_label
+
+__all__ = ["PARSER_VERSION", "SOURCE", "ParseError", "parse_listing", "parse_offer", "parse_rss", "strip_tracking"]
+
+PARSER_VERSION = "emploi-territorial/1"
+SOURCE = "emploi-territorial"
+VERSANT = "Fonction publique territoriale"  # the board of the territorial civil service only
+REFERENCE_RE = re.compile(r"\b([Oo]\d{15})\b")
+OFFER_NO_RE = re.compile(r"Offre\s+n\s*[°º]?\s*:?\s*([A-Za-z]\d{15})", re.I)
+PUBLISHED_RE = re.compile(r"publi[ée]e?\s+le\s+(\d{1,2}/\d{1,2}/\d{4})", re.I)
+LIMIT_RE = re.compile(r"limite[^0-9]*(\d{1,2}/\d{1,2}/\d{4})", re.I)
+TOTAL_RE = re.compile(r"(\d[\d\s\u00a0\u202f.]*)\s*r[ée]sultats?", re.I)
+CATEGORY_RE = re.compile(r"cat[ée]gorie\s+([ABC]\+?)\b", re.I)
+FILIERE_RE = re.compile(r"^\s*Fili[èe]re\s+(.+)$", re.I)
+EMPLOYER_ID_RE = re.compile(r"[?&]search-col=(\d+)")
+TRACKING = ("mtm_", "pk_", "utm_")
+
+# Detail rows `div.offre-item-label` (folded) -> raw record key.
+LABEL_KEYS = {
+    "employeur": "employer",
+    "lieu de travail": "location",
+    "grade(s) recherche(s)": "grades",
+    "grades recherches": "grades",
+    "grade recherche": "grades",
+    "famille de metiers": "domain",
+    "famille de metier": "domain",
+    "metier(s)": "metier",
+    "metiers": "metier",
+    "metier": "metier",
+    "type d'emploi": "post_status",
+    "ouvert aux contractuels": "contract",
+    "temps de travail": "working_time",
+    "teletravail": "remote",
+    "management": "management",
+    "experience souhaitee": "experience",
+    "remuneration indicative": "salary",
+    "remuneration": "salary",
+    "date limite de candidature": "deadline",
+    "poste a pourvoir le": "start_date",
+    "nombre de postes": "positions",
+    "duree de la mission": "mission_length",
+    "lien de candidature": "apply_url",
+    "site web de l'employeur": "employer_website",
+    "adresse de l'employeur": "employer_address",
+    "contact": "contact",
+    "date de publication": "published",
+    "publiee le": "published",
+}
+URL_KEYS = {"apply_url", "employer_website"}
+# Long texts `div.offre-item-text`, by the title of their section (folded).
+SECTION_KEYS = {
+    "description de l'employeur": "about_html",
+    "descriptif de l'emploi": "description_html",
+    "descriptif du poste": "description_html",
+    "missions / conditions d'exercice": "missions_html",
+    "missions": "missions_html",
+    "conditions particulieres d'exercice": "conditions_html",
+    "profil recherche": "profile_html",
+    "profils recherches": "profile_html",
+    "modalites de candidature": "extra_html",
+    "informations complementaires": "extra_html",
+    "travailleurs handicapes": "disability_html",
+}
+
+
+def text_of(nodes) -> str | None:
+    """Text of the (parsel) nodes, whitespace folded."""
+    return clean(" ".join(t for n in nodes for t in n.xpath(".//text()").getall()))
+
+
+def inner_html(node: Selector) -> str | None:
+    """The HTML inside a node (children only), trimmed."""
+    return "".join(node.xpath("node()").getall()).strip() or None
+
+
+def strip_tracking(url: str) -> str:
+    """The URL without the board's tracking parameters (`mtm_campaign`, `pk_campaign`, `utm_*`)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(TRACKING)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def http_url(href: str | None, base: str) -> str | None:
+    """An absolute http(s) URL, or None (javascript:, mailto:, empty...)."""
+    href = clean(href)
+    if not href:
+        return None
+    absolute = urljoin(base, href)
+    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+
+
+def _first(row: Selector, css: str) -> Selector | None:
+    found = row.css(css)
+    return found[0] if found else None
+
+
+def parse_row(row: Selector, url: str) -> dict | None:
+    """One listing row `tr[id^=O]`: the first occurrence of each field (rows render twice)."""
+    reference = clean(row.attrib.get("id"))
+    link = _first(row, "a.lien-details-offre") or _first(row, "a[href*='/offre/']")
+    if not reference or link is None or not link.attrib.get("href"):
+        return None
+    employer_link = _first(row, ".detail-offre-collectivite .valeur a") or _first(row, "a[href*='search-col=']")
+    employer_id = EMPLOYER_ID_RE.search(employer_link.attrib.get("href", "")) if employer_link is not None else None
+    area = _first(row, ".detail-offre-collectivite > span.text-secondary")
+    badges = row.css("span.badge")
+    categories = [b.attrib["title"].strip() for b in badges
+                  if CATEGORY_RE.search(b.attrib.get("title", ""))]
+    filiere = next((FILIERE_RE.match(b.attrib["title"]).group(1).strip() for b in badges
+                    if FILIERE_RE.match(b.attrib.get("title", ""))), None)
+    kind = _first(row, "span.badge-light")
+    tooltips = [t for t in row.css("[data-tooltip]::attr(data-tooltip)").getall()]
+    published = next((m.group(1) for t in tooltips if (m := PUBLISHED_RE.search(t))), None)
+    deadline = next((m.group(1) for t in tooltips if (m := LIMIT_RE.search(t))), None)
+    number = text_of(row.css(".numOf")[:1])
+    return {
+        "source": SOURCE,
+        "url": strip_tracking(urljoin(url, link.attrib["href"].strip())),
+        "reference": number if number and REFERENCE_RE.fullmatch(number) else reference,
+        "title": text_of([link]),
+        "employer": text_of([employer_link]) if employer_link is not None else None,
+        "employer_id": employer_id.group(1) if employer_id else None,
+        "location_area": text_of([area]) if area is not None else None,
+        "category": ", ".join(dict.fromkeys(categories)) or None,
+        "filiere": filiere,
+        "post_status": text_of([kind]) if kind is not None else None,
+        "published": published,
+        "deadline": deadline,
+        "versant": VERSANT,
+    }
+
+
+def listing_total(sel: Selector) -> int | None:
+    """The result count the page states (`#nb-offres` value, or "N résultats")."""
+    value = sel.css("#nb-offres::attr(value)").get()
+    if value and value.strip().isdigit():
+        return int(value.strip())
+    text = text_of(sel.css("#NbTotalOffre, .nb-resultats")) or ""
+    match = TOTAL_RE.search(text)
+    return int(re.sub(r"\D", "", match.group(1))) if match else None
+
+
+def parse_listing(html: str, url: str) -> dict:
+    """A listing page: its rows (first rendering of each reference), the stated total, the page number."""
+    sel = Selector(text=html)
+    rows, seen = [], set()
+    for tr in sel.css("tr[id^='O'], tr[id^='o']"):
+        row = parse_row(tr, url)
+        if row is None or row["reference"].upper() in seen:
+            continue
+        seen.add(row["reference"].upper())
+        rows.append(row)
+    page = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
+    body_text = " ".join(sel.css("body ::text").getall()).lower()
+    return {
+        "rows": rows,
+        "total": listing_total(sel),
+        "page": int(page) if page.isdigit() else 1,
+        "no_result": "aucune offre" in body_text or "aucun résultat" in body_text,
+        "is_listing": bool(sel.css("#tableRecherche, #nb-offres, #NbTotalOffre, form[name='search_offre_form']")),
+    }
+
+
+def label_value(item: Selector) -> tuple[str | None, str | None, Selector | None]:
+    """(folded label, text value, value node) of a `div.offre-item`."""
+    label = text_of(item.css(".offre-item-label")[:1])
+    value = item.css(".offre-item-value")[:1]
+    if not label:
+        return None, None, None
+    return fold_label(label), text_of(value) if value else None, value[0] if value else None
+
+
+def section_title(node: Selector) -> str | None:
+    """The title of a long text block: its item's label, else the closest heading before it."""
+    label = node.xpath("ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' offre-item ')][1]"
+                       "/*[contains(concat(' ', normalize-space(@class), ' '), ' offre-item-label ')][1]")
+    if label:
+        return text_of(label)
+    heading = node.xpath("preceding::*[self::h2 or self::h3 or self::h4][1]")
+    return text_of(heading) if heading else None
+
+
+def list_value(node: Selector) -> str | None:
+    """A value holding several entries (grades: `li` or `<br>`-separated) joined by ', '."""
+    items = [clean(" ".join(li.xpath(".//text()").getall())) for li in node.css("li")]
+    if not items:
+        items = [clean(t) for t in node.xpath(".//text()").getall()]
+    items = [i for i in items if i]
+    return ", ".join(dict.fromkeys(items)) or None
+
+
+def parse_offer(html: str, url: str) -> dict:
+    """An offer's detail page -> raw posting record (labels and section titles, never positions)."""
+    sel = Selector(text=html)
+    root = sel.css("#contenuOffre, div.contenu-offre, div.fiche-offre, main")[:1] or [sel]
+    scope = root[0]
+    title = text_of(scope.css("h2.set-font, h2[class*='set-line-emploi']")[:1]) or text_of(scope.css("h1, h2")[:1])
+    if not title:
+        raise ParseError(url, "title", "no offer title (h2) on the page")
+    text = " ".join(scope.xpath(".//text()").getall())
+    number = OFFER_NO_RE.search(text)
+    record: dict = {"source": SOURCE, "url": strip_tracking(url), "title": title, "versant": VERSANT,
+                    "reference": number.group(1) if number else None}
+    published = PUBLISHED_RE.search(text_of(scope.css(".set-color-green")) or "") or PUBLISHED_RE.search(text)
+    record["published"] = published.group(1) if published else None
+    for item in scope.css("div.offre-item"):
+        if item.css(".offre-item-text") and not item.css(".offre-item-value"):
+            continue  # a long text: read below by its section title
+        name, value, node = label_value(item)
+        key = LABEL_KEYS.get(name or "")
+        if key is None or node is None or record.get(key):
+            continue
+        if key == "employer":
+            link = node.css("strong a, a")[:1]
+            record["employer"] = text_of(node.css("strong")[:1]) or text_of(link) or value
+            employer_id = EMPLOYER_ID_RE.search(link.attrib.get("href", "")) if link else None
+            if employer_id:
+                record["employer_id"] = employer_id.group(1)
+        elif key in URL_KEYS:
+            record[key] = http_url(node.css("a::attr(href)").get() or value, url)
+        elif key == "grades":
+            record[key] = list_value(node)
+        else:
+            record[key] = value
+    sections: dict[str, str] = {}
+    for block in scope.css("div.offre-item-text"):
+        heading = section_title(block)
+        key = SECTION_KEYS.get(fold_label(heading)) if heading else None
+        html_text = inner_html(block)
+        if key and html_text and key not in sections:
+            sections[key] = html_text
+    record.update(sections)
+    if not record.get("employer"):
+        raise ParseError(url, "employer", "no 'Employeur' row: markup changed?")
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def _rss_field(description: Selector, css: str) -> str | None:
+    node = description.css(css)[:1]
+    if not node:
+        return None
+    label = text_of(node.css("strong"))
+    value = text_of(node)
+    if value and label and value.startswith(label):
+        value = clean(value[len(label):])
+    return value
+
+
+def parse_rss(xml: str, url: str) -> list[dict]:
+    """The RSS feed (`/rss`): one partial record per item (no description is invented)."""
+    sel = Selector(text=xml, type="xml")
+    items = []
+    for item in sel.xpath("//item"):
+        guid = clean(item.xpath("guid/text()").get()) or ""
+        link = clean(item.xpath("link/text()").get())
+        reference = REFERENCE_RE.search(guid) or REFERENCE_RE.search(link or "")
+        title = clean(item.xpath("title/text()").get())
+        if not link or not title:
+            continue
+        description = Selector(text=item.xpath("description/text()").get() or "<div></div>")
+        categories = {c.attrib.get("domain", ""): clean(c.xpath("text()").get())
+                      for c in item.xpath("category")}
+        items.append({k: v for k, v in {
+            "source": SOURCE,
+            "url": strip_tracking(urljoin(url, link)),
+            "reference": reference.group(1) if reference else None,
+            "title": title,
+            "employer": _rss_field(description, ".employeur") or categories.get("emploi-territorial:collectivite"),
+            "metier": _rss_field(description, ".metier"),
+            "published": _rss_field(description, ".datepub"),
+            "location": _rss_field(description, ".lieutravail") or categories.get("emploi-territorial:secteurgeo"),
+            "pub_date": clean(item.xpath("pubDate/text()").get()),
+            "versant": VERSANT,
+        }.items() if v is not None})
+    return items
