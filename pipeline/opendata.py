@@ -88,6 +88,12 @@ def read_file(path: Path, today: date, known: set[str], previous: dict[str, tupl
     return reading
 
 
+def row_is_digital(row: Row) -> bool:
+    """The classifier's verdict on a row: its title, métier and organisme (the file has no domain)."""
+    employer = row["Organisme de rattachement"] or None
+    return classify(row["Intitulé du poste"], metier=row["Métier"] or None, employer=employer).digital
+
+
 def take(reading: FileReading, row: Row, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
          starts: dict[str, int], fetched_at: str, name: str) -> None:
     """Decide about one row: the latest variant of its reference, kept if it matters.
@@ -117,8 +123,7 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
             digital = before[1]
         elif is_open:
             reading.classified += 1
-            digital = int(classify(row["Intitulé du poste"], metier=row["Métier"] or None,
-                                   employer=row["Organisme de rattachement"] or None).digital)
+            digital = int(row_is_digital(row))
         else:
             digital = 0  # a closed row not known here matters to nobody
         reading.open_rows += is_open
