@@ -208,12 +208,13 @@ class StorePipeline:
         previous = last_healthy_run(self.db, spider.name, before_id=self.run_id)
         if previous:
             previous = {**previous, "fill_rates": json.loads(previous["fill_rates"] or "{}")}
-        if getattr(spider, "check_only", False):  # a between-crawls check (RSS): new offers only
+        check_only = getattr(spider, "check_only", False)  # a between-crawls check (RSS): new offers only
+        if check_only:
             healthy, notes = assess_check(summary)
         else:
             healthy, notes = assess(summary, previous, getattr(spider, "first_run_floors", FIRST_RUN_FLOOR),
                                     self.thresholds)
-        warned = warnings(summary, previous, self.thresholds) if healthy and not getattr(spider, "check_only", False) else []
+        warned = warnings(summary, previous, self.thresholds) if healthy and not check_only else []
         unreached = unreachable(self.stats.get_stats(), spider.pages, spider.base_url,
                                 getattr(spider, "listing_problems", []))
         self.progress.close()
