@@ -81,8 +81,7 @@ def read_file(path: Path, today: date, known: set[str], previous: dict[str, tupl
                 if progress and reading.rows % 20_000 == 0:
                     progress(reading.rows)
                 take(reading, item, today, known, previous, starts, fetched_at, name)
-        except UnicodeDecodeError as exc:
-            reading.errors.append({"location": f"{name}:byte {exc.start}", "field": "*", "message": "not UTF-8"})
+        except UnicodeDecodeError as exc:  # the whole file is refused: its reading is not kept
             raise ValueError(f"the file is not UTF-8 text (byte {exc.start})") from None
     reading.references = len(starts)
     return reading

@@ -1,7 +1,6 @@
 """Scrapy item pipeline: raw postings into SQLite, run bookkeeping, health, lifecycle."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import time
@@ -13,6 +12,7 @@ from scrapy.crawler import Crawler
 from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, touch_postings
 from pipeline.health import (FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, assess_check, fill_rates,
                              thresholds_from, warnings)
+from pipeline.crawl_tally import COUNTED_FIELDS, TERRITORIAL_REF  # one definition, shared with cluster collect
 from pipeline.lifecycle import rebuild_offers
 from pipeline.progress import Progress
 from pipeline.record import RawPosting
@@ -34,9 +34,6 @@ KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotst
               "offsite/", "downloader/exception_type_count/", "downloader/exception_count", "httpcompression/",
               "scheduler/dequeued", "downloader/request_count", "downloader/response_count",
               "downloader/response_bytes")
-COUNTED_FIELDS = tuple(f.name for f in dataclasses.fields(RawPosting) if f.name not in ("source", "url", "extra",
-                                                                                          "fetched_at"))
-TERRITORIAL_REF = re.compile(r"^[Oo]\d{15}$")
 
 
 class StorePipeline:
