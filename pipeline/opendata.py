@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from parsers.csp_opendata import PARSER_VERSION, SOURCE, Row, RowError, parse_row, publication_window, read_rows
 from pipeline.classify import classify
+from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.lifecycle import rebuild_offers
 from pipeline.record import RawPosting
 from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
@@ -43,13 +44,15 @@ class FileReading:
     references: int = 0
     variants: int = 0            # rows of a reference seen before (the latest publication start wins)
     open_rows: int = 0
-    digital_open: int = 0
+    digital_open_rows: int = 0
     classified: int = 0          # rows the classifier ran on (the others' verdict was known)
     settled: int = 0             # rows unchanged since the last file, settled by their digest alone
     errors: list[dict] = field(default_factory=list)
+    queue: QueueChange = field(default_factory=QueueChange)  # detail pages queued for the CSP spider
     selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record
     unchanged: set[str] = field(default_factory=set)  # selected rows identical to the last accepted file's
     digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # reference -> (digest, digital, rank)
+    digital_open: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, rank)
 
 
 def known_references(db: Database) -> set[str]:
@@ -126,8 +129,12 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
         else:
             digital = 0  # a closed row not known here matters to nobody
         reading.open_rows += is_open
-        reading.digital_open += bool(digital and is_open)
+        reading.digital_open_rows += bool(digital and is_open)
     reading.digests[reference] = (row.digest, digital, rank)
+    if digital and is_open:
+        reading.digital_open[reference] = (row.digest, rank)
+    else:
+        reading.digital_open.pop(reference, None)
     if reference in known or (digital and is_open):
         if before and before[0] == row.digest and reference in known:
             reading.unchanged.add(reference)
@@ -196,4 +203,5 @@ def ingest_file(db: Database, run_id: int, path: Path, today: date, last: dict |
     if problems:
         return False, problems, reading
     store_reading(db, run_id, reading, previous)
+    reading.queue = update_queue(db, reading.digital_open, fetched)
     return True, [], reading

@@ -216,8 +216,10 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
                                              (lambda n: progress(f"  {n:,} rows read")) if progress else None)
     summary = {**info, "file": str(path), "bytes": path.stat().st_size, "rows": reading.rows,
                "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,
-               "digital_open": reading.digital_open, "classified": reading.classified, "settled": reading.settled,
-               "selected": len(reading.selected), "errors": len(reading.errors)}
+               "digital_open": len(reading.digital_open), "classified": reading.classified, "settled": reading.settled,
+               "selected": len(reading.selected), "errors": len(reading.errors),
+               "queued": reading.queue.queued, "queue_retired": reading.queue.retired,
+               "queue_waiting": reading.queue.waiting}
     if not accepted:
         return refuse(problems, extra={"opendata/candidate": summary})
     rebuilt = rebuild_offers(db, run_id=run_id)
