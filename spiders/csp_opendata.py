@@ -91,8 +91,12 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
     folder.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]", "_", resource.get("title") or resource["id"])
     final = folder / f"{resource['id']}-{(resource.get('last_modified') or '')[:19].replace(':', '')}-{name}"
-    if final.exists():
-        return final
+    if final.exists():  # kept from an earlier run: reused only when it is still the declared file
+        try:
+            verify_checksum(final, resource.get("checksum"))
+            return final
+        except OpenDataRefused:
+            pass  # removed: downloaded again
     partial = final.with_name(final.name + ".part")
     expected = resource.get("filesize")
     for attempt in range(retries + 1):
