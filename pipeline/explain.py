@@ -7,6 +7,7 @@ from sqlite_utils import Database
 
 from pipeline import normalized as store_n
 from pipeline.dedupe import Posting, dedupe, explain, reference_key
+from pipeline.lifecycle import BOARD_SOURCES, NOT_ON_BOARD, OFFICIAL_SOURCE
 from pipeline.rebuild import closure
 from pipeline.reports import find_offer
 from pipeline.urls import canonical_url
@@ -25,11 +26,33 @@ def explain_offer(db: Database, needle: str, now: datetime | None = None) -> dic
         return filtered_out(db, needle)
     for posting in report.get("postings", []):
         row = rows_by_id.get(posting["posting_id"]) or {}
-        posting.update(last_seen_at=row.get("last_seen_at"), gone_at=row.get("gone_at"))
+        posting.update(last_seen_at=row.get("last_seen_at"), gone_at=row.get("gone_at"), source=row.get("source"),
+                       deadline=row.get("deadline"))
         kept_by = ((row.get("record") or {}).get("extra") or {}).get("public_employer")
         if kept_by:  # a source that filters employers (francetravail): the rule that kept it
             posting["kept_by"] = kept_by
-    return {"offer": {k: offer.get(k) for k in OFFER_KEYS} if offer else None, **report}
+    summary = {k: offer.get(k) for k in OFFER_KEYS} if offer else None
+    if summary:
+        summary["status_decided_by"] = status_decided_by(summary, report.get("postings", []))
+    return {"offer": summary, **report}
+
+
+def status_decided_by(offer: dict, postings: list[dict]) -> str:
+    """Which source's evidence gave the offer its status (the postings as in the report)."""
+    reason = offer.get("status_reason") or ""
+    if reason.startswith("deadline "):
+        stated = reason.split()[1]
+        who = sorted({p["source"] for p in postings if p.get("deadline") == stated and p.get("source")})
+        return f"the deadline stated by {', '.join(who) or 'its canonical posting'}"
+    if reason.startswith("absent from the complete crawl of "):
+        return reason.split(" at ")[0].replace("absent from ", "")
+    if reason == NOT_ON_BOARD:
+        return f"the complete crawl of {OFFICIAL_SOURCE} (the offer is only on the curated page)"
+    listed = sorted({p["source"] for p in postings if p.get("source") in BOARD_SOURCES and not p.get("gone_at")})
+    if listed:
+        return f"listed by {', '.join(listed)}"
+    return "no source shows it gone or past its deadline (" + ", ".join(
+        sorted({p["source"] for p in postings if p.get("source")})) + ")"
 
 
 def _seeds(db: Database, offer: dict | None, needle: str) -> set[str]:
@@ -60,7 +83,7 @@ def group_of(db: Database, offer: dict | None, needle: str):
         ids = closure(db, ids | more, set())
     rows_by_id, postings = {}, []
     for row, fields in store_n.load(db, ids):
-        rows_by_id[row["id"]] = row
+        rows_by_id[row["id"]] = {**row, "deadline": fields.get("deadline")}
         postings.append(Posting.from_offer_fields(row["id"], row["source"], row["first_seen_at"], fields))
     return rows_by_id, dedupe(postings)
 
@@ -88,7 +111,8 @@ def format_explanation(report: dict) -> str:
     offer = report.get("offer")
     if offer:
         lines.append(f"Offer {offer['id']}  {offer['reference'] or ''}  {offer['title']}")
-        lines.append(f"  status: {offer['status']}" + (f" ({offer['status_reason']})" if offer["status_reason"] else ""))
+        lines.append(f"  status: {offer['status']}" + (f" ({offer['status_reason']})" if offer["status_reason"] else "")
+                     + (f", decided by {offer['status_decided_by']}" if offer.get("status_decided_by") else ""))
         lines.append(f"  digital: {bool(offer['digital'])}, family: {offer['family']} ({offer['classification_reason']})")
         lines.append(f"  first seen {offer['first_seen_at']}, last seen {offer['last_seen_at']}")
     postings = report.get("postings", [])

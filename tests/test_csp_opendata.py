@@ -206,5 +206,7 @@ def test_live_evidence_is_never_overruled_by_the_late_file(tmp_path):
     both = found["2026-3000000"]
     assert [s["source"] for s in json.loads(both["sources"])] == ["csp", "csp-opendata"]
     assert both["status"] == "open"  # the live board's posting decides, not the older file
+    why = json.loads(offres(db, "explain", "2026-3000000", "--json").stdout)
+    assert why["offer"]["status_decided_by"] == "listed by csp"  # explain says which source decided
     assert found["2026-3000001"]["status"] == found["2026-3000002"]["status"] == "open"  # absence closes nothing
     assert found["2026-3999999"]["digital"] and found["2026-3999999"]["status"] == "open"

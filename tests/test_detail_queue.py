@@ -132,6 +132,20 @@ def test_digital_offers_outside_the_listing_get_their_pages(tmp_path):
         assert got["url"] == board.base_url + offer.path  # the canonical page, not the short form
         assert got["missions_html"] and got["status"] == "open"  # the second complete crawl closed nothing
     assert sum(1 for r in store.query("select * from offers where reference = ?", [queued[0][0]])) == 1
+    why = json.loads(offres(db, "explain", queued[1][0], "--json").stdout)["offer"]["status_decided_by"]
+    assert why == "no source shows it gone or past its deadline (csp-opendata, csp-unlisted)"
     numbers = json.loads(offres(db, "stats", "--json").stdout)
     assert numbers["digital_open_outside_numerique"] >= len(queued) - 1
     assert numbers["unlisted_pages"]["fetched"] == 7 and numbers["unlisted_pages"]["missing"] == 1
+
+
+def test_explain_names_the_source_that_decided_the_status():
+    from pipeline.explain import status_decided_by
+
+    postings = [{"source": "csp-unlisted", "deadline": "2026-12-31"}, {"source": "csp-opendata", "deadline": "2026-11-01"}]
+    closed = {"status": "closed", "status_reason": "deadline 2026-11-01 passed"}
+    assert status_decided_by(closed, postings) == "the deadline stated by csp-opendata"
+    gone = {"status": "closed", "status_reason": "absent from the complete crawl of csp at 2026-11-30T08:00:00+00:00"}
+    assert status_decided_by(gone, [{"source": "csp", "gone_at": "2026-11-30"}]) == "the complete crawl of csp"
+    listed = {"status": "open", "status_reason": None}
+    assert status_decided_by(listed, [{"source": "csp"}, {"source": "csp-opendata"}]) == "listed by csp"
