@@ -11,16 +11,16 @@ from commands.base import (EXIT_FAILURE, EXIT_LOCKED, EXIT_UNHEALTHY, EXIT_UNREA
 
 
 class SourceChoice(click.Choice):
-    """The crawlable sources (spiders.runner.SPIDERS), read only when needed: Scrapy is slow to import."""
+    """The crawlable sources (spiders.registry), read only when needed."""
 
     def __init__(self) -> None:
         self.case_sensitive = True
 
     @property
     def choices(self) -> tuple[str, ...]:
-        from spiders.runner import FETCHERS, SPIDERS
+        from spiders.registry import sources
 
-        return tuple(sorted({**SPIDERS, **FETCHERS}))
+        return tuple(sources())
 
     @choices.setter
     def choices(self, value) -> None:  # click.Choice.__init__ would set it

@@ -53,8 +53,10 @@ def stats(ctx: click.Context, runs: int, as_json: bool, plot: str | None) -> Non
     if as_json:
         return say.json(data)
     say.echo(f"{data['offers']} offers, {data.get('digital_open', 0)} open digital"
-             + (f" ({data['digital_open_outside_numerique']} only from the open-data file, outside the board's "
-                "Numérique listing)" if data.get("digital_open_outside_numerique") else ""))
+             + (f" ({data['digital_open_outside_numerique']} outside the board's Numérique listing, found by "
+                "the open-data file)" if data.get("digital_open_outside_numerique") else ""))
+    if data.get("unlisted_pages"):
+        say.echo("Their board pages: " + ", ".join(f"{n} {state}" for state, n in data["unlisted_pages"].items()))
     for title, key in (("Offers by status", "by_status"), ("Open offers by category", "by_category"),
                        ("Open offers by region", "by_region"), ("Open digital offers by family", "by_family"),
                        ("Postings by source", "postings_by_source")):

@@ -9,12 +9,14 @@ See docs/sources/csp_opendata.md.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
+import io
 import re
 import zlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterator, TextIO
+from typing import BinaryIO, Iterator, TextIO
 
 SOURCE = "csp-opendata"
 PARSER_VERSION = "csp-opendata/1"
@@ -84,8 +86,10 @@ def header_problem(header: list[str]) -> str | None:
     return f"column {diff + 1} is {names[diff][:60]!r} where {COLUMNS[diff]!r} is expected"
 
 
-def read_rows(stream: TextIO) -> Iterator[Row | RowError]:
-    """Each data row of the file (after a checked header), or the RowError naming it.
+def read_cells(stream: TextIO) -> Iterator[tuple[int, list[str], str] | RowError]:
+    """(first line, cells, digest) of each data row after a checked header, or the RowError
+    naming it: `read_rows` without building rows (a caller that settles most rows by their
+    digest alone reads them this way). The digest tells a row from its last week's self.
 
     Raises ValueError when the header is not the known one: nothing of such a file is read.
     """
@@ -97,19 +101,74 @@ def read_rows(stream: TextIO) -> Iterator[Row | RowError]:
     problem = header_problem(header)
     if problem:
         raise ValueError(f"not the open-data file's header: {problem}")
+    width, crc = len(COLUMNS), zlib.crc32
     start = reader.line_num + 1
     for cells in reader:
         line, start = start, reader.line_num + 1
-        if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
+        if len(cells) != width:
+            if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
+                continue
+            yield row_width_error(line, cells)
             continue
-        if len(cells) > len(COLUMNS):
-            yield RowError(line, "*", f"{len(cells)} cells for {len(COLUMNS)} columns")
-            continue
-        if len(cells) < len(COLUMNS):
-            yield RowError(line, COLUMNS[len(cells)], f"missing: the row has {len(cells)} cells")
-            continue
-        text = "\x1f".join(cells).encode("utf-8", "surrogatepass")
-        yield Row(line, cells, f"{zlib.crc32(text):08x}{len(text):x}")  # tells a row from its last week's self
+        data = "\x1f".join(cells).encode("utf-8", "surrogatepass")
+        yield line, cells, f"{crc(data):08x}{len(data):x}"
+
+
+# One record of plain CSV: cells quoted (quotes doubled inside) or bare (no quote, `;` or newline).
+BOM = "\ufeff".encode()
+_CELL = rb'(?:"(?:[^"]|"")*+"|[^";\r\n]*+)'
+_RECORD = re.compile(_CELL + rb"(?:;" + _CELL + rb")*+(?:\r?\n)?")
+
+
+def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(first line, bytes) of each record of a binary CSV stream, the header first: lines are
+    joined while a quoted cell is open. No decoding and no cell split, so that a row unchanged
+    since last week is recognised by its bytes alone (`record_digest`); `record_cells` checks
+    the quoting of the records it parses (a stray quote would shift the bounds)."""
+    number, start, parts, quotes = 0, 1, [], 0
+    for raw in stream:
+        number += 1
+        if not parts:
+            start = number
+        parts.append(raw)
+        quotes += raw.count(b'"')
+        if not quotes & 1:
+            yield start, parts[0] if len(parts) == 1 else b"".join(parts)
+            parts, quotes = [], 0
+    if parts:
+        yield start, b"".join(parts)
+
+
+def record_digest(data: bytes) -> str:
+    """What tells a record from its last week's self: a 64-bit BLAKE2b of its bytes."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def record_cells(data: bytes) -> list[str] | None:
+    """The cells of one record of `read_records` (a leading BOM dropped); None when its quoting is not plain CSV (then
+    the record's bounds cannot be trusted: read the file with `read_cells`). UnicodeDecodeError
+    for bytes that are not UTF-8."""
+    if data.startswith(BOM):
+        data = data[len(BOM):]
+    if _RECORD.fullmatch(data) is None:
+        return None
+    return next(csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=";", quotechar='"'), [])
+
+
+def row_width_error(line: int, cells: list[str]) -> RowError:
+    """The error of a row with more or fewer cells than the 30 columns."""
+    if len(cells) > len(COLUMNS):
+        return RowError(line, "*", f"{len(cells)} cells for {len(COLUMNS)} columns")
+    return RowError(line, COLUMNS[len(cells)], f"missing: the row has {len(cells)} cells")
+
+
+def read_rows(stream: TextIO) -> Iterator[Row | RowError]:
+    """Each data row of the file (after a checked header), or the RowError naming it.
+
+    Raises ValueError when the header is not the known one: nothing of such a file is read.
+    """
+    for item in read_cells(stream):
+        yield item if isinstance(item, RowError) else Row(*item)
 
 
 def parse_date(value: str | None) -> date | None:

@@ -3,7 +3,8 @@
 The canonical posting (the official board's first, see pipeline.dedupe) gives the offer its
 fields; a posting of the same offer on the territorial board fills what it lacks (only that
 board's: a late export file or a curated page never decides a field, a deadline least of
-all). The territorial board (emploi-territorial.fr) knows the real employer of a territorial offer where
+all, except for a board page read outside the Numérique listing, which nothing re-checks: the
+file's publication window ends it). The territorial board (emploi-territorial.fr) knows the real employer of a territorial offer where
 choisirleservicepublic.gouv.fr only shows an employer category (or a title suffix taken for
 one): its employer wins then, its grades and catégories join the offer's.
 See docs/sources/emploi_territorial.md.
@@ -13,6 +14,8 @@ from __future__ import annotations
 from typing import Iterable
 
 TERRITORIAL_BOARD = "emploi-territorial"
+UNLISTED_PAGE = "csp-unlisted"  # a board page read outside its Numérique listing (pipeline.detail_queue)
+OPEN_DATA_FILE = "csp-opendata"
 # Filled from another posting when the canonical one has no value.
 FILLED = ("employer", "employer_key", "employer_category", "versant", "category", "contract", "remote", "metier",
           "domain", "published_on", "deadline", "missions_html", "profile_html", "about_html", "experience",
@@ -26,7 +29,11 @@ def _filled(value: object) -> bool:
 
 def merged_fields(canonical: dict, canonical_source: str, others: Iterable[tuple[str, dict]]) -> dict:
     """The offer's fields: `canonical`'s, completed by the territorial board's postings among
-    `others` ((source, fields) pairs), its real employer over a category."""
+    `others` ((source, fields) pairs), its real employer over a category; a page read outside
+    the listing ends no later than the open-data file's window says (`unlisted_deadline`)."""
+    others = list(others)
+    if canonical_source == UNLISTED_PAGE:
+        canonical = unlisted_deadline(canonical, others)
     others = [pair for pair in others if pair[0] == TERRITORIAL_BOARD and canonical_source != TERRITORIAL_BOARD]
     if not others:
         return canonical
@@ -47,3 +54,16 @@ def merged_fields(canonical: dict, canonical_source: str, others: Iterable[tuple
             spanned = {*(out.get("categories") or []), *(fields.get("categories") or [])}
             out["categories"] = [c for c in ORDER if c in spanned]
     return out
+
+
+def unlisted_deadline(canonical: dict, others: list[tuple[str, dict]]) -> dict:
+    """A page outside the listing is fetched once, and no listing proves it still open: the
+    open-data file's publication window (re-read every week) ends it, when earlier than the
+    page's own deadline or when the page has none."""
+    ends = [f["deadline"] for source, f in others if source == OPEN_DATA_FILE and f.get("deadline")]
+    if not ends:
+        return canonical
+    end = min(ends)
+    if canonical.get("deadline") and canonical["deadline"] <= end:
+        return canonical
+    return {**canonical, "deadline": end}

@@ -16,13 +16,17 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from parsers.csp_opendata import PARSER_VERSION, SOURCE, Row, RowError, parse_row, publication_window, read_rows
+from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
+                                  publication_window, read_cells, read_records, record_cells, record_digest,
+                                  row_width_error)
 from pipeline.classify import classify
+from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.lifecycle import rebuild_offers
 from pipeline.record import RawPosting
 from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
 
 BATCH_SIZE = 500
+WIDTH = len(COLUMNS)
 ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
 
 
@@ -43,13 +47,16 @@ class FileReading:
     references: int = 0
     variants: int = 0            # rows of a reference seen before (the latest publication start wins)
     open_rows: int = 0
-    digital_open: int = 0
+    digital_open_rows: int = 0
     classified: int = 0          # rows the classifier ran on (the others' verdict was known)
     settled: int = 0             # rows unchanged since the last file, settled by their digest alone
     errors: list[dict] = field(default_factory=list)
+    queue: QueueChange = field(default_factory=QueueChange)  # detail pages queued for the CSP spider
     selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record
     unchanged: set[str] = field(default_factory=set)  # selected rows identical to the last accepted file's
-    digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # reference -> (digest, digital, rank)
+    # reference -> (digest, digital, rank) of the rows read (not those settled: their stored verdict stands)
+    digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    digital_open: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, rank)
 
 
 def known_references(db: Database) -> set[str]:
@@ -66,23 +73,83 @@ def row_verdicts(db: Database) -> dict[str, tuple[str, int, int]]:
 
 def read_file(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
               fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
-    """Stream the file once: count, resolve variants, classify what changed, select."""
-    reading = FileReading()
-    starts: dict[str, int] = {}
-    name = path.name
-    with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
+    """Stream the file once: count, resolve variants, classify what changed, select.
+
+    Records are cut and recognised by their bytes: one unchanged since the last accepted
+    file, not digital and of no stored offer, is settled without being decoded or parsed. A
+    file whose quoting is not plain CSV is read again, every row parsed (`read_plain`)."""
+    try:
         try:
-            for item in read_rows(stream):
-                if isinstance(item, RowError):
-                    reading.errors.append({"location": f"{name}:{item.line}", "field": item.column,
-                                           "message": item.message})
+            return read_records_of(path, today, known, previous, fetched_at, progress)
+        except Misquoted:
+            return read_plain(path, today, known, previous, fetched_at, progress)
+    except UnicodeDecodeError as exc:  # the whole file is refused: its reading is not kept
+        raise ValueError(f"the file is not UTF-8 text (byte {exc.start})") from None
+
+
+class Misquoted(ValueError):
+    """A record whose quoting is not plain CSV: record bounds are not to be trusted."""
+
+
+def read_records_of(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
+                    fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+    """`read_file` by records (`parsers.csp_opendata.read_records`); Misquoted on a stray quote."""
+    reading, starts, name = FileReading(), {}, path.name
+    by_digest = {verdict[0]: ref for ref, verdict in previous.items()}
+    with open(path, "rb") as stream:
+        records = read_records(stream)
+        first = next(records, None)
+        if first is None:
+            raise ValueError("empty file: no header")
+        header = record_cells(first[1])
+        if header is None:
+            raise Misquoted("the header")
+        problem = header_problem(header)
+        if problem:
+            raise ValueError(f"not the open-data file's header: {problem}")
+        for line, data in records:
+            digest = record_digest(data)
+            reference = by_digest.get(digest)
+            if reference is not None:
+                before = previous[reference]
+                if not before[1] and reference not in known and reference not in starts:
+                    # `take`'s settled case, for the many rows it is: no decoding, no parse
+                    reading.rows += 1
+                    reading.settled += 1
+                    starts[reference] = before[2]  # its verdict stays as stored: not in `digests`
                     continue
-                reading.rows += 1
-                if progress and reading.rows % 20_000 == 0:
-                    progress(reading.rows)
-                take(reading, item, today, known, previous, starts, fetched_at, name)
-        except UnicodeDecodeError as exc:  # the whole file is refused: its reading is not kept
-            raise ValueError(f"the file is not UTF-8 text (byte {exc.start})") from None
+            cells = record_cells(data)
+            if cells is None:
+                raise Misquoted(f"line {line}")
+            if len(cells) != WIDTH:
+                if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
+                    continue
+                error = row_width_error(line, cells)
+                reading.errors.append({"location": f"{name}:{error.line}", "field": error.column,
+                                       "message": error.message})
+                continue
+            reading.rows += 1
+            if progress and reading.rows % 20_000 == 0:
+                progress(reading.rows)
+            take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
+    reading.references = len(starts)
+    return reading
+
+
+def read_plain(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
+               fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+    """`read_file` with the csv module over the whole file (`read_cells`): every row parsed."""
+    reading, starts, name = FileReading(), {}, path.name
+    with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
+        for item in read_cells(stream):
+            if isinstance(item, RowError):
+                reading.errors.append({"location": f"{name}:{item.line}", "field": item.column,
+                                       "message": item.message})
+                continue
+            reading.rows += 1
+            if progress and reading.rows % 20_000 == 0:
+                progress(reading.rows)
+            take(reading, Row(*item), today, known, previous, starts, fetched_at, name)
     reading.references = len(starts)
     return reading
 
@@ -126,8 +193,12 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
         else:
             digital = 0  # a closed row not known here matters to nobody
         reading.open_rows += is_open
-        reading.digital_open += bool(digital and is_open)
+        reading.digital_open_rows += bool(digital and is_open)
     reading.digests[reference] = (row.digest, digital, rank)
+    if digital and is_open:
+        reading.digital_open[reference] = (row.digest, rank)
+    else:
+        reading.digital_open.pop(reference, None)
     if reference in known or (digital and is_open):
         if before and before[0] == row.digest and reference in known:
             reading.unchanged.add(reference)
@@ -172,13 +243,13 @@ def store_reading(db: Database, run_id: int, reading: FileReading, previous: dic
             new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
             batch = []
     new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
-    changed = [{"reference": ref, "digest": d, "digital": v, "rank": r} for ref, (d, v, r) in reading.digests.items()
-               if previous.get(ref) != (d, v, r)]
+    changed = [(ref, d, v, r) for ref, (d, v, r) in reading.digests.items() if previous.get(ref) != (d, v, r)]
     with write_transaction(db):
         table = db.table("opendata_rows")
         if not table.exists():
             table.create(ROWS_SCHEMA, pk="reference")
-        table.upsert_all(changed, pk="reference", batch_size=2000)
+        db.conn.executemany("insert or replace into opendata_rows (reference, digest, digital, rank) "
+                            "values (?, ?, ?, ?)", changed)
     return new
 
 
@@ -196,4 +267,5 @@ def ingest_file(db: Database, run_id: int, path: Path, today: date, last: dict |
     if problems:
         return False, problems, reading
     store_reading(db, run_id, reading, previous)
+    reading.queue = update_queue(db, reading.digital_open, fetched)
     return True, [], reading

@@ -5,6 +5,7 @@ import json
 
 from sqlite_utils import Database
 
+from pipeline.detail_queue import summary as queue_summary
 from pipeline.store import crawl_running
 
 
@@ -28,11 +29,13 @@ def database_stats(db: Database, runs: int = 5) -> dict:
         "offers": db.table("offers").count,
         "by_status": count_by(db, "status"),
         "digital_open": db.execute("select count(*) from offers where status='open' and digital=1").fetchone()[0],
-        # Open digital offers only the open-data file knows: filed outside the board's Numérique listing.
+        # Open digital offers the open-data file found outside the board's Numérique listing.
         "digital_open_outside_numerique": db.execute(
             "select count(*) from offers where status='open' and digital=1 and exists (select 1 from "
             "json_each(offers.sources) where json_extract(value, '$.source') = 'csp-opendata') and not exists "
             "(select 1 from json_each(offers.sources) where json_extract(value, '$.source') = 'csp')").fetchone()[0],
+        # Their board pages (pipeline.detail_queue): fetched, waiting, missing, failed, mismatch.
+        "unlisted_pages": queue_summary(db),
         "by_category": count_by(db, "category", "status = 'open'"),
         "by_region": count_by(db, "coalesce(json_extract(location, '$.region'), json_extract(location, '$.territory'))", "status = 'open'"),
         "by_family": count_by(db, "family", "status = 'open' and digital = 1"),

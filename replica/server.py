@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import pages
 from .conditional import not_modified, validators
 from .faults import Answer, FaultInjector, Faults
-from .generator import NOW, Offer, generate_offers, site_slug
+from .generator import DOMAIN, NOW, Offer, generate_offers, site_slug
 
 _DETAIL = re.compile(r"^/offre-emploi/(?:(?P<slug>.*)-reference-)?(?P<ref>[A-Za-z0-9_\-]+)/?$")
 _LISTING = re.compile(r"^/nos-offres/filtres/domaine/(?P<domain>\d+)/(?:page/(?P<page>\d+)/?)?$")
@@ -39,10 +39,11 @@ class ReplicaSite:
     # -- state -------------------------------------------------------------------------
     @property
     def offers(self) -> list[Offer]:
-        """Current offers, newest first (the listing order)."""
+        """Current offers of the Numérique domain, newest first (the listing order). Offers of
+        other domains are published too (their pages answer) but not listed."""
         with self._lock:
             if self._ordered is None:
-                self._ordered = sorted(self._offers.values(), reverse=True,
+                self._ordered = sorted((o for o in self._offers.values() if o.domain == DOMAIN), reverse=True,
                                        key=lambda o: (o.published, self._seq.get(o.reference, 0), o.reference))
             return list(self._ordered)
 
@@ -124,7 +125,7 @@ class ReplicaSite:
 
     def last_page(self) -> int:
         """Number of listing pages (at least 1)."""
-        return max(1, -(-len(self._offers) // pages.PER_PAGE))
+        return max(1, -(-len(self.offers) // pages.PER_PAGE))
 
     def render_listing(self, base: str, page: int) -> bytes | None:
         """Listing page ``page`` or ``None`` when beyond the last page."""
@@ -134,8 +135,9 @@ class ReplicaSite:
                 last = self.last_page()
                 if page < 1 or page > last:
                     return None
-                chunk = self.offers[(page - 1) * pages.PER_PAGE: page * pages.PER_PAGE]
-                self._cache[key] = pages.listing_page(chunk, base, page, last, len(self._offers)).encode()
+                listed = self.offers
+                chunk = listed[(page - 1) * pages.PER_PAGE: page * pages.PER_PAGE]
+                self._cache[key] = pages.listing_page(chunk, base, page, last, len(listed)).encode()
             return self._cache[key]
 
     def render_empty_listing(self, base: str) -> bytes:

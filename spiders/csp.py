@@ -16,6 +16,7 @@ from parsers.csp import PARSER_VERSION, SOURCE, ParseError, parse_listing, parse
 from pipeline.crawl_state import load_state
 from pipeline.record import RawPosting
 from pipeline.store import open_db, utcnow
+from spiders.csp_unlisted import UnlistedPages
 from spiders.incremental import DetailPage, Policy, card_hash, conditional_headers
 
 DEFAULT_BASE_URL = "https://choisirleservicepublic.gouv.fr"
@@ -23,8 +24,9 @@ LISTING_PATH = "/nos-offres/filtres/domaine/3522/"
 CARD_FIELDS = ("title", "employer", "versant", "published")
 
 
-class CspSpider(scrapy.Spider):
-    """Crawls the Numérique domain listing page by page, and every offer in it."""
+class CspSpider(UnlistedPages, scrapy.Spider):
+    """Crawls the Numérique domain listing page by page, and every offer in it; then, within
+    a budget, the pages of digital offers the open-data file found outside it (spiders.csp_unlisted)."""
 
     name = SOURCE
     parser_version = PARSER_VERSION
@@ -54,11 +56,18 @@ class CspSpider(scrapy.Spider):
         # Without a database (a Scrapyd node writing a feed) the crawl is a full one and its
         # items are plain raw postings; with one, DetailPage items carry the crawl state too.
         self.incremental = bool(db_path)
+        unlisted: list[str] = []
         if db_path:
             db = open_db(db_path)
             self.known = load_state(db, SOURCE)
+            unlisted = self.unlisted_due(db)
             db.close()
         yield self.listing_request(self.base_url + LISTING_PATH)
+        for request in self.unlisted_requests(unlisted):
+            yield request
+
+    def closed(self, reason: str) -> None:
+        self.save_unlisted_outcomes(self.settings.get("OFFRES_DB"))
 
     def listing_request(self, url: str) -> scrapy.Request:
         self.visited.add(url)

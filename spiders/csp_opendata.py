@@ -91,8 +91,12 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
     folder.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]", "_", resource.get("title") or resource["id"])
     final = folder / f"{resource['id']}-{(resource.get('last_modified') or '')[:19].replace(':', '')}-{name}"
-    if final.exists():
-        return final
+    if final.exists():  # kept from an earlier run: reused only when it is still the declared file
+        try:
+            verify_checksum(final, resource.get("checksum"))
+            return final
+        except OpenDataRefused:
+            pass  # removed: downloaded again
     partial = final.with_name(final.name + ".part")
     expected = resource.get("filesize")
     for attempt in range(retries + 1):
@@ -216,8 +220,10 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
                                              (lambda n: progress(f"  {n:,} rows read")) if progress else None)
     summary = {**info, "file": str(path), "bytes": path.stat().st_size, "rows": reading.rows,
                "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,
-               "digital_open": reading.digital_open, "classified": reading.classified, "settled": reading.settled,
-               "selected": len(reading.selected), "errors": len(reading.errors)}
+               "digital_open": len(reading.digital_open), "classified": reading.classified, "settled": reading.settled,
+               "selected": len(reading.selected), "errors": len(reading.errors),
+               "queued": reading.queue.queued, "queue_retired": reading.queue.retired,
+               "queue_waiting": reading.queue.waiting}
     if not accepted:
         return refuse(problems, extra={"opendata/candidate": summary})
     rebuilt = rebuild_offers(db, run_id=run_id)

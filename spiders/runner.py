@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from importlib import import_module
 
-from scrapy.crawler import CrawlerProcess
 from sqlite_utils import Database
 
 from spiders import registry
@@ -41,6 +40,8 @@ def run_crawl(source: str, db_path: str, base_url: str | None = None, max_pages:
     if missing:
         raise SourceUnreachable(f"{source}: {' and '.join(missing)} not set in the environment "
                                 f"(see docs/sources/{source}.md)")
+    from scrapy.crawler import CrawlerProcess  # not for the fetchers: Scrapy is slow to import
+
     settings = crawl_settings(base_url, db_path, overrides)
     if verbose:
         settings["LOG_LEVEL"] = "INFO"

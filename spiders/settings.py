@@ -48,6 +48,9 @@ POLITE = {
     "OFFRES_REFRESH_DAYS": 7.0,
     "OFFRES_FRESH_HOURS": 6.0,
     "OFFRES_FULL": False,
+    # Pages of digital offers the open-data file found outside the Numérique listing
+    # (pipeline/detail_queue.py): at most this many per CSP crawl; 0 turns it off.
+    "OFFRES_UNLISTED_BUDGET": 100,
 }
 
 # A replica or mirror on this machine: no delay, no throttling, quick retries.

@@ -13,6 +13,7 @@ from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, to
 from pipeline.health import (FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, assess_check, fill_rates,
                              thresholds_from, warnings)
 from pipeline.crawl_tally import COUNTED_FIELDS, TERRITORIAL_REF  # one definition, shared with cluster collect
+from pipeline.detail_queue import SOURCE as UNLISTED_SOURCE
 from pipeline.lifecycle import rebuild_offers
 from pipeline.progress import Progress
 from pipeline.record import RawPosting
@@ -83,6 +84,8 @@ class StorePipeline:
     def process_item(self, item, spider=None):
         if isinstance(item, DetailPage):
             self.process_page(item)
+        elif isinstance(item, RawPosting) and item.source == UNLISTED_SOURCE:
+            self.buffer.append(item)  # a page read outside the listing: stored, not part of its health
         else:
             posting = item if isinstance(item, RawPosting) else RawPosting.from_dict(ItemAdapter(item).asdict())
             self.process_posting(posting)

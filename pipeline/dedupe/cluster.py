@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from rapidfuzz.fuzz import token_set_ratio
 
-from pipeline.dedupe.keys import OFFICIAL_SOURCE, Posting, reference_key
+from pipeline.dedupe.keys import BOARD_PAGE_SOURCES, Posting, reference_key
 from pipeline.dedupe.near import NearMatch, Rejection, Unmerged, department_notes, near_duplicates, rejection
 from pipeline.urls import url_key
 
@@ -113,8 +113,8 @@ class DedupeResult:
 
 
 def canonical_order(p: Posting) -> tuple:
-    """Sort key of the canonical rule: official board, most complete, earliest seen, id."""
-    return (p.source != OFFICIAL_SOURCE, -p.completeness, p.first_seen_at, p.posting_id)
+    """Sort key of the canonical rule: the official board's pages, most complete, earliest seen, id."""
+    return (p.source not in BOARD_PAGE_SOURCES, -p.completeness, p.first_seen_at, p.posting_id)
 
 
 def cluster_id_for(postings: Iterable[Posting]) -> str:

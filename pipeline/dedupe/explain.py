@@ -5,7 +5,7 @@ from pipeline.dedupe.cluster import DedupeResult
 from pipeline.dedupe.keys import reference_key
 from pipeline.urls import canonical_url
 
-CANONICAL_RULE = ("canonical posting: the official board (source 'csp') first, then the most complete "
+CANONICAL_RULE = ("canonical posting: the official board's pages (sources 'csp' and 'csp-unlisted') first, then the most complete "
                   "record, then the earliest seen, then the smallest posting id")
 CLUSTER_ID_RULE = ("cluster id: 'c' + blake2b-64 hex of the posting id of the earliest-seen member "
                    "(first_seen_at, then posting id): stable while postings are added")

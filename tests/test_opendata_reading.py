@@ -1,0 +1,68 @@
+"""Reading the open-data file by records (bytes first, cells only for what changed) gives what
+the csv module gives over the whole file (pipeline/opendata.py, parsers/csp_opendata.py)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from parsers.csp_opendata import COLUMNS, read_records, record_cells
+from pipeline.opendata import Misquoted, read_file, read_plain, read_records_of
+from replica.datagouv_rows import OpenDataWeek
+
+TODAY = date.today()
+AT = "2026-11-30T08:00:00+00:00"
+
+
+def same_reading(a, b) -> None:
+    assert (a.rows, a.references, a.variants, a.digital_open_rows) == (b.rows, b.references, b.variants, b.digital_open_rows)
+    if not a.settled:  # a settled row's window is not read: it is not counted open or closed
+        assert a.open_rows == b.open_rows
+    assert a.selected == b.selected and a.digital_open.keys() == b.digital_open.keys()
+    assert {k: v[1:] for k, v in a.digests.items()} == {k: b.digests[k][1:] for k in a.digests}
+    assert len(a.digests) + a.settled >= len(b.digests) + b.settled - a.variants  # settled: verdicts as stored
+    assert a.errors == b.errors
+
+
+def test_records_are_csv_rows_with_their_line_numbers():
+    text = 'h1;h2\r\n"a\r\nb";"c ""d"""\r\n\r\ne;\r\n'.encode()
+    records = list(read_records(io.BytesIO(text)))
+    assert [line for line, _ in records] == [1, 2, 4, 5]
+    assert [record_cells(data) for _, data in records] == [["h1", "h2"], ["a\r\nb", 'c "d"'], [], ["e", ""]]
+    assert record_cells("\ufeff".encode() + b'"h1";"h2"\r\n') == ["h1", "h2"]
+    assert record_cells(b'ab"c;"d\r\n') is None  # a stray quote: the bounds cannot be trusted
+
+
+def test_by_records_and_by_the_csv_module_agree(tmp_path):
+    weeks = [OpenDataWeek(rows=4000, seed=11, week=w, added=200, digital=0.08, today=TODAY) for w in (0, 1)]
+    paths = [tmp_path / f"w{w}.csv" for w in (0, 1)]
+    for spec, path in zip(weeks, paths):
+        spec.write(path)
+    first = read_file(paths[0], TODAY, set(), {}, AT)
+    same_reading(first, read_plain(paths[0], TODAY, set(), {}, AT))
+    assert first.rows == 4000 and first.digital_open
+    previous = dict(first.digests)
+    known = set(first.selected)
+    week = read_file(paths[1], TODAY, known, previous, AT)
+    same_reading(week, read_plain(paths[1], TODAY, known, {}, AT))
+    assert week.settled > 0.8 * 4000  # unchanged rows: recognised by their bytes, not parsed
+    assert week.rows == 4200
+
+
+def test_a_stray_quote_reads_the_whole_file_with_the_csv_module(tmp_path):
+    rows = list(OpenDataWeek(rows=300, seed=2, today=TODAY, digital=0.2).iter_rows())
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in COLUMNS])
+    text = out.getvalue().replace(rows[5]["Intitulé du poste"], 'Chef de "projet', 1)  # bare cell, stray quote
+    path = tmp_path / "stray.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(Misquoted):
+        read_records_of(path, TODAY, set(), {}, AT)
+    reading = read_file(path, TODAY, set(), {}, AT)
+    same_reading(reading, read_plain(path, TODAY, set(), {}, AT))
+    assert reading.rows + len(reading.errors) >= 1
