@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-import re._constants as _K  # first-character sets of the taxonomy patterns (see _Matcher)
-import re._parser as _parser
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
+
+from pipeline.classify_matcher import Matcher as _Matcher
+from pipeline.classify_matcher import combined as _combined
+from pipeline.classify_matcher import finditer3 as _finditer3
+from pipeline.classify_matcher import pattern as _pattern
 
 TAXONOMY_DIR = Path(__file__).resolve().parents[1] / "data" / "taxonomy"
 FAMILIES = (
@@ -46,18 +49,20 @@ class Classification:
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 # gender marks left as separate tokens by "(e)", ".e", "-trice", "/fe", "·e" ...
-_GENDER_TOKENS = re.compile(r"(?<= )(?:e|E|fe|FE|ffe|se|SE|euse|ne|NE|ere|ve|ive|trice|TRICE|rice|ice|es|ES)(?= )")
-_SPACES = re.compile(r" {2,}")
+_GENDER_TOKENS = frozenset("e E fe FE ffe se SE euse ne NE ere ve ive trice TRICE rice ice es ES".split())
+_SPECIAL_CHARS = tuple((chr(k), v) for k, v in _APOSTROPHES.items())  # (sign, replacement)
 
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Accents stripped, punctuation to single spaces, gender marks dropped, case kept, padded."""
-    s = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    s = s.encode("ascii", "ignore").decode("ascii")
-    s = " " + _NON_ALNUM.sub(" ", s).strip() + " "
-    s = _GENDER_TOKENS.sub("", s)
-    return _SPACES.sub(" ", s)
+    if not text.isascii():  # str.replace per special sign: the result of str.translate, several times cheaper
+        for sign, repl in _SPECIAL_CHARS:
+            if sign in text:
+                text = text.replace(sign, repl)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    kept = [t for t in _NON_ALNUM.sub(" ", text).split() if t not in _GENDER_TOKENS]
+    return " " + " ".join(kept) + " " if kept else " "
 
 
 _FEM = (("euses", "eur"), ("euse", "eur"), ("trices", "teur"), ("trice", "teur"), ("iennes", "ien"), ("ienne", "ien"),
@@ -92,101 +97,6 @@ def metier_key(label: str) -> str:
 
 
 # ---------------------------------------------------------------- taxonomy
-def _pattern(p: str, macros: dict[str, str]) -> str:
-    """A fragment in capitals is an acronym (case-sensitive); anything else is case-insensitive."""
-    if re.fullmatch(r"[A-Z0-9 ]+", p):
-        return p
-    for name, value in macros.items():
-        p = p.replace(f"%{name}%", f"(?:{value})")
-    return f"(?i:{p})"
-
-
-_ALL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-
-
-def _first_chars(items: list, ignorecase: bool) -> tuple[set[str], bool]:
-    """Characters a parsed pattern can start with, and whether it can match the empty string."""
-    first: set[str] = set()
-    for op, av in items:
-        chars, nullable = _first_of(op, av, ignorecase)
-        first |= chars
-        if not nullable:
-            return first, False
-    return first, True
-
-
-def _first_of(op, av, ignorecase: bool) -> tuple[set[str], bool]:
-    cased = (lambda c: {c.lower(), c.upper()}) if ignorecase else (lambda c: {c})
-    if op is _K.LITERAL:
-        return cased(chr(av)), False
-    if op is _K.IN:
-        chars: set[str] = set()
-        for kind, value in av:
-            if kind is _K.LITERAL:
-                chars |= cased(chr(value))
-            elif kind is _K.RANGE:
-                for code in range(value[0], value[1] + 1):
-                    chars |= cased(chr(code))
-            else:
-                return set(_ALL), False
-        return chars, False
-    if op is _K.BRANCH:
-        chars, nullable = set(), False
-        for branch in av[1]:
-            c, n = _first_chars(branch, ignorecase)
-            chars |= c
-            nullable = nullable or n
-        return chars, nullable
-    if op is _K.SUBPATTERN:
-        _, add, delete, items = av
-        ic = (ignorecase or bool(add & re.IGNORECASE)) and not delete & re.IGNORECASE
-        return _first_chars(items, ic)
-    if op in (_K.MAX_REPEAT, _K.MIN_REPEAT):
-        low, _, items = av
-        chars, nullable = _first_chars(items, ignorecase)
-        return chars, nullable or low == 0
-    if op in (_K.AT, _K.ASSERT, _K.ASSERT_NOT):
-        return set(), True
-    return set(_ALL), False
-
-
-class _Matcher:
-    """An alternation tried only at word starts, and only with the branches that can start with that character.
-
-    Same matches as finditer() over the whole alternation (leftmost, first listed branch, no
-    overlap), without trying ~200 branches at every position.
-    """
-
-    def __init__(self, entries: list[tuple[str, str]], macros: dict[str, str]) -> None:
-        buckets: dict[str, list[str]] = {c: [] for c in _ALL}
-        for name, p in entries:
-            body = _pattern(p, macros)
-            try:
-                first = _first_chars(list(_parser.parse(body)), False)[0] & _ALL or _ALL
-            except Exception:  # an unforeseen construct: try the branch everywhere
-                first = _ALL
-            for c in first:
-                buckets[c].append(f"(?P<{name}>{body})")
-        self.table = {c: re.compile("(?:" + "|".join(parts) + r")(?![A-Za-z0-9])") for c, parts in buckets.items() if parts}
-
-    def finditer(self, folded: str) -> list[re.Match[str]]:
-        out, resume, pos, table = [], 0, 1, self.table
-        for token in folded[1:-1].split(" "):
-            if pos >= resume and token:
-                rx = table.get(token[0])
-                if rx is not None:
-                    m = rx.match(folded, pos)
-                    if m:
-                        out.append(m)
-                        resume = m.end()
-            pos += len(token) + 1
-        return out
-
-    def search(self, folded: str) -> re.Match[str] | None:
-        found = self.finditer(folded)
-        return found[0] if found else None
-
-
 class _Taxonomy:
     def __init__(self, data: dict) -> None:
         self.version = str(data["version"])
@@ -227,6 +137,7 @@ class _Taxonomy:
         self.title_re = _Matcher(entries, macros)
         self.role_re = _Matcher(role_entries, macros)
         self.org_re = _Matcher([(f"o{i}", p) for i, p in enumerate(org["names"] + org["acronyms"])], macros)
+        self.tables = _combined((self.org_re, self.title_re, self.role_re))
         self.domain_re = _Matcher([(f"d{i}", p) for i, p in enumerate(data["domains"]["digital"])], macros)
 
 
@@ -255,9 +166,10 @@ def _scan(text: str) -> _Hits:
     """Keyword hits in a title; words inside an organisation's name (a unit named in the title) are not job words."""
     tax = _taxonomy()
     folded = fold(text)
-    org_spans = [m.span() for m in tax.org_re.finditer(folded)]
+    org_found, title_found, role_found = _finditer3(tax.tables, folded)
+    org_spans = [m.span() for m in org_found]
     spec, role, topic, veto = [], [], [], []
-    for m in (*tax.title_re.finditer(folded), *tax.role_re.finditer(folded)):
+    for m in (*title_found, *role_found):
         kind, family = tax.kinds[m.lastgroup]
         if org_spans and kind != "veto":
             a, b = m.span()

@@ -299,6 +299,10 @@ def _guard_rejection(items: list[Posting], m: NearMatch, clash: tuple[frozenset,
                      f"on weak evidence", None, None, None)
 
 
+def _first(edge: tuple) -> int:
+    return edge[0]
+
+
 def _build_result(items: list[Posting], refkeys: list[str | None], merger: _Merger, rejected: list[Rejection],
                   unmerged: list[Unmerged]) -> DedupeResult:
     groups: dict[int, list[int]] = defaultdict(list)
@@ -310,28 +314,32 @@ def _build_result(items: list[Posting], refkeys: list[str | None], merger: _Merg
         adjacency[j].append((i, stage, score, reason))
 
     clusters = []
+    blake2b = hashlib.blake2b
     for members in groups.values():
-        if len(members) == 1:
+        if len(members) == 1:  # cluster_id_for((p,)), inlined: most postings are alone
             p = items[members[0]]
-            clusters.append(Cluster(cluster_id_for((p,)), p.posting_id,
-                                    (Member(p.posting_id, p.source, "canonical", 1.0, CANONICAL_REASON),)))
+            pid = p.posting_id
+            clusters.append(Cluster("c" + blake2b(pid.encode("utf-8"), digest_size=8).hexdigest(), pid,
+                                    (Member(pid, p.source, "canonical", 1.0, CANONICAL_REASON),)))
             continue
+        # `items` is sorted by (unique) posting id: an index orders like its posting id
         canon = min(members, key=lambda k: canonical_order(items[k]))
         attached = {canon: Member(items[canon].posting_id, items[canon].source, "canonical", 1.0, CANONICAL_REASON)}
         queue = deque([canon])
         while queue:  # breadth-first from the canonical posting over the merges made
             k = queue.popleft()
-            for other, stage, score, reason in sorted(adjacency[k], key=lambda e: items[e[0]].posting_id):
+            for other, stage, score, reason in sorted(adjacency[k], key=_first):
                 if other not in attached:
                     attached[other] = Member(items[other].posting_id, items[other].source, stage, score,
                                              reason, items[k].posting_id)
                     queue.append(other)
-        rest = sorted((k for k in members if k != canon),
-                      key=lambda k: (items[k].first_seen_at, items[k].posting_id))
-        clusters.append(Cluster(cluster_id_for(items[k] for k in members), items[canon].posting_id,
-                                tuple(attached[k] for k in [canon, *rest])))
+        seen_order = sorted(members, key=lambda k: (items[k].first_seen_at, k))
+        first = items[seen_order[0]].posting_id  # cluster_id_for(members), without a second pass
+        clusters.append(Cluster("c" + blake2b(first.encode("utf-8"), digest_size=8).hexdigest(),
+                                items[canon].posting_id,
+                                (attached[canon], *(attached[k] for k in seen_order if k != canon))))
     clusters.sort(key=lambda c: c.cluster_id)
-    position = {pid: n for n, c in enumerate(clusters) for pid in c.posting_ids}
+    position = {m.posting_id: n for n, c in enumerate(clusters) for m in c.members}
     return DedupeResult(tuple(clusters), MappingProxyType({p.posting_id: p for p in items}),
                         MappingProxyType(position), tuple(items), tuple(refkeys), tuple(rejected), tuple(unmerged))
 

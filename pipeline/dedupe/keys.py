@@ -38,7 +38,28 @@ def reference_key(reference: str | None) -> str | None:
 def _strip_tags(fragment: str | None) -> str:
     if not fragment:
         return ""
+    if "<" not in fragment and "&" not in fragment:  # no tag, no entity: whitespace only
+        return " ".join(fragment.split())
     return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())  # split(): 3x faster than a \s+ regex
+
+
+def _completeness(fields: Mapping) -> int:
+    """The number of filled top-level fields (`_filled`), NOT_COUNTED keys aside; strings,
+    None and lists (most fields) decided inline."""
+    n = 0
+    for k, v in fields.items():
+        if v is None or k in NOT_COUNTED:
+            continue
+        kind = v.__class__
+        if kind is str:
+            if v and (not v[0].isspace() or v.strip()):
+                n += 1
+        elif kind is list:
+            if v:
+                n += 1
+        elif _filled(v):
+            n += 1
+    return n
 
 
 def _filled(value: object) -> bool:
@@ -47,7 +68,10 @@ def _filled(value: object) -> bool:
     if isinstance(value, str):
         return bool(value.strip())
     if isinstance(value, dict):
-        return any(_filled(v) for v in value.values())
+        for v in value.values():
+            if v is not None and _filled(v):
+                return True
+        return False
     if isinstance(value, (list, tuple, set)):
         return len(value) > 0
     return True
@@ -91,7 +115,7 @@ class Posting:
             published_on=fields.get("published_on") or None,
             text=text,
             first_seen_at=first_seen_at,
-            completeness=sum(1 for k, v in fields.items() if k not in NOT_COUNTED and _filled(v)),
+            completeness=_completeness(fields),
             relayed=tuple(fields.get("relayed_references") or ()),
         )
 

@@ -18,7 +18,9 @@ def is_blank(value: object) -> bool:
     """True for None, empty or whitespace-only strings (and the literal 'None'/'null')."""
     if value is None:
         return True
-    text = str(value).strip()
+    text = (value if value.__class__ is str else str(value)).strip()
+    if len(text) > 4:  # longer than every null word: no lower-casing needed
+        return False
     return not text or text.lower() in {"none", "null", "nan"}
 
 
