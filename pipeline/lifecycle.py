@@ -153,10 +153,13 @@ def _hashed(name: str, value):
     return value
 
 
+_HASH_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode  # built once
+
+
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
-    payload = json.dumps({k: _hashed(k, row.get(k)) for k in HASHED_FIELDS
-                          if k not in HASHED_WHEN_SET or row.get(k) is not None}, sort_keys=True, ensure_ascii=False, default=str)
+    payload = _HASH_ENCODE({k: _hashed(k, row.get(k)) for k in HASHED_FIELDS
+                            if k not in HASHED_WHEN_SET or row.get(k) is not None})
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 

@@ -28,8 +28,10 @@ COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str
 INDEXES = (["ref_key"], ["url_key"], ["block_key"], ["name_key"])
 FROM_RECORD = ("missions_html", "profile_html", "about_html", "url", "title_raw")  # when as in the raw record
 RECORD_KEY = {"title_raw": "title"}  # the raw record's name of a field, when it differs
+DIRTY = "dirty_postings"  # postings inserted, updated or deleted since the last rebuild (triggers)
 KEY_COLUMNS = ("ref_key", "url_key", "block_key")
 CHUNK = 500  # ids per `in (...)` query
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per row
 
 
 def ensure_table(db: Database) -> None:
@@ -42,6 +44,12 @@ def ensure_table(db: Database) -> None:
     db.execute("create table if not exists relays (posting_id text, ref_key text)")  # relayed references
     db.execute("create index if not exists idx_relays_ref_key on relays (ref_key)")
     db.execute("create index if not exists idx_relays_posting_id on relays (posting_id)")
+    # every posting written since the last rebuild (whatever wrote it): the incremental rebuild
+    # compares only these with their `normalized` rows instead of scanning the whole table
+    db.execute(f"create table if not exists {DIRTY} (posting_id text primary key) without rowid")
+    for event, row in (("insert", "new"), ("update", "new"), ("delete", "old")):
+        db.execute(f"create trigger if not exists {DIRTY}_{event} after {event} on postings "
+                   f"begin insert or ignore into {DIRTY} (posting_id) values ({row}.id); end")
 
 
 def relay_keys(fields: dict | None, own: str | None) -> list[str]:
@@ -89,7 +97,7 @@ def stored_row(posting: dict, fields: dict | None, error: str | None, record: di
         for name in FROM_RECORD:  # a text the normaliser kept as found is read back from the record
             if fields.get(name) != record.get(RECORD_KEY.get(name, name)):
                 kept[name] = fields.get(name)
-        row["fields"] = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+        row["fields"] = _ENCODE(kept)
         location = fields.get("location")
         p = Posting(posting["id"], posting["source"], fields.get("url") or "", fields.get("reference") or None,
                     fields.get("title_key") or None, fields.get("employer_key") or None,

@@ -30,7 +30,7 @@ from sqlite_utils import Database
 import pipeline.sanitize as sanitize
 from pipeline import normalized as store_n
 from pipeline.dedupe import Posting, dedupe
-from pipeline.lifecycle import (CURATED_SOURCE, HASHED_FIELDS, OFFICIAL_SOURCE, PARIS, RebuildStats,
+from pipeline.lifecycle import (CURATED_SOURCE, HASHED_FIELDS, JSON_FIELDS, OFFICIAL_SOURCE, PARIS, RebuildStats,
                                 build_offer_row, merge_events, offer_events)
 from pipeline.normalized import chunks, marks
 from pipeline.store import last_healthy_run, record_errors, write_transaction
@@ -81,7 +81,8 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         state = get_state(db)
         reuse_html = state.get("html") == html_version()
         full = full or not reuse_html
-        touched, seeds, removed = refresh(db, now, stats, full, say)
+        tracked = state.get("tracked") == "1"  # dirty_postings holds every posting written since
+        touched, seeds, removed = refresh(db, now, stats, full, say, tracked)
         if full:
             scope = {r[0] for r in db.execute("select posting_id from normalized")} | removed
         else:
@@ -95,19 +96,27 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
             built |= rebuild_batch(db, batch, today, board_crawl, stamp, run_id, stats, events, reuse_html)
         if full:
             events.extend(drop_orphans(db, built, run_id, stamp))
-        seen_again(db)
+        seen_again(db, tracked and not full)
+        db.execute(f"delete from {store_n.DIRTY}")
         events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
         insert_rows(db, "events", events)
-        _set_state(db, board_crawl=board_crawl, html=html_version())
+        _set_state(db, board_crawl=board_crawl, html=html_version(), tracked="1")
     stats.offers, stats.open = db.execute("select count(*), coalesce(sum(status = 'open'), 0) from offers").fetchone()
     if stats.errors:
         record_errors(db, run_id, "reprocess", stats.errors)
     return stats
 
 
+def _written(column: str, tracked: bool) -> str:
+    """An SQL condition keeping the postings written since the last rebuild, when that is tracked."""
+    return f" and {column} in (select posting_id from {store_n.DIRTY})" if tracked else ""
+
+
 def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
-            say: Callable[[str], None]) -> tuple[set[str], set[tuple[str, str]], set[str]]:
-    """Bring `normalized` up to date; returns (changed ids, their previous index keys, removed ids)."""
+            say: Callable[[str], None],
+            tracked: bool = False) -> tuple[set[str], set[tuple[str, str]], set[str]]:
+    """Bring `normalized` up to date; returns (changed ids, their previous index keys, removed ids).
+    `tracked`: only the postings of `dirty_postings` can have changed (no full-table scan)."""
     if full:
         changed = {r[0]: True for r in db.execute("select id from postings where raw_id is not null")}
     else:
@@ -115,10 +124,10 @@ def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
             "select p.id, n.posting_id is null or n.raw_id is not p.raw_id from postings p "
             "left join normalized n on n.posting_id = p.id where p.raw_id is not null and ("
             "n.posting_id is null or n.raw_id is not p.raw_id or n.first_seen_at is not p.first_seen_at "
-            "or n.gone_at is not p.gone_at or n.source is not p.source)")}
+            "or n.gone_at is not p.gone_at or n.source is not p.source)" + _written("p.id", tracked))}
     removed = {r[0] for r in db.execute(
         "select n.posting_id from normalized n left join postings p on p.id = n.posting_id "
-        "where p.id is null or p.raw_id is null")}
+        "where (p.id is null or p.raw_id is null)" + _written("n.posting_id", tracked and not full))}
     seeds: set[tuple[str, str]] = set()
     if not full:
         for keys in store_n.keys_of(db, [*changed, *removed]).values():
@@ -306,20 +315,32 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
     return new_ids
 
 
+ENCODED = {"offers": frozenset(JSON_FIELDS), "merges": frozenset(), "events": frozenset()}  # JSON columns
+_ENCODE = json.JSONEncoder(default=repr, ensure_ascii=False).encode  # as sqlite-utils stores JSON, built once
+
+
 def _sql_value(value: object) -> object:
     """A value as sqlite-utils stores it (lists and dicts as JSON text)."""
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, default=repr, ensure_ascii=False)
+        return _ENCODE(value)
     return value
 
 
 def insert_rows(db: Database, table: str, rows: list[dict]) -> None:
-    """Insert rows that all have the same keys (one prepared statement, no per-row introspection)."""
+    """Insert rows that all have the same keys (one prepared statement, no per-row introspection):
+    a table of `ENCODED` has only those columns encoded (a list elsewhere fails loudly), any other
+    table every value that is a list or a dict."""
     if not rows:
         return
     columns = list(rows[0])
     sql = f"insert into {table} ({', '.join(columns)}) values ({marks(len(columns))})"
-    db.conn.executemany(sql, ([_sql_value(row[c]) for c in columns] for row in rows))
+    if table not in ENCODED:
+        db.conn.executemany(sql, ([_sql_value(row[c]) for c in columns] for row in rows))
+        return
+    encoded = ENCODED[table]
+    plain = [c not in encoded for c in columns]
+    db.conn.executemany(sql, ([row[c] if p or row[c] is None else _ENCODE(row[c]) for c, p in zip(columns, plain)]
+                              for row in rows))
 
 
 def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) -> list[dict]:
@@ -335,15 +356,16 @@ def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) 
     return merge_events(orphans, {}, [], [], run_id, stamp)
 
 
-def seen_again(db: Database) -> None:
+def seen_again(db: Database, tracked: bool = False) -> None:
     """Postings seen again since the last rebuild (nothing else changed): their offers'
-    `last_seen_at` is the latest of their postings'."""
+    `last_seen_at` is the latest of their postings'. `tracked` as in `refresh`."""
+    written = _written("p.id", tracked)
     db.execute(
         "update offers set last_seen_at = (select max(p.last_seen_at) from merges m join postings p "
         "on p.id = m.posting_id where m.offer_id = offers.id) where id in (select m.offer_id from merges m "
         "join postings p on p.id = m.posting_id join normalized n on n.posting_id = p.id "
-        "where n.last_seen_at is not p.last_seen_at)")
+        "where n.last_seen_at is not p.last_seen_at" + written + ")")
     db.execute(
         "update normalized set last_seen_at = (select p.last_seen_at from postings p where p.id = posting_id) "
         "where posting_id in (select n.posting_id from normalized n join postings p on p.id = n.posting_id "
-        "where n.last_seen_at is not p.last_seen_at)")
+        "where n.last_seen_at is not p.last_seen_at" + written + ")")

@@ -117,7 +117,7 @@ class RawPosting:
     def content_hash(self, record: dict[str, Any] | None = None) -> str:
         """Hash of the content, ignoring when it was fetched (`record`: `as_dict()` if already made)."""
         payload = {k: v for k, v in (record if record is not None else self.as_dict()).items() if k != "fetched_at"}
-        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        text = _HASH_ENCODE(payload)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def key(self) -> str:
@@ -135,4 +135,5 @@ class RawPosting:
         return f"{self.source}:{self.key()}"
 
 
+_HASH_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode  # built once
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RawPosting) if f.name != "extra")

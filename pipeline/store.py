@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from pipeline.record import RawPosting
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "offres.db"
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # a raw record as stored, built once
 BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another one's transaction
 
 SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
@@ -286,7 +287,7 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
                         "first_fetched_at, fetched_at, parser_version, run_id, last_run_id, trusted) "
                         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [pid, posting.source, posting.url, posting.reference, digest,
-                         json.dumps(record, ensure_ascii=False), fetched, fetched, parser_version, run_id, run_id,
+                         _ENCODE(record), fetched, fetched, parser_version, run_id, run_id,
                          int(trusted)]).lastrowid
                     versions[(pid, digest)] = raw_id
                     stats.new_versions += 1
