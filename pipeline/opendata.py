@@ -58,6 +58,16 @@ class FileReading:
     digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     digital_open: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, rank)
 
+    def error(self, name: str, error: RowError) -> None:
+        """Note a row that cannot be read, by file name, line and column."""
+        self.errors.append({"location": f"{name}:{error.line}", "field": error.column, "message": error.message})
+
+    def count_row(self, progress: Callable[[int], None] | None) -> None:
+        """Count a row read (and say so every 20,000)."""
+        self.rows += 1
+        if progress and self.rows % 20_000 == 0:
+            progress(self.rows)
+
 
 def known_references(db: Database) -> set[str]:
     """References already stored, from any source."""
@@ -114,7 +124,7 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
                 before = previous[reference]
                 if not before[1] and reference not in known and reference not in starts:
                     # `take`'s settled case, for the many rows it is: no decoding, no parse
-                    reading.rows += 1
+                    reading.count_row(progress)
                     reading.settled += 1
                     starts[reference] = before[2]  # its verdict stays as stored: not in `digests`
                     continue
@@ -124,13 +134,9 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
             if len(cells) != WIDTH:
                 if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
                     continue
-                error = row_width_error(line, cells)
-                reading.errors.append({"location": f"{name}:{error.line}", "field": error.column,
-                                       "message": error.message})
+                reading.error(name, row_width_error(line, cells))
                 continue
-            reading.rows += 1
-            if progress and reading.rows % 20_000 == 0:
-                progress(reading.rows)
+            reading.count_row(progress)
             take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
     reading.references = len(starts)
     return reading
@@ -138,17 +144,16 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
 
 def read_plain(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
                fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
-    """`read_file` with the csv module over the whole file (`read_cells`): every row parsed."""
+    """`read_file` with the csv module over the whole file (`read_cells`): every row parsed.
+
+    Its digests are of the cells, never equal to a record's: next week reads every row again."""
     reading, starts, name = FileReading(), {}, path.name
     with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
         for item in read_cells(stream):
             if isinstance(item, RowError):
-                reading.errors.append({"location": f"{name}:{item.line}", "field": item.column,
-                                       "message": item.message})
+                reading.error(name, item)
                 continue
-            reading.rows += 1
-            if progress and reading.rows % 20_000 == 0:
-                progress(reading.rows)
+            reading.count_row(progress)
             take(reading, Row(*item), today, known, previous, starts, fetched_at, name)
     reading.references = len(starts)
     return reading
@@ -175,7 +180,7 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
         try:
             start, end = publication_window(row)
         except RowError as exc:
-            reading.errors.append({"location": f"{name}:{exc.line}", "field": exc.column, "message": exc.message})
+            reading.error(name, exc)
             return
         rank, is_open = (start.toordinal() if start else 0), end is None or end >= today
         digital = None
@@ -207,7 +212,7 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
         try:
             reading.selected[reference] = parse_row(row, fetched_at)
         except RowError as exc:
-            reading.errors.append({"location": f"{name}:{exc.line}", "field": exc.column, "message": exc.message})
+            reading.error(name, exc)
             reading.selected.pop(reference, None)
     else:
         reading.selected.pop(reference, None)
