@@ -19,10 +19,10 @@ from typing import Iterable
 
 from sqlite_utils import Database
 
+from pipeline.dedupe.keys import UNLISTED_SOURCE as SOURCE
 from pipeline.store import write_transaction
 
 TABLE = "detail_queue"
-SOURCE = "csp-unlisted"
 LISTED_SOURCE = "csp"
 MAX_ATTEMPTS = 3
 DEFAULT_BUDGET = 100

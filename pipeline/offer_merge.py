@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from parsers.csp_opendata import SOURCE as OPEN_DATA_FILE
+from pipeline.dedupe.keys import UNLISTED_SOURCE as UNLISTED_PAGE
+
 TERRITORIAL_BOARD = "emploi-territorial"
-UNLISTED_PAGE = "csp-unlisted"  # a board page read outside its Numérique listing (pipeline.detail_queue)
-OPEN_DATA_FILE = "csp-opendata"
 # Filled from another posting when the canonical one has no value.
 FILLED = ("employer", "employer_key", "employer_category", "versant", "category", "contract", "remote", "metier",
           "domain", "published_on", "deadline", "missions_html", "profile_html", "about_html", "experience",
