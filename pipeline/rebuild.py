@@ -101,6 +101,9 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
         insert_rows(db, "events", events)
         _set_state(db, board_crawl=board_crawl, html=html_version(), tracked="1")
+        from pipeline.export.prebuilt import refresh_entries  # the export's entries of the offers written
+
+        refresh_entries(db, sanitized=True)
     stats.offers, stats.open = db.execute("select count(*), coalesce(sum(status = 'open'), 0) from offers").fetchone()
     if stats.errors:
         record_errors(db, run_id, "reprocess", stats.errors)

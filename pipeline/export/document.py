@@ -131,10 +131,14 @@ def build_export(db: Database, include_all: bool = False, now: datetime | None =
     selection = selection or Selection(include_all=include_all)
     sanitized = html_sanitized(db)
     offers = [offer_entry(r, sanitized) for r in select_offers(db, selection)]
+    return {**envelope(db, len(offers), now), "offers": offers}
+
+
+def envelope(db: Database, count: int, now: datetime | None = None) -> dict:
+    """The export document without its `offers` (which follow `sources`)."""
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     return {"schema_version": SCHEMA_VERSION, "generated_at": generated.isoformat(),
-            "taxonomy_version": taxonomy_version(), "count": len(offers), "sources": source_freshness(db),
-            "offers": offers}
+            "taxonomy_version": taxonomy_version(), "count": count, "sources": source_freshness(db)}
 
 
 @lru_cache(maxsize=None)

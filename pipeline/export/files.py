@@ -11,7 +11,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, IO
+from typing import IO, Callable, Iterable
 
 
 def target_mode(output: Path) -> int:
@@ -60,15 +60,22 @@ def dump_document(document: dict, handle: IO[str]) -> None:
         json.dump(document, handle, ensure_ascii=False, indent=1)
         handle.write("\n")
         return
-    handle.write("{\n")
-    for key, value in document.items():
-        if key != "offers":
-            handle.write(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
-    handle.write(' "offers": [')
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    for n, offer in enumerate(offers):
-        handle.write(("\n  " if n == 0 else ",\n  ") + encode(offer))
-    handle.write("\n ]\n}\n" if offers else "]\n}\n")
+    dump_encoded({k: v for k, v in document.items() if k != "offers"}, map(encode, offers), handle)
+
+
+def dump_encoded(envelope: dict, offers: Iterable[str], handle: IO[str]) -> None:
+    """As `dump_document`, the offers given as their JSON texts (compact, `ensure_ascii=False`),
+    written after the envelope's keys."""
+    handle.write("{\n")
+    for key, value in envelope.items():
+        handle.write(f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
+    handle.write(' "offers": [')
+    first = True
+    for text in offers:
+        handle.write(("\n  " if first else ",\n  ") + text)
+        first = False
+    handle.write("]\n}\n" if first else "\n ]\n}\n")
 
 
 def write_export(document: dict, output: Path) -> None:

@@ -19,9 +19,9 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from pipeline import labels
-from pipeline.export import changes, csvfile, feeds, html, jsonl, jsonld
-from pipeline.export.document import SetAside, build_export, set_aside_invalid
-from pipeline.export.files import dump_document, write_atomic
+from pipeline.export import changes, csvfile, feeds, html, jsonl, jsonld, prebuilt
+from pipeline.export.document import SetAside, build_export, envelope, first_error, set_aside_invalid
+from pipeline.export.files import dump_document, dump_encoded, write_atomic
 from pipeline.export.safety import ExportRefused, check_export, previous_count, record_set_aside
 from pipeline.export.selection import Selection
 
@@ -86,6 +86,8 @@ def feed_id(selection: Selection) -> str:
 
 def render(fmt: str, db: Database, selection: Selection, options: FormatOptions, now: datetime) -> Rendered:
     """Build one format; an offer that breaks the contract is set aside (and recorded), not exported."""
+    from pipeline.rebuild import html_sanitized  # above this module: it writes what we read
+
     if fmt == "changes":
         document = changes.build_changes(db, selection, since_run=options.since_run, since=selection.since, now=now)
         aside = changes.set_aside_invalid_changes(document)
@@ -93,12 +95,18 @@ def render(fmt: str, db: Database, selection: Selection, options: FormatOptions,
         changes.validate_changes(document)
         return Rendered(lambda h: dump_document(document, h), document["count"], changes.count_changes,
                         set_aside=aside)
+    if fmt == "json":  # the stored, validated entries (prebuilt.py), the others built and validated
+        texts, aside = prebuilt.encoded_offers(db, selection, html_sanitized(db))
+        head = envelope(db, len(texts), now)
+        error = first_error({**head, "offers": []})
+        if error is not None:
+            raise error
+        record_set_aside(db, aside)
+        return Rendered(lambda h: dump_encoded(head, texts, h), len(texts), previous_count, set_aside=aside)
     document = build_export(db, now=now, selection=selection)
     aside = set_aside_invalid(document)
     record_set_aside(db, aside)
     entries = document["offers"]
-    if fmt == "json":
-        return Rendered(lambda h: dump_document(document, h), len(entries), previous_count, set_aside=aside)
     if fmt == "jsonl":  # its lines are the entries validated above
         return Rendered(lambda h: jsonl.write_jsonl(entries, h), len(entries), jsonl.count_lines, set_aside=aside)
     if fmt == "jsonld":

@@ -1,0 +1,169 @@
+"""Export entries built in advance: each offer's JSON text, validated, kept beside the offer.
+
+The rebuild calls `refresh_entries` once it has written the offers: every offer written
+since (triggers on `offers` note its id in `export_stale`, whoever writes it) gets its
+contract entry built (`document.offer_entry`), validated against the offer schema and
+stored encoded as the JSON export writes it (`export_entries.entry`); an offer whose row,
+read back, has the same digest as when its entry was built keeps it. An entry that breaks
+the contract is stored as null, so the export builds it again and sets it aside, naming why.
+
+`encoded_offers` gives the export those texts in its order, and builds from the row (the
+path of `document.build_export`) every offer whose entry is missing, stale, null, or built
+by other code, schema or data (`entries_version`): the export is the same either way.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from sqlite_utils import Database
+
+from pipeline.export.document import SCHEMA_PATH, SetAside, first_error, offer_entry
+from pipeline.export.selection import ORDER, Selection, register_functions
+
+ENTRIES = "export_entries"
+STALE = "export_stale"
+META = "export_entries_meta"
+TRIGGERS = {  # name -> body: every write of `offers` marks the offer's entry stale
+    "export_stale_insert": f"after insert on offers begin insert or ignore into {STALE} (offer_id) values (new.id); end",
+    "export_stale_update": f"after update on offers begin insert or ignore into {STALE} (offer_id) values (old.id); "
+                           f"insert or ignore into {STALE} (offer_id) values (new.id); end",
+    "export_stale_delete": f"after delete on offers begin insert or ignore into {STALE} (offer_id) values (old.id); end",
+}
+ROOT = Path(__file__).resolve().parent.parent.parent
+#: What an entry is built and validated with: its code, reference data and schema.
+SOURCES = ("pipeline/export/document.py", "pipeline/export/prebuilt.py", "pipeline/sanitize.py", "pipeline/labels.py",
+           "pipeline/normalize/location.py", "data/labels/labels.json", "data/geo/communes.csv",
+           "data/geo/departments.csv", "data/geo/regions.csv", "data/geo/territories.csv")
+PACKAGES = ("nh3", "jsonschema", "fastjsonschema", "rfc3339-validator", "rfc3986-validator")
+BATCH = 500
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as files.dump_document writes an offer
+
+
+@lru_cache(maxsize=1)
+def entries_version() -> str:
+    """Hash of everything an entry depends on besides its offer row."""
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        path = ROOT / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"-") + b"\0")
+    digest.update(SCHEMA_PATH.read_bytes())
+    for package in PACKAGES:
+        try:
+            digest.update(f"{package}={version(package)}\0".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package}=-\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def _batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _has_triggers(db: Database) -> bool:
+    found = {r[0] for r in db.execute("select name from sqlite_master where type = 'trigger' and tbl_name = 'offers'")}
+    return set(TRIGGERS) <= found
+
+
+def _stored_version(db: Database) -> str | None:
+    if not db.table(META).exists():
+        return None
+    found = db.execute(f"select value from {META} where key = 'version'").fetchone()
+    return found[0] if found else None
+
+
+def row_digest(row: dict, sanitized: bool) -> str:
+    """What an entry was built from: the offer row (every column) and the code's version."""
+    text = repr((entries_version(), sanitized, tuple(row.items())))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def ensure(db: Database) -> None:
+    """The tables and triggers; when they were missing or the version changed, every offer is stale."""
+    db.execute(f"create table if not exists {ENTRIES} (offer_id text primary key, digest text, entry text)")
+    db.execute(f"create table if not exists {STALE} (offer_id text primary key)")
+    db.execute(f"create table if not exists {META} (key text primary key, value text)")
+    fresh = _has_triggers(db) and _stored_version(db) == entries_version()
+    for name, body in TRIGGERS.items():
+        db.execute(f"create trigger if not exists {name} {body}")
+    if not fresh:
+        db.execute(f"insert or ignore into {STALE} (offer_id) select id from offers")
+        db.execute(f"insert or replace into {META} (key, value) values ('version', ?)", [entries_version()])
+
+
+def refresh_entries(db: Database, sanitized: bool) -> int:
+    """Build the entries of the offers written since the last call (the rebuild's hook, inside its
+    transaction); `sanitized`: the offers' HTML is stored sanitised by the current sanitiser.
+    Returns how many entries were built."""
+    if not db.table("offers").exists():
+        return 0
+    ensure(db)
+    built = 0
+    stale = [r[0] for r in db.execute(f"select offer_id from {STALE}")]
+    for batch in _batches(stale):
+        rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({_marks(len(batch))})", batch)}
+        known = dict(db.execute(f"select offer_id, digest from {ENTRIES} where offer_id in ({_marks(len(batch))})",
+                                batch).fetchall())
+        gone = [offer_id for offer_id in batch if offer_id not in rows]
+        writes = []
+        for offer_id, row in rows.items():
+            digest = row_digest(row, sanitized)
+            if known.get(offer_id) == digest:
+                continue
+            entry = offer_entry(row, sanitized)
+            writes.append((offer_id, digest, None if first_error(entry, "offer") else _ENCODE(entry)))
+        if gone:
+            db.execute(f"delete from {ENTRIES} where offer_id in ({_marks(len(gone))})", gone)
+        db.conn.executemany(f"insert or replace into {ENTRIES} (offer_id, digest, entry) values (?, ?, ?)", writes)
+        built += len(writes)
+    db.execute(f"delete from {STALE}")
+    return built
+
+
+def usable(db: Database, sanitized: bool) -> bool:
+    """Whether the stored entries may be used: built by this code and data, tracked by the triggers,
+    over HTML sanitised by the current sanitiser."""
+    return (sanitized and db.table(ENTRIES).exists() and db.table(STALE).exists() and _has_triggers(db)
+            and _stored_version(db) == entries_version())
+
+
+def encoded_offers(db: Database, selection: Selection, sanitized: bool) -> tuple[list[str], list[SetAside]]:
+    """The selection's entries as JSON texts in the export's order, and the offers set aside
+    (the stored, validated text where there is one; else built from the row and validated)."""
+    where, params = selection.where()
+    register_functions(db)
+    if usable(db, sanitized):
+        query = (f"select id, (select e.entry from {ENTRIES} e where e.offer_id = offers.id and not exists "
+                 f"(select 1 from {STALE} s where s.offer_id = offers.id)) from offers where {where} order by {ORDER}")
+    else:
+        query = f"select id, null from offers where {where} order by {ORDER}"
+    found = db.execute(query, params).fetchall()
+    texts: list[str | None] = [text for _, text in found]
+    missing = [n for n, text in enumerate(texts) if text is None]
+    aside_at: dict[int, SetAside] = {}
+    for batch in _batches(missing):
+        ids = [found[n][0] for n in batch]
+        rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({_marks(len(ids))})", ids)}
+        for n, offer_id in zip(batch, ids):
+            entry = offer_entry(rows[offer_id], sanitized)
+            error = first_error(entry, "offer")
+            if error is None:
+                texts[n] = _ENCODE(entry)
+            else:
+                aside_at[n] = SetAside.from_error(entry, error)
+    return [t for t in texts if t is not None], [aside_at[n] for n in sorted(aside_at)]
