@@ -42,6 +42,7 @@ SOURCES = ("pipeline/export/document.py", "pipeline/export/prebuilt.py", "pipeli
 PACKAGES = ("nh3", "jsonschema", "fastjsonschema", "rfc3339-validator", "rfc3986-validator")
 BATCH = 500
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as files.dump_document writes an offer
+_DIGEST_ENCODE = json.JSONEncoder(check_circular=False, default=repr).encode  # ASCII: any text encodes
 
 
 @lru_cache(maxsize=1)
@@ -88,9 +89,9 @@ def _stored_version(db: Database) -> str | None:
 
 
 def row_digest(row: dict, sanitized: bool) -> str:
-    """What an entry was built from: the offer row (every column) and the code's version."""
-    text = repr((entries_version(), sanitized, tuple(row.items())))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """What an entry was built from: the offer row (every column, named) and the code's version."""
+    text = _DIGEST_ENCODE([entries_version(), sanitized, list(row), list(row.values())])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def ensure(db: Database) -> None:
