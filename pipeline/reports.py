@@ -122,8 +122,11 @@ def offer_postings(db: Database, offer_id: str) -> list[dict]:
 
 def find_offer(db: Database, needle: str) -> dict | None:
     """An offer by id, reference (case-insensitive) or posting id."""
-    row = next(db.query("select * from offers where id = ? or upper(reference) = upper(?) limit 1",
-                        [needle, needle]), None)
+    row = next(db.query("select * from offers where id = ? or reference = ? order by rowid limit 1",
+                        [needle, needle]), None)  # indexed: the canonical reference as written
+    if row is None:  # any case (a scan of the table)
+        row = next(db.query("select * from offers where id = ? or upper(reference) = upper(?) limit 1",
+                            [needle, needle]), None)
     if row is None:
         hit = next(db.query("select offer_id from merges where upper(posting_id) like upper(?) limit 1",
                             [f"%:{needle}"]), None)
