@@ -2,7 +2,8 @@
 
 `document` builds and validates the JSON contract (version 1), `selection`
 chooses the offers, `safety` refuses to replace a good file with a broken one,
-`files` writes atomically. `formats.export_as` writes any format (`jsonl`,
+`files` writes atomically, `prebuilt` keeps each offer's entry built and validated
+(the rebuild refreshes them; the JSON export streams them). `formats.export_as` writes any format (`jsonl`,
 `changes`, `jsonld`, `feeds` for rss/atom, `csvfile`, `html`) with those rules.
 """
 from __future__ import annotations

@@ -161,6 +161,8 @@ def encoded_offers(db: Database, selection: Selection, sanitized: bool) -> tuple
         ids = [found[n][0] for n in batch]
         rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({_marks(len(ids))})", ids)}
         for n, offer_id in zip(batch, ids):
+            if offer_id not in rows:  # removed by a rebuild since the first query
+                continue
             entry = offer_entry(rows[offer_id], sanitized)
             error = first_error(entry, "offer")
             if error is None:
