@@ -12,7 +12,6 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 from lxml import etree
-from parsel import Selector
 
 from parsers.csp_page import OfferPage, css, html_root, xpath
 from pipeline.normalize.text import fold
@@ -22,7 +21,6 @@ SOURCE = "csp"
 
 DEADLINE_RE = re.compile(r"Date limite de candidature\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})", re.I)
 ONLINE_SINCE_RE = re.compile(r"En ligne depuis le\s+(.+)", re.I)
-SPACES_RE = re.compile(r"\s+")
 TERRITORIAL_REF_RE = re.compile(r"^[Oo]\d{15}$")
 GRADES_RE = re.compile(r"Grades?\s*(?:\(s\))?\s*(?:recherch[ée]s?\s*(?:\(s\))?)?\s*:\s*(.+)", re.I)
 # The board's own territorial wording: "Poste ouvert(s) sur le(s) grade(s) suivant(s) de la
@@ -46,6 +44,7 @@ X = {name: xpath(expr) for name, expr in {
     "p_or_h3": ".//p|.//h3",
     "clamp": ".//div[contains(@class,'text-clamp--text')]/node()[not(self::button)]",
     "string": "string()",
+    "first_div_string": "string(//div)",
 }.items()}
 C = {selector: css(selector) for selector in (
     "div.fr-card--offer", "a.fr-pagination__link--next::attr(href)", "a.fr-pagination__link--last::attr(href)",
@@ -104,7 +103,7 @@ def clean(text: str | None) -> str | None:
     """Fold whitespace (including non-breaking spaces); empty becomes None."""
     if text is None:
         return None
-    # str.split() and the regex's \s both split on str.isspace(): same as SPACES_RE + strip
+    # str.split() and the regex \s+ both split on str.isspace(): the same as re.sub + strip
     return " ".join(text.split()) or None
 
 
@@ -272,7 +271,7 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
     (territorial offers, whose conditions hold only the grades) the whole text."""
     if not conditions_html:
         return None
-    text = Selector(text=f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>").xpath("string(//div)").get()
+    text = X["first_div_string"](html_root(f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>"))
     lines = [line for line in (clean(part) for part in text.split("\n")) if line]
     for line in lines:
         if match := GRADES_RE.match(line) or OPEN_GRADES_RE.match(line):

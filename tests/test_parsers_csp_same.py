@@ -97,3 +97,13 @@ def test_bent_pages(name):
     url = "https://choisirleservicepublic.gouv.fr/offre-emploi/x/"
     assert_same("parse_offer", BENT[name], url)
     assert_same("parse_listing", BENT[name], url)
+
+
+@pytest.mark.parametrize("conditions", [
+    None, "", "<p>Grade(s) recherché(s) : Attaché, Rédacteur</p>", "Attaché<br>Rédacteur principal",
+    "<div><p>Poste ouvert sur les grades suivants de la Fonction Publique Territoriale : Ingénieur</p></div>",
+    "<ul><li>Permis B</li><li>Grades : A &amp; B</li></ul>", "<p>texte\x00nul</p>", "  <p> </p> ",
+])
+@pytest.mark.parametrize("territorial", [False, True])
+def test_grades_from(conditions, territorial):
+    assert csp.grades_from(conditions, territorial) == csp_before.grades_from(conditions, territorial)
