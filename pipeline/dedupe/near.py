@@ -128,14 +128,11 @@ def _ordinal(day: str) -> int:
     return date.fromisoformat(day).toordinal()
 
 
-def _day(p: Posting) -> int | None:
-    for value in (p.published_on, p.first_seen_at):
-        if value:
-            try:
-                return _ordinal(value[:10])
-            except ValueError:
-                continue
-    return None
+def _parsed_day(value: str) -> int | None:
+    try:
+        return _ordinal(value[:10])
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=65536)
@@ -145,19 +142,14 @@ def sorted_tokens(title_key: str) -> str:
 
 
 class _Scorer:
-    """Scores pairs of postings; caches the per-posting keys it needs."""
+    """Scores pairs of postings; holds the per-posting keys it needs."""
 
     def __init__(self, postings: list[Posting], refkeys: list[str | None]) -> None:
         self.p = postings
         self.refkeys = refkeys
-        self.days: dict[int, int | None] = {}
+        self.days: list[int | None] = [None] * len(postings)  # filled by `near_duplicates` for block members
         self.folded: dict[str, str] = {}  # description -> its word codes (copies share one entry)
         self.codes = WordCodes()
-
-    def day(self, i: int) -> int | None:
-        if i not in self.days:
-            self.days[i] = _day(self.p[i])
-        return self.days[i]
 
     def text(self, i: int) -> str:
         text = self.p[i].text or ""
@@ -169,7 +161,7 @@ class _Scorer:
     def judge(self, i: int, j: int, t: float) -> NearMatch | Unmerged:
         """The match or the rejection of a near-candidate pair whose title score is `t`."""
         a, b = self.p[i], self.p[j]
-        di, dj = self.day(i), self.day(j)
+        di, dj = self.days[i], self.days[j]
         gap = abs(di - dj) if di is not None and dj is not None else None
         if t < TITLE_MIN:
             return Unmerged(i, j, "title_below_threshold", t, None, gap)
@@ -246,9 +238,9 @@ def rejection(postings: Sequence[Posting], refkeys: Sequence[str | None], u: Unm
                      None if x is None else round(x, 1), gap)
 
 
-def _block_pairs(members: list[int], keyed: dict[int, tuple[str, int, int]]) -> Iterator[tuple[int, int, float]]:
-    """Near-candidate pairs of one block with their title score (scored in C, by rapidfuzz)."""
-    ordered = sorted(keyed[i] for i in members)  # (sorted title tokens, day, index)
+def _block_pairs(ordered: list[tuple[str, int, int]]) -> Iterator[tuple[int, int, float]]:
+    """Near-candidate pairs of one block, given as (sorted title tokens, day, index) in order,
+    with their title score (scored in C, by rapidfuzz)."""
     keys = [k[0] for k in ordered]
     span = len(ordered) if len(ordered) <= ALL_PAIRS_MAX else WINDOW
     for pos in range(len(ordered) - 1):
@@ -259,27 +251,42 @@ def _block_pairs(members: list[int], keyed: dict[int, tuple[str, int, int]]) -> 
 
 def near_duplicates(postings: list[Posting], refkeys: list[str | None],
                     same_cluster: Callable[[int, int], bool]) -> tuple[list[NearMatch], list[Unmerged]]:
-    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates."""
+    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates.
+
+    One pass in posting order computes each posting's block and sort key (title tokens, day):
+    the per-block work then only reads small lists."""
     scorer = _Scorer(postings, refkeys)
-    blocks: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    days = scorer.days
+    blocks: dict[tuple[str, str | None], list[tuple[str, int, int]]] = defaultdict(list)
+    seen: dict[str, int] = {}  # publication day -> ordinal (days are few)
     for i, p in enumerate(postings):
         if p.employer_key and p.title_key:
-            blocks[(p.employer_key, p.department_code)].append(i)
+            value = p.published_on
+            day = seen.get(value) if value else None
+            if day is None:
+                day = _parsed_day(value) if value else None
+                if day is not None:
+                    seen[value] = day
+                elif p.first_seen_at:
+                    day = _parsed_day(p.first_seen_at)
+            days[i] = day
+            blocks[(p.employer_key, p.department_code)].append((sorted_tokens(p.title_key), day or 0, i))
     matches: list[NearMatch] = []
     rejections: list[Unmerged] = []
-    keyed = {i: (sorted_tokens(postings[i].title_key), scorer.day(i) or 0, i)  # sort keys, once per posting
-             for members in blocks.values() if len(members) > 1 for i in members}
-
+    judge = scorer.judge
     for key in sorted(blocks, key=lambda k: (k[0], k[1] or "")):
         members = blocks[key]
         if len(members) < 2:
             continue
-        for i, j, t in _block_pairs(members, keyed):
-            i, j = min(i, j), max(i, j)
-            if same_cluster(i, j) or (refkeys[i] is not None and refkeys[i] == refkeys[j]):
+        members.sort()
+        for i, j, t in _block_pairs(members):
+            if i > j:
+                i, j = j, i
+            ref = refkeys[i]
+            if (ref is not None and ref == refkeys[j]) or same_cluster(i, j):
                 continue
-            verdict = scorer.judge(i, j, t)
-            (matches if isinstance(verdict, NearMatch) else rejections).append(verdict)
+            verdict = judge(i, j, t)
+            (matches if verdict.__class__ is NearMatch else rejections).append(verdict)
     return matches, rejections
 
 
