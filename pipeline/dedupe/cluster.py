@@ -251,7 +251,7 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
             merger.union(anchor, j, "url", 1.0, f"{_url_words(key)}{note}")
 
     # Stage 3: near-duplicates, best scores first.
-    matches, unmerged = near_duplicates(items, refkeys, merger.same)
+    matches, unmerged = near_duplicates(items, refkeys, [merger.find(i) for i in range(len(items))])
     for u in unmerged:
         if u.code == "parallel_positions":
             merger.keep_apart(u.i, u.j)

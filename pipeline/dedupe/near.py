@@ -238,23 +238,14 @@ def rejection(postings: Sequence[Posting], refkeys: Sequence[str | None], u: Unm
                      None if x is None else round(x, 1), gap)
 
 
-def _block_pairs(ordered: list[tuple[str, int, int]]) -> Iterator[tuple[int, int, float]]:
-    """Near-candidate pairs of one block, given as (sorted title tokens, day, index) in order,
-    with their title score (scored in C, by rapidfuzz)."""
-    keys = [k[0] for k in ordered]
-    span = len(ordered) if len(ordered) <= ALL_PAIRS_MAX else WINDOW
-    for pos in range(len(ordered) - 1):
-        choices = keys[pos + 1: pos + 1 + span]
-        for _, score, k in extract(keys[pos], choices, scorer=ratio, score_cutoff=TITLE_NEAR, limit=None):
-            yield ordered[pos][2], ordered[pos + 1 + k][2], score
-
-
 def near_duplicates(postings: list[Posting], refkeys: list[str | None],
-                    same_cluster: Callable[[int, int], bool]) -> tuple[list[NearMatch], list[Unmerged]]:
-    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates.
+                    cluster_of: Sequence[int]) -> tuple[list[NearMatch], list[Unmerged]]:
+    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates
+    (`cluster_of[i]`: the cluster, any id, posting i is in before this stage).
 
-    One pass in posting order computes each posting's block and sort key (title tokens, day):
-    the per-block work then only reads small lists."""
+    One pass in posting order computes each posting's block and sort key (title tokens, day).
+    Inside a block sorted by that key, each posting is scored against the next `span` ones
+    (title scores in C, by rapidfuzz); pairs already together are skipped."""
     scorer = _Scorer(postings, refkeys)
     days = scorer.days
     blocks: dict[tuple[str, str | None], list[tuple[str, int, int]]] = defaultdict(list)
@@ -276,17 +267,23 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
     judge = scorer.judge
     for key in sorted(blocks, key=lambda k: (k[0], k[1] or "")):
         members = blocks[key]
-        if len(members) < 2:
+        size = len(members)
+        if size < 2:
             continue
         members.sort()
-        for i, j, t in _block_pairs(members):
-            if i > j:
-                i, j = j, i
-            ref = refkeys[i]
-            if (ref is not None and ref == refkeys[j]) or same_cluster(i, j):
-                continue
-            verdict = judge(i, j, t)
-            (matches if verdict.__class__ is NearMatch else rejections).append(verdict)
+        keys = [m[0] for m in members]
+        span = size if size <= ALL_PAIRS_MAX else WINDOW
+        for pos in range(size - 1):
+            a = members[pos][2]
+            for _, t, k in extract(keys[pos], keys[pos + 1: pos + 1 + span], scorer=ratio, score_cutoff=TITLE_NEAR,
+                                   limit=None):
+                b = members[pos + 1 + k][2]
+                i, j = (a, b) if a < b else (b, a)
+                ref = refkeys[i]
+                if (ref is not None and ref == refkeys[j]) or cluster_of[i] == cluster_of[j]:
+                    continue
+                verdict = judge(i, j, t)
+                (matches if verdict.__class__ is NearMatch else rejections).append(verdict)
     return matches, rejections
 
 
