@@ -160,39 +160,53 @@ class _Scorer:
 
     def judge(self, i: int, j: int, t: float) -> NearMatch | Unmerged:
         """The match or the rejection of a near-candidate pair whose title score is `t`."""
-        a, b = self.p[i], self.p[j]
-        di, dj = self.days[i], self.days[j]
+        days = self.days
+        di, dj = days[i], days[j]
         gap = abs(di - dj) if di is not None and dj is not None else None
         if t < TITLE_MIN:
-            return Unmerged(i, j, "title_below_threshold", t, None, gap)
+            return _new(Unmerged, (i, j, "title_below_threshold", t, None, gap))
         if gap is not None and gap > MAX_DAYS:
-            return Unmerged(i, j, "date_gap", t, None, gap)
+            return _new(Unmerged, (i, j, "date_gap", t, None, gap))
         ra, rb = self.refkeys[i], self.refkeys[j]
         differ = bool(ra and rb and ra != rb)
         if differ and t < TITLE_STRONG:
-            return Unmerged(i, j, "different_references_weak_evidence", t, None, gap)
-        same_text = bool(a.text) and a.text == b.text
-        ta, tb = ("x", "x") if same_text else (self.text(i), self.text(j))
-        if not (ta and tb):
-            if differ:
-                return Unmerged(i, j, "different_references_no_text", t, None, gap)
-            if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
-                return NearMatch(i, j, round(t / 100.0, 3), False,
-                                 f"{_where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
-            return Unmerged(i, j, "no_text_weak_title", t, None, gap)
+            return _new(Unmerged, (i, j, "different_references_weak_evidence", t, None, gap))
+        a, b = self.p[i], self.p[j]
+        text_a = a.text
+        same_text = bool(text_a) and text_a == b.text
+        if same_text:
+            x = 100.0
+        else:
+            folded = self.folded
+            ta, tb = folded.get(text_a or ""), folded.get(b.text or "")
+            if ta is None:
+                ta = self.text(i)
+            if tb is None:
+                tb = self.text(j)
+            if not (ta and tb):
+                if differ:
+                    return _new(Unmerged, (i, j, "different_references_no_text", t, None, gap))
+                if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
+                    return NearMatch(i, j, round(t / 100.0, 3), False,
+                                     f"{_where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
+                return _new(Unmerged, (i, j, "no_text_weak_title", t, None, gap))
         needed = TEXT_STRONG if differ else TEXT_MIN
-        x = 100.0 if same_text else ratio(ta, tb, score_cutoff=needed - TEXT_SHOWN_BELOW)  # 0: under the floor
-        if x < needed:
-            return Unmerged(i, j, "different_references_weak_evidence" if differ else "text_below_threshold",
-                            t, x, gap)
+        if not same_text:
+            x = ratio(ta, tb, score_cutoff=needed - TEXT_SHOWN_BELOW)  # 0: under the floor
+            if x < needed:
+                return _new(Unmerged, (i, j, "different_references_weak_evidence" if differ else "text_below_threshold",
+                                       t, x, gap))
         score = round((0.4 * t + 0.6 * x) / 100.0, 3)
         if not differ:
             return NearMatch(i, j, score, False, f"{_where(a)}, title {t:.1f}, description {x:.1f}, {_days(gap)}")
         if gap is None or gap < REPUBLISH_MIN_DAYS:
-            return Unmerged(i, j, "parallel_positions", t, x, gap)
+            return _new(Unmerged, (i, j, "parallel_positions", t, x, gap))
         return NearMatch(i, j, score, True,
                          f"republished under a new reference ({ra.upper()} -> {rb.upper()}): {_where(a)}, "
                          f"title {t:.1f}, description {x:.1f}, {_days(gap)}")
+
+
+_new = tuple.__new__  # builds an `Unmerged` from a tuple without its Python-level __new__ (many are made)
 
 
 def _where(p: Posting) -> str:
