@@ -255,7 +255,7 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
     for u in unmerged:
         if u.code == "parallel_positions":
             merger.keep_apart(u.i, u.j)
-    matches.sort(key=lambda m: (-m.score, items[m.i].posting_id, items[m.j].posting_id))
+    matches.sort(key=lambda m: (-m.score, m.i, m.j))  # `items` is sorted by posting id: indexes order alike
     for m in matches:
         if merger.same(m.i, m.j):
             continue
@@ -338,8 +338,15 @@ def _build_result(items: list[Posting], refkeys: list[str | None], merger: _Merg
         clusters.append(Cluster("c" + blake2b(first.encode("utf-8"), digest_size=8).hexdigest(),
                                 items[canon].posting_id,
                                 (attached[canon], *(attached[k] for k in seen_order if k != canon))))
-    clusters.sort(key=lambda c: c.cluster_id)
-    position = {m.posting_id: n for n, c in enumerate(clusters) for m in c.members}
-    return DedupeResult(tuple(clusters), MappingProxyType({p.posting_id: p for p in items}),
-                        MappingProxyType(position), tuple(items), tuple(refkeys), tuple(rejected), tuple(unmerged))
+    cluster_ids = [c.cluster_id for c in clusters]
+    order = sorted(range(len(clusters)), key=cluster_ids.__getitem__)  # by cluster id (stable, like a sort of clusters)
+    where = [0] * len(items)  # posting index -> position of its cluster, filled from the index lists (compact)
+    member_lists = list(groups.values())  # in the order `clusters` was built
+    for n, k in enumerate(order):
+        for i in member_lists[k]:
+            where[i] = n
+    ids = [p.posting_id for p in items]
+    return DedupeResult(tuple([clusters[k] for k in order]), MappingProxyType(dict(zip(ids, items))),
+                        MappingProxyType(dict(zip(ids, where))), tuple(items), tuple(refkeys), tuple(rejected),
+                        tuple(unmerged))
 
