@@ -98,15 +98,21 @@ def fold_words(text: str) -> list[str]:
 
 
 _WORD_BYTES = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))  # [0-9a-z] kept
+_LOWER_WORD_BYTES = bytes(c + 32 if 65 <= c <= 90 else _WORD_BYTES[c] for c in range(256))  # A-Z lowered too
 
 
 def _word_bytes(text: str) -> list[bytes]:
     """`fold_words(text)` as ASCII bytes (split in C, without a regex; the words are ASCII)."""
-    text = text[: TEXT_WORDS * CHARS_PER_WORD].lower()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("æ", "ae"))
-        text = _MARK.sub("", _OTHER_SIGN.sub(" ", text))
-    return text.encode("ascii").translate(_WORD_BYTES).split()[:TEXT_WORDS]
+    text = text[: TEXT_WORDS * CHARS_PER_WORD]
+    if text.isascii():  # most descriptions: lowered by the same table
+        data = text.encode("ascii").translate(_LOWER_WORD_BYTES)
+    else:
+        text = text.lower()
+        if not text.isascii():
+            text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("æ", "ae"))
+            text = _MARK.sub("", _OTHER_SIGN.sub(" ", text))
+        data = text.encode("ascii").translate(_WORD_BYTES)
+    return data.split(None, TEXT_WORDS)[:TEXT_WORDS]  # the words after the first TEXT_WORDS stay unsplit
 
 
 class WordCodes(dict):
