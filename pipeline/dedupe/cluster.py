@@ -123,12 +123,16 @@ def cluster_id_for(postings: Iterable[Posting]) -> str:
     return "c" + hashlib.blake2b(first.posting_id.encode("utf-8"), digest_size=8).hexdigest()
 
 
+_NO_REFS: frozenset[str] = frozenset()
+
+
 class _Merger:
     """Union-find over posting indexes, with the reference guard and the merge log."""
 
     def __init__(self, refkeys: list[str | None]) -> None:
         self.parent = list(range(len(refkeys)))
-        self.refs: dict[int, frozenset[str]] = {i: frozenset((r,)) for i, r in enumerate(refkeys) if r}
+        self.refkeys = refkeys
+        self.refs: dict[int, frozenset[str]] = {}  # root -> its cluster's references, once it has merged
         self.edges: list[tuple[int, int, str, float, str]] = []
         self.apart: dict[int, set[int]] = {}  # root -> postings its cluster must never join
 
@@ -152,9 +156,17 @@ class _Merger:
     def same(self, i: int, j: int) -> bool:
         return self.find(i) == self.find(j)
 
+    def refs_of(self, root: int) -> frozenset[str]:
+        """The references of the cluster whose root is `root` (a posting alone: its own)."""
+        refs = self.refs.get(root)
+        if refs is None:
+            key = self.refkeys[root]
+            return frozenset((key,)) if key else _NO_REFS
+        return refs
+
     def conflict(self, i: int, j: int) -> tuple[frozenset[str], frozenset[str]] | None:
         """The two reference sets when joining i and j would mix different references."""
-        ra, rb = self.refs.get(self.find(i), frozenset()), self.refs.get(self.find(j), frozenset())
+        ra, rb = self.refs_of(self.find(i)), self.refs_of(self.find(j))
         return (ra, rb) if ra and rb and not ra & rb else None
 
     def union(self, i: int, j: int, stage: str, score: float, reason: str) -> bool:
@@ -163,9 +175,9 @@ class _Merger:
             return False
         keep, gone = min(a, b), max(a, b)
         self.parent[gone] = keep
-        merged = self.refs.get(keep, frozenset()) | self.refs.pop(gone, frozenset())
-        if merged:
-            self.refs[keep] = merged
+        merged = self.refs_of(keep) | self.refs_of(gone)
+        self.refs.pop(gone, None)
+        self.refs[keep] = merged
         if gone in self.apart:
             self.apart.setdefault(keep, set()).update(self.apart.pop(gone))
         self.edges.append((i, j, stage, score, reason))
