@@ -239,15 +239,20 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
                          "(reference or URL in its text or origin)")
 
     # Stage 2: same canonical URL, or board detail URLs of one reference (only between compatible postings).
-    by_url: dict[str, list[int]] = defaultdict(list)
-    cache: dict[str, str] = {}
+    first_of: dict[str, int] = {}  # URL key -> its first posting; most keys have no second one
+    shared: dict[str, list[int]] = {}  # URL key -> its postings, for keys of two or more
     for i, p in enumerate(items):
         if p.url:
-            key = cache.get(p.url)
-            if key is None:
-                key = cache[p.url] = url_key(p.url)
-            by_url[key].append(i)
-    for key, group in by_url.items():
+            key = url_key(p.url)
+            k = first_of.setdefault(key, i)
+            if k != i:
+                group = shared.get(key)
+                if group is None:
+                    shared[key] = [k, i]
+                else:
+                    group.append(i)
+    for key in sorted(shared, key=lambda key: shared[key][0]):  # in the order the keys were first seen
+        group = shared[key]
         for pos, j in enumerate(group[1:], start=1):
             b = items[j]
             anchor = next((k for k in group[:min(pos, URL_ANCHORS)] if _url_conflict(items, merger, k, j) is None),
