@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from rapidfuzz.fuzz import ratio
 from rapidfuzz.process import extract
