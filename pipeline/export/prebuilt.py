@@ -18,12 +18,12 @@ import json
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
 from pipeline.export.document import SCHEMA_PATH, SetAside, first_error, offer_entry
 from pipeline.export.selection import ORDER, Selection, register_functions
+from pipeline.normalized import chunks, marks
 
 ENTRIES = "export_entries"
 STALE = "export_stale"
@@ -40,7 +40,6 @@ SOURCES = ("pipeline/export/document.py", "pipeline/export/prebuilt.py", "pipeli
            "pipeline/normalize/location.py", "data/labels/labels.json", "data/geo/communes.csv",
            "data/geo/departments.csv", "data/geo/regions.csv", "data/geo/territories.csv")
 PACKAGES = ("nh3", "jsonschema", "fastjsonschema", "rfc3339-validator", "rfc3986-validator")
-BATCH = 500
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as files.dump_document writes an offer
 _DIGEST_ENCODE = json.JSONEncoder(check_circular=False, default=repr).encode  # ASCII: any text encodes
 
@@ -59,21 +58,6 @@ def entries_version() -> str:
         except PackageNotFoundError:
             digest.update(f"{package}=-\0".encode())
     return digest.hexdigest()[:16]
-
-
-def _batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
 
 
 def _has_triggers(db: Database) -> bool:
@@ -116,9 +100,9 @@ def refresh_entries(db: Database, sanitized: bool) -> int:
     ensure(db)
     built = 0
     stale = [r[0] for r in db.execute(f"select offer_id from {STALE}")]
-    for batch in _batches(stale):
-        rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({_marks(len(batch))})", batch)}
-        known = dict(db.execute(f"select offer_id, digest from {ENTRIES} where offer_id in ({_marks(len(batch))})",
+    for batch in chunks(stale):
+        rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({marks(len(batch))})", batch)}
+        known = dict(db.execute(f"select offer_id, digest from {ENTRIES} where offer_id in ({marks(len(batch))})",
                                 batch).fetchall())
         gone = [offer_id for offer_id in batch if offer_id not in rows]
         writes = []
@@ -129,7 +113,7 @@ def refresh_entries(db: Database, sanitized: bool) -> int:
             entry = offer_entry(row, sanitized)
             writes.append((offer_id, digest, None if first_error(entry, "offer") else _ENCODE(entry)))
         if gone:
-            db.execute(f"delete from {ENTRIES} where offer_id in ({_marks(len(gone))})", gone)
+            db.execute(f"delete from {ENTRIES} where offer_id in ({marks(len(gone))})", gone)
         db.conn.executemany(f"insert or replace into {ENTRIES} (offer_id, digest, entry) values (?, ?, ?)", writes)
         built += len(writes)
     db.execute(f"delete from {STALE}")
@@ -157,9 +141,9 @@ def encoded_offers(db: Database, selection: Selection, sanitized: bool) -> tuple
     texts: list[str | None] = [text for _, text in found]
     missing = [n for n, text in enumerate(texts) if text is None]
     aside_at: dict[int, SetAside] = {}
-    for batch in _batches(missing):
+    for batch in chunks(missing):
         ids = [found[n][0] for n in batch]
-        rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({_marks(len(ids))})", ids)}
+        rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({marks(len(ids))})", ids)}
         for n, offer_id in zip(batch, ids):
             if offer_id not in rows:  # removed by a rebuild since the first query
                 continue
