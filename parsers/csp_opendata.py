@@ -9,14 +9,13 @@ See docs/sources/csp_opendata.md.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
-import io
 import re
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
-from typing import BinaryIO, Iterator, TextIO
+from typing import Iterator, TextIO
 
 SOURCE = "csp-opendata"
 PARSER_VERSION = "csp-opendata/1"
@@ -114,47 +113,6 @@ def read_cells(stream: TextIO) -> Iterator[tuple[int, list[str], str] | RowError
         yield line, cells, f"{crc(data):08x}{len(data):x}"
 
 
-# One record of plain CSV: cells quoted (quotes doubled inside) or bare (no quote, `;` or newline).
-BOM = "\ufeff".encode()
-_CELL = rb'(?:"(?:[^"]|"")*+"|[^";\r\n]*+)'
-_RECORD = re.compile(_CELL + rb"(?:;" + _CELL + rb")*+(?:\r?\n)?")
-
-
-def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """(first line, bytes) of each record of a binary CSV stream, the header first: lines are
-    joined while a quoted cell is open. No decoding and no cell split, so that a row unchanged
-    since last week is recognised by its bytes alone (`record_digest`); `record_cells` checks
-    the quoting of the records it parses (a stray quote would shift the bounds)."""
-    number, start, parts, quotes = 0, 1, [], 0
-    for raw in stream:
-        number += 1
-        if not parts:
-            start = number
-        parts.append(raw)
-        quotes += raw.count(b'"')
-        if not quotes & 1:
-            yield start, parts[0] if len(parts) == 1 else b"".join(parts)
-            parts, quotes = [], 0
-    if parts:
-        yield start, b"".join(parts)
-
-
-def record_digest(data: bytes) -> str:
-    """What tells a record from its last week's self: a 64-bit BLAKE2b of its bytes."""
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
-
-
-def record_cells(data: bytes) -> list[str] | None:
-    """The cells of one record of `read_records` (a leading BOM dropped); None when its quoting is not plain CSV (then
-    the record's bounds cannot be trusted: read the file with `read_cells`). UnicodeDecodeError
-    for bytes that are not UTF-8."""
-    if data.startswith(BOM):
-        data = data[len(BOM):]
-    if _RECORD.fullmatch(data) is None:
-        return None
-    return next(csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=";", quotechar='"'), [])
-
-
 def row_width_error(line: int, cells: list[str]) -> RowError:
     """The error of a row with more or fewer cells than the 30 columns."""
     if len(cells) > len(COLUMNS):
@@ -171,6 +129,7 @@ def read_rows(stream: TextIO) -> Iterator[Row | RowError]:
         yield item if isinstance(item, RowError) else Row(*item)
 
 
+@lru_cache(maxsize=4096)  # a file holds a few thousand distinct dates for about a million date cells
 def parse_date(value: str | None) -> date | None:
     """dd/mm/yyyy as a date; None for an empty cell; ValueError for anything else."""
     value = (value or "").strip()

@@ -15,6 +15,18 @@ from pipeline.record import RawPosting
 COUNTED_FIELDS = tuple(f.name for f in dataclasses.fields(RawPosting)
                        if f.name not in ("source", "url", "extra", "fetched_at"))
 TERRITORIAL_REF = re.compile(r"^[Oo]\d{15}$")
+# The Scrapy stats a run keeps (runs.stats): data-quality counters and the transport's, not the engine's internals.
+# Every request that produced no response shows here: offres/no_response/*, offsite/*,
+# downloader/exception_type_count/*, httpcompression/* (size), robotstxt/forbidden...
+KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotstxt/", "log_count/ERROR",
+              "offsite/", "downloader/exception_type_count/", "downloader/exception_count", "httpcompression/",
+              "scheduler/dequeued", "downloader/request_count", "downloader/response_count",
+              "downloader/response_bytes", "item_scraped_count", "finish_reason", "elapsed_time_seconds")
+
+
+def kept_stats(stats: dict) -> dict:
+    """The stats of KEPT_STATS, sorted by name."""
+    return {k: v for k, v in sorted(stats.items()) if k.startswith(KEPT_STATS)}
 
 
 @dataclass

@@ -17,8 +17,8 @@ from typing import Callable
 from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
-                                  publication_window, read_cells, read_records, record_cells, record_digest,
-                                  row_width_error)
+                                  publication_window, read_cells, row_width_error)
+from parsers.csv_records import RecordTooLong, read_records, record_cells, record_digest
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.lifecycle import rebuild_offers
@@ -103,41 +103,50 @@ class Misquoted(ValueError):
 
 def read_records_of(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
                     fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
-    """`read_file` by records (`parsers.csp_opendata.read_records`); Misquoted on a stray quote."""
+    """`read_file` by records (`parsers.csv_records.read_records`); Misquoted on a stray quote.
+
+    The loop itself settles the rows found unchanged by their digest (not digital, of no
+    stored offer, their reference not met yet in this file) and hands the others to `take`."""
     reading, starts, name = FileReading(), {}, path.name
-    by_digest = {verdict[0]: ref for ref, verdict in previous.items()}
+    settles = {verdict[0]: (ref, verdict[2]) for ref, verdict in previous.items()
+               if not verdict[1] and ref not in known}
+    settled, report = 0, 20_000
     with open(path, "rb") as stream:
         records = read_records(stream)
-        first = next(records, None)
-        if first is None:
-            raise ValueError("empty file: no header")
-        header = record_cells(first[1])
-        if header is None:
-            raise Misquoted("the header")
-        problem = header_problem(header)
-        if problem:
-            raise ValueError(f"not the open-data file's header: {problem}")
-        for line, data in records:
-            digest = record_digest(data)
-            reference = by_digest.get(digest)
-            if reference is not None:
-                before = previous[reference]
-                if not before[1] and reference not in known and reference not in starts:
-                    # `take`'s settled case, for the many rows it is: no decoding, no parse
-                    reading.count_row(progress)
-                    reading.settled += 1
-                    starts[reference] = before[2]  # its verdict stays as stored: not in `digests`
+        try:
+            first = next(records, None)
+            if first is None:
+                raise ValueError("empty file: no header")
+            header = record_cells(first[1])
+            if header is None:
+                raise Misquoted("the header")
+            problem = header_problem(header)
+            if problem:
+                raise ValueError(f"not the open-data file's header: {problem}")
+            for line, data in records:
+                digest = record_digest(data)
+                hit = settles.get(digest)
+                if hit is not None and hit[0] not in starts:  # `take`'s settled case: no decoding, no parse
+                    starts[hit[0]] = hit[1]  # its verdict stays as stored: not in `digests`
+                    settled += 1
                     continue
-            cells = record_cells(data)
-            if cells is None:
-                raise Misquoted(f"line {line}")
-            if len(cells) != WIDTH:
-                if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
+                cells = record_cells(data)
+                if cells is None:
+                    raise Misquoted(f"line {line}")
+                if len(cells) != WIDTH:
+                    if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
+                        continue
+                    reading.error(name, row_width_error(line, cells))
                     continue
-                reading.error(name, row_width_error(line, cells))
-                continue
-            reading.count_row(progress)
-            take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
+                reading.rows += 1
+                take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
+                if progress and reading.rows + settled >= report:
+                    report += 20_000
+                    progress(reading.rows + settled)
+        except RecordTooLong as exc:
+            raise Misquoted(str(exc)) from None
+    reading.settled += settled
+    reading.rows += settled
     reading.references = len(starts)
     return reading
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.normalize import normalize_reference, reference_from_url
-from pipeline.urls import canonical_url
+from pipeline.urls import canonical_url, url_problem
 
 REQUIRED = ("source", "url", "title")
 TEXT_FIELDS = (
@@ -91,8 +91,9 @@ class RawPosting:
             if not isinstance(value, str) or not value.strip():
                 raise RecordError(where, name, "required, must be a non-empty string")
         url = data["url"].strip()
-        if not url.startswith(("http://", "https://")):
-            raise RecordError(where, "url", f"not an http(s) URL: {url[:80]!r}")
+        problem = url_problem(url)
+        if problem:
+            raise RecordError(where, "url", f"{problem}: {url[:80]!r}")
         known: dict[str, Any] = {}
         for name in TEXT_FIELDS:
             value = data.get(name)
@@ -101,6 +102,8 @@ class RawPosting:
             if isinstance(value, str) and "\x00" in value:
                 raise RecordError(where, name, "contains a NUL character")
             known[name] = value.strip() or None if isinstance(value, str) else None
+        if known["original_url"] and url_problem(known["original_url"]):
+            raise RecordError(where, "original_url", f"{url_problem(known['original_url'])}: {known['original_url'][:80]!r}")
         if known["fetched_at"] and not valid_datetime(known["fetched_at"]):
             raise RecordError(where, "fetched_at", f"not an ISO 8601 date-time: {known['fetched_at'][:40]!r}")
         extra = {k: v for k, v in data.items() if k not in REQUIRED and k not in TEXT_FIELDS and k != "extra"}

@@ -40,6 +40,36 @@ _FAST_ET = re.compile(r"^https?://(?:www\.)?emploi-territorial\.fr/offre/(o\d{15
                       re.IGNORECASE)
 
 
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$"
+                       r"|^\[[0-9a-f:.]+\]$", re.IGNORECASE)
+_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\"]")  # never in an address as a page or a feed gives it
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a well-formed http(s) address to store and publish (None when it is):
+    no scheme or host, a space, a control or markup character, credentials, a bad port."""
+    if not url.lower().startswith(("http://", "https://")):
+        return "not an http(s) URL"
+    bad = _UNSAFE.search(url)
+    if bad:
+        return f"character {bad.group()!r} at position {bad.start()}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # ValueError when out of range or not a number
+    except ValueError as exc:
+        return f"malformed: {exc}"
+    if "@" in parts.netloc:
+        return "credentials in the URL"
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    try:
+        host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        host = ""
+    if not host or not _HOSTNAME.match(host):
+        return f"no valid host name: {parts.netloc[:60]!r}"
+    return None
+
+
 def _is_tracking(name: str) -> bool:
     low = name.lower()
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)

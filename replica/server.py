@@ -242,6 +242,9 @@ class ReplicaServer:
     ``/__replica__/`` is not counted); ``counters()`` sums them up by kind of page. Detail pages
     carry validators (ETag, Last-Modified) and a conditional GET that matches them gets a 304."""
 
+    handler: type = _Handler
+    thread_name = "replica"
+
     def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0,
                  faults: Faults | None = None) -> None:
         self.site = site
@@ -337,51 +340,56 @@ class ReplicaServer:
         return self.faults.answer(path, page, bool(_DETAIL.match(path)), self.base_url, normal)
 
     def admin(self, path: str, params: dict[str, str]) -> tuple[int, object]:
-        """The ``POST /__replica__/...`` admin API (add, edit, remove, offers, faults)."""
-        site = self.site
+        """The ``POST /__replica__/...`` admin API: `admin_action`, its errors answered."""
         try:
-            if path == "/__replica__/faults":
-                if self.faults is None or params.pop("reset", None):
-                    self.faults = FaultInjector(Faults())
-                self.faults.faults.update(params)
-                return 200, {"faults": self.faults.faults.as_dict(), "injected": self.faults.injected}
-            if path == "/__replica__/add":
-                added = site.add_generated(int(params.get("n", "1")))
-                return 200, {"added": [o.reference for o in added]}
-            if path == "/__replica__/remove":
-                site.remove(params["ref"])
-                return 200, {"removed": params["ref"]}
-            if path == "/__replica__/edit":
-                ref = params.pop("ref")
-                fields = {f.name for f in dataclasses.fields(Offer)} - {"reference", "version", "published",
-                                                                        "modified", "deadline"}
-                changes: dict[str, object] = {k: (v or None) if k in ("category", "metier", "remote") else v
-                                              for k, v in params.items() if k in fields}
-                if "deadline" in params:  # ISO date, empty for none
-                    changes["deadline"] = date.fromisoformat(params["deadline"]) if params["deadline"] else None
-                new = site.edit(ref, **changes)
-                return 200, {"edited": ref, "modified": new.modified.isoformat()}
-            if path == "/__replica__/counters":
-                if params.get("reset"):
-                    self.reset_counters()
-                return 200, self.counters()
-            if path == "/__replica__/offers":
-                return 200, {"offers": [{"reference": o.reference, "url": self.base_url + o.path, "title": o.title}
-                                        for o in site.offers]}
+            answer = self.admin_action(path, params)
         except KeyError as exc:
             return 404, {"error": f"unknown offer or missing parameter: {exc}"}
         except (TypeError, ValueError) as exc:
             return 400, {"error": str(exc)}
-        return 404, {"error": "unknown admin action"}
+        return answer or (404, {"error": "unknown admin action"})
+
+    def admin_action(self, path: str, params: dict[str, str]) -> tuple[int, object] | None:
+        """faults, add, remove, edit, counters, offers; None for another path."""
+        site = self.site
+        if path == "/__replica__/faults":
+            if self.faults is None or params.pop("reset", None):
+                self.faults = FaultInjector(Faults())
+            self.faults.faults.update(params)
+            return 200, {"faults": self.faults.faults.as_dict(), "injected": self.faults.injected}
+        if path == "/__replica__/add":
+            added = site.add_generated(int(params.get("n", "1")))
+            return 200, {"added": [o.reference for o in added]}
+        if path == "/__replica__/remove":
+            site.remove(params["ref"])
+            return 200, {"removed": params["ref"]}
+        if path == "/__replica__/edit":
+            ref = params.pop("ref")
+            fields = {f.name for f in dataclasses.fields(Offer)} - {"reference", "version", "published",
+                                                                    "modified", "deadline"}
+            changes: dict[str, object] = {k: (v or None) if k in ("category", "metier", "remote") else v
+                                          for k, v in params.items() if k in fields}
+            if "deadline" in params:  # ISO date, empty for none
+                changes["deadline"] = date.fromisoformat(params["deadline"]) if params["deadline"] else None
+            new = site.edit(ref, **changes)
+            return 200, {"edited": ref, "modified": new.modified.isoformat()}
+        if path == "/__replica__/counters":
+            if params.get("reset"):
+                self.reset_counters()
+            return 200, self.counters()
+        if path == "/__replica__/offers":
+            return 200, {"offers": [{"reference": o.reference, "url": self.base_url + o.path, "title": o.title}
+                                    for o in site.offers]}
+        return None
 
     def start(self) -> "ReplicaServer":
         """Bind and serve in a daemon thread."""
-        self._httpd = _QuietServer((self.host, self.port), _Handler)
+        self._httpd = _QuietServer((self.host, self.port), self.handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name="replica", daemon=True)
+                                        name=self.thread_name, daemon=True)
         self._thread.start()
         return self
 

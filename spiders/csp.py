@@ -18,6 +18,7 @@ from pipeline.record import RawPosting
 from pipeline.store import open_db, utcnow
 from spiders.csp_unlisted import UnlistedPages
 from spiders.incremental import DetailPage, Policy, card_hash, conditional_headers
+from spiders.listing_checks import mark_listing_short, short_of
 
 DEFAULT_BASE_URL = "https://choisirleservicepublic.gouv.fr"
 LISTING_PATH = "/nos-offres/filtres/domaine/3522/"
@@ -137,17 +138,11 @@ class CspSpider(UnlistedPages, scrapy.Spider):
     def check_stated_size(self) -> None:
         """A listing that ends before the page count or result count it stated is incomplete."""
         if self.stated_last_page and self.pages < self.stated_last_page:
-            self.listing_problems.append(f"listing ended at page {self.pages}, the board states "
-                                         f"{self.stated_last_page} pages")
-        # Offers published or withdrawn during the crawl shift the pages: 2% slack.
-        elif self.stated_total and self.listing_cards < self.stated_total * 0.98:
-            self.listing_problems.append(f"listing ended after {self.listing_cards} cards, the board states "
-                                         f"{self.stated_total} offers")
-        else:
-            return
-        self.crawler.stats.inc_value("offres/listing_short")
-        self.logger.error("%s", self.listing_problems[-1])
-        self.listing_complete = False
+            mark_listing_short(self, f"listing ended at page {self.pages}, the board states "
+                                     f"{self.stated_last_page} pages")
+        elif self.stated_total and short_of(self.listing_cards, self.stated_total):
+            mark_listing_short(self, f"listing ended after {self.listing_cards} cards, the board states "
+                                     f"{self.stated_total} offers")
 
     def listing_error(self, failure: Failure):
         self.listing_failed = True

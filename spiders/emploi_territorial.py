@@ -25,6 +25,7 @@ from parsers.emploi_territorial import PARSER_VERSION, SOURCE, ParseError, parse
 from pipeline.normalize.text import fold
 from pipeline.record import RawPosting
 from pipeline.store import open_db, utcnow
+from spiders.listing_checks import mark_listing_short, short_of
 
 DEFAULT_BASE_URL = "https://www.emploi-territorial.fr"
 LISTING_PATH = "/emploi-mobilite/"
@@ -192,17 +193,11 @@ class EmploiTerritorialSpider(scrapy.Spider):
         """The listing ended: complete only when the rows seen reach the total the board states."""
         self.listing_complete = not self.listing_failed
         if self.stated_total is None:
-            self.listing_problems.append(f"listing ended at page {page} without a stated result count "
-                                         "(#nb-offres): completeness not proved")
-        # Offers published or withdrawn during the crawl shift the pages: 2% slack (as for CSP).
-        elif self.listing_rows < self.stated_total * 0.98:
-            self.listing_problems.append(f"listing ended after {self.listing_rows} rows, the board states "
-                                         f"{self.stated_total} offers")
-        else:
-            return
-        self.crawler.stats.inc_value("offres/listing_short")
-        self.logger.error("%s", self.listing_problems[-1])
-        self.listing_complete = False
+            mark_listing_short(self, f"listing ended at page {page} without a stated result count "
+                                     "(#nb-offres): completeness not proved")
+        elif short_of(self.listing_rows, self.stated_total):
+            mark_listing_short(self, f"listing ended after {self.listing_rows} rows, the board states "
+                                     f"{self.stated_total} offers")
 
     def follow(self, row: dict):
         """The detail request of a row, or its stored record when the incremental rule allows."""

@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, touch_postings
 from pipeline.health import (FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, assess_check, fill_rates,
                              thresholds_from, warnings)
-from pipeline.crawl_tally import COUNTED_FIELDS, TERRITORIAL_REF  # one definition, shared with cluster collect
+from pipeline.crawl_tally import COUNTED_FIELDS, TERRITORIAL_REF, kept_stats  # shared with cluster collect
 from pipeline.detail_queue import SOURCE as UNLISTED_SOURCE
 from pipeline.lifecycle import rebuild_offers
 from pipeline.progress import Progress
@@ -29,12 +29,6 @@ FLUSH_SECONDS = 0.5
 # Below this many detail pages fetched, health judges the fill rates of every offer seen
 # (the fetched ones and the stored records of those skipped): a handful is no sample.
 MIN_SAMPLE = 30
-# Every request that produced no response shows here: offres/no_response/*, offsite/*,
-# downloader/exception_type_count/*, httpcompression/* (size), robotstxt/forbidden...
-KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotstxt/", "log_count/ERROR",
-              "offsite/", "downloader/exception_type_count/", "downloader/exception_count", "httpcompression/",
-              "scheduler/dequeued", "downloader/request_count", "downloader/response_count",
-              "downloader/response_bytes")
 
 
 class StorePipeline:
@@ -184,7 +178,7 @@ class StorePipeline:
 
     def kept_stats(self) -> dict:
         """The data-quality and fetch counters worth keeping with the run."""
-        return {k: v for k, v in sorted(self.stats.get_stats().items()) if k.startswith(KEPT_STATS)}
+        return kept_stats(self.stats.get_stats())
 
     def close_spider(self, spider=None) -> None:
         self.flush()

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from parsers.csp_opendata import COLUMNS, read_records, record_cells
+from parsers.csp_opendata import COLUMNS
+from parsers.csv_records import read_records, record_cells
 from pipeline.opendata import Misquoted, read_file, read_plain, read_records_of
 from replica.datagouv_rows import OpenDataWeek
 
@@ -66,3 +67,30 @@ def test_a_stray_quote_reads_the_whole_file_with_the_csv_module(tmp_path):
     reading = read_file(path, TODAY, set(), {}, AT)
     same_reading(reading, read_plain(path, TODAY, set(), {}, AT))
     assert reading.rows + len(reading.errors) >= 1
+
+
+def test_a_quote_left_open_is_cut_short_and_the_csv_module_reads_the_file(tmp_path, monkeypatch):
+    import parsers.csv_records as csv_records
+
+    monkeypatch.setattr(csv_records, "MAX_LINES", 50)
+    rows = list(OpenDataWeek(rows=200, seed=4, today=TODAY, digital=0.2).iter_rows())
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in COLUMNS])
+    head = "\r\n".join(out.getvalue().split("\r\n")[:3]) + "\r\n"  # the header and two rows
+    path = tmp_path / "open.csv"  # then a cell opened and never closed: the rest would be one record
+    path.write_text(head + '"never closed\r\n' + "a line with no quote\r\n" * 60, encoding="utf-8")
+    with pytest.raises(Misquoted, match="open for more than 50 lines"):
+        read_records_of(path, TODAY, set(), {}, AT)
+    reading = read_file(path, TODAY, set(), {}, AT)
+    same_reading(reading, read_plain(path, TODAY, set(), {}, AT))
+    assert reading.rows == 2 and reading.errors  # the two rows before it; the broken one reported
+
+
+def test_the_plain_csv_check_accepts_doubled_quotes_and_refuses_stray_ones():
+    for good in (b'"a""b";"";c\r\n', b'"x\r\ny";""""\n', b"a;b", b'"\xc3\xa9t\xc3\xa9";2\n'):
+        assert record_cells(good) is not None, good
+    for bad in (b'"a"b;c\n', b'"a""\n', b'a"b;c\n', b'a\rb\n', b'"a";"b\n'):
+        assert record_cells(bad) is None, bad

@@ -50,3 +50,26 @@ def test_identity_from_reference_url_or_case():
     assert lower.posting_id() == "csp:O056261001001569"
     no_ref = RawPosting.from_dict(make_record(reference=None, url="https://choisirleservicepublic.gouv.fr/offre-emploi/2023-1201312/"))
     assert no_ref.posting_id() == "csp:2023-1201312"
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("https://", "no valid host name"),
+    ("https:///offre-emploi/x/", "no valid host name"),
+    ("https://choisir le service public.gouv.fr/x", "character ' '"),
+    ("https://x.gouv.fr:99999/", "malformed"),
+    ("https://agent:secret@x.gouv.fr/", "credentials"),
+    ("https://x.gouv.fr/\"onmouseover=alert(1)", "character '\"'"),
+    ("https://-x-.gouv.fr/", "no valid host name"),
+    ("javascript:alert(1)", "not an http(s) URL"),
+])
+def test_a_malformed_url_is_refused_naming_the_field_and_why(url, reason):
+    with pytest.raises(RecordError) as caught:
+        RawPosting.from_dict({"source": "csp", "url": url, "title": "Développeur"}, where="in.jsonl:3")
+    assert caught.value.field == "url" and reason in caught.value.message and "in.jsonl:3" in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["https://choisirleservicepublic.gouv.fr/offre-emploi/dev-reference-2026-1/",
+                                 "http://127.0.0.1:8765/offre/o056261001001569?x=1#top", "https://[::1]:80/a",
+                                 "https://émploi.fr/offre/1", "HTTPS://WWW.X.FR/a|b{c}"])
+def test_well_formed_urls_are_kept(url):
+    assert RawPosting.from_dict({"source": "csp", "url": url, "title": "Développeur"}).url == url

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
-from pipeline.crawl_tally import CrawlTally
+from pipeline.crawl_tally import CrawlTally, kept_stats
 from pipeline.health import FIRST_RUN_FLOOR, CrawlSummary, assess
 from pipeline.ingest import read_records
 from pipeline.lifecycle import rebuild_offers
@@ -27,10 +27,6 @@ from pipeline.cluster.scrapyd import ScrapydClient, ScrapydError
 
 MARKER = b"OFFRES_NODE_SUMMARY "
 BATCH_SIZE = 500
-KEPT_STATS = ("offres/", "retry/", "downloader/response_status_count/", "robotstxt/", "log_count/ERROR",
-              "offsite/", "downloader/exception_type_count/", "downloader/exception_count", "httpcompression/",
-              "scheduler/dequeued", "downloader/request_count", "downloader/response_count", "item_scraped_count",
-              "finish_reason", "elapsed_time_seconds")
 JOBS_SCHEMA = {"node": str, "job": str, "project": str, "spider": str, "node_url": str, "run_id": int,
                "started_at": str, "finished_at": str, "collected_at": str, "lines": int, "healthy": int}
 
@@ -169,7 +165,7 @@ def collect_job(db: Database, client: ScrapydClient, project: str, job: dict) ->
             "finished_at": scrapyd_time(job.get("end_time")), "collected_at": datetime.now(timezone.utc)
             .replace(microsecond=0).isoformat(), "lines": lines, "healthy": int(healthy)})
     rebuilt = rebuild_offers(db, run_id=run_id)
-    stats = {k: v for k, v in sorted(((summary or {}).get("stats") or {}).items()) if k.startswith(KEPT_STATS)}
+    stats = kept_stats((summary or {}).get("stats") or {})
     stats["cluster/node"], stats["cluster/job"] = node.name, job["id"]
     finish_run(db, run_id, pages=(summary or {}).get("pages", 0), offers_seen=len(tally.seen),
                offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,

@@ -7,10 +7,9 @@ import dataclasses
 import re
 import threading
 from datetime import date, timedelta
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from replica.faults import Answer, FaultInjector, Faults
+from replica.faults import Answer, Faults
 from replica.generator import NOW
 from replica.server import ReplicaServer, ReplicaSite, _Handler
 
@@ -116,6 +115,9 @@ class _EtHandler(_Handler):
 class TerritorialServer(ReplicaServer):
     """Serves a ``TerritorialSite`` on loopback (context manager), with optional ``Faults``."""
 
+    handler = _EtHandler
+    thread_name = "et-replica"
+
     def __init__(self, site: TerritorialSite, host: str = "127.0.0.1", port: int = 0,
                  faults: Faults | None = None) -> None:
         super().__init__(ReplicaSite([]), host, port, faults)
@@ -153,41 +155,13 @@ class TerritorialServer(ReplicaServer):
         return self.faults.answer(target if listing else parts.path, page, bool(_DETAIL.match(parts.path)),
                                   self.base_url, normal)
 
-    def admin(self, path: str, params: dict[str, str]) -> tuple[int, object]:
-        """``POST /__replica__/...``: faults, add, remove, edit (title), offers, truncate (listing cap)."""
+    def admin_action(self, path: str, params: dict[str, str]) -> tuple[int, object] | None:
+        """edit (the title), truncate (the listing cap), then those of every replica."""
         site = self.site
-        try:
-            if path == "/__replica__/faults":
-                if self.faults is None or params.pop("reset", None):
-                    self.faults = FaultInjector(Faults())
-                self.faults.faults.update(params)
-                return 200, {"faults": self.faults.faults.as_dict(), "injected": self.faults.injected}
-            if path == "/__replica__/add":
-                return 200, {"added": [o.reference for o in site.add_generated(int(params.get("n", "1")))]}
-            if path == "/__replica__/remove":
-                site.remove(params["ref"])
-                return 200, {"removed": params["ref"]}
-            if path == "/__replica__/edit":
-                site.edit(params["ref"], title=params["title"])
-                return 200, {"edited": params["ref"]}
-            if path == "/__replica__/truncate":
-                site.listing_cap = int(params["rows"]) if params.get("rows") else None
-                return 200, {"listing_cap": site.listing_cap}
-            if path == "/__replica__/offers":
-                return 200, {"offers": [{"reference": o.reference, "url": self.base_url + o.path, "title": o.title}
-                                        for o in site.offers]}
-        except KeyError as exc:
-            return 404, {"error": f"unknown offer or missing parameter: {exc}"}
-        except (TypeError, ValueError) as exc:
-            return 400, {"error": str(exc)}
-        return 404, {"error": "unknown admin action"}
-
-    def start(self) -> "TerritorialServer":
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _EtHandler)
-        self._httpd.daemon_threads = True
-        self._httpd.owner = self  # type: ignore[attr-defined]
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="et-replica",
-                                        daemon=True)
-        self._thread.start()
-        return self
+        if path == "/__replica__/edit":
+            site.edit(params["ref"], title=params["title"])
+            return 200, {"edited": params["ref"]}
+        if path == "/__replica__/truncate":
+            site.listing_cap = int(params["rows"]) if params.get("rows") else None
+            return 200, {"listing_cap": site.listing_cap}
+        return super().admin_action(path, params)
