@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.db_size import summary
 from bench.postings import edited
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_REBUILD_SIZES", "10000,50000,100000").split(","))
@@ -124,6 +125,7 @@ def run() -> list[str]:
             size = db.stat().st_size + sum(p.stat().st_size for p in work.glob(f"offres-{n}.db-wal"))
             lines.append(f"db size    {n:>7,}: {size / 1e6:.1f} MB, {size / n / 1e3:.2f} KB a posting "
                          f"(input {source.stat().st_size / n / 1e3:.2f} KB a posting as JSON lines)")
+            lines.append(f"  largest tables, MB: {summary(db)}")
             took, peak, _ = measure([*OFFRES, "reprocess"], env)
             rss[("reprocess", n)] = peak
             lines.append(row("reprocess", n, took, peak, baseline("reprocess", str(db)), "read every raw record"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from lxml import etree
-from parsel import Selector
-from parsel.csstranslator import HTMLTranslator
 
+from parsers.csp_page import OfferPage, css, html_root, xpath
 from pipeline.normalize.text import fold
 
 PARSER_VERSION = "csp/1"
@@ -21,7 +21,6 @@ SOURCE = "csp"
 
 DEADLINE_RE = re.compile(r"Date limite de candidature\s*:?\s*(\d{1,2}/\d{1,2}/\d{4})", re.I)
 ONLINE_SINCE_RE = re.compile(r"En ligne depuis le\s+(.+)", re.I)
-SPACES_RE = re.compile(r"\s+")
 TERRITORIAL_REF_RE = re.compile(r"^[Oo]\d{15}$")
 GRADES_RE = re.compile(r"Grades?\s*(?:\(s\))?\s*(?:recherch[ée]s?\s*(?:\(s\))?)?\s*:\s*(.+)", re.I)
 # The board's own territorial wording: "Poste ouvert(s) sur le(s) grade(s) suivant(s) de la
@@ -33,43 +32,25 @@ ORIGINAL_HOSTS = ("emploi-territorial.fr",)
 NO_RESULT_HINT = re.compile("aucune", re.I)  # the "no result" wording, looked for in the text only if present
 
 
-def css(selector: str) -> etree.XPath:
-    """A CSS selector compiled once, as parsel would translate it (`::text`, `::attr()`)."""
-    return etree.XPath(HTMLTranslator().css_to_xpath(selector))
-
-
 # Compiled once: the parse runs these on every page (parsel re-translated and wrapped each call).
-X = {name: etree.XPath(expr) for name, expr in {
+# Plain strings (no smart strings): nothing reads a text result's parent.
+X = {name: xpath(expr) for name, expr in {
     "text": ".//text()",
     "visible_text": ".//text()[not(ancestor::*[contains(@class,'sr-only')])]",
-    # @class/contains() first: a cheap test that spares most elements the normalize-space()
-    "cards": "//*[@class and contains(@class, 'fr-card') and "
-             "contains(concat(' ', normalize-space(@class), ' '), ' fr-card ')]",
     "node": "node()",
-    "inputs": "//input[starts-with(@id,'content_')]",
-    "json_ld": "//script[@type='application/ld+json']/text()",
     "sr_label": ".//*[contains(@class,'sr-only')]/text()",
-    "main_li": "//main//li",
-    "table_li": "//ul[contains(@class,'table')]/li",
     "cell_spans": "./span | ./div/span",
-    "main_h2": "//main//h2",
     "next_sibling": "following-sibling::*[1]",
     "p_or_h3": ".//p|.//h3",
     "clamp": ".//div[contains(@class,'text-clamp--text')]/node()[not(self::button)]",
-    "accordions": "//section[contains(@class,'fr-accordion')]",
-    "main_links": "//main//a/@href",
-    "main_string": "string(//main)",
-    "canonical": "//link[@rel='canonical']/@href",
-    "main_reference": "//main/@data-reference",
-    "number": "//p[contains(@class,'number')]",
-    "h1": "//main//h1",
     "string": "string()",
+    "first_div_string": "string(//div)",
 }.items()}
 C = {selector: css(selector) for selector in (
     "div.fr-card--offer", "a.fr-pagination__link--next::attr(href)", "a.fr-pagination__link--last::attr(href)",
     ".results-count .count::text", ".no-result", "main ::text", ".fr-pagination", "h3.fr-card__title a",
     "ul.fr-card__desc > li", "span.sr-only::text", ".fr-card__start .fr-tag", "strong", "span.offer-result",
-    "span.fr-text--xs", ".about-agency .rte > div", ".fr-accordion__btn", ".fr-collapse")}
+    "span.fr-text--xs", ".fr-accordion__btn", ".fr-collapse")}
 
 
 def first(results: list) -> str | None:
@@ -122,10 +103,11 @@ def clean(text: str | None) -> str | None:
     """Fold whitespace (including non-breaking spaces); empty becomes None."""
     if text is None:
         return None
-    text = SPACES_RE.sub(" ", text.replace("\xa0", " ")).strip()
-    return text or None
+    # str.split() and the regex \s+ both split on str.isspace(): the same as re.sub + strip
+    return " ".join(text.split()) or None
 
 
+@lru_cache(maxsize=4096)
 def fold_label(label: str) -> str:
     """Lower-case, unaccented, straight apostrophes, no trailing colon: a label key."""
     return fold(label).strip(" :?")
@@ -137,21 +119,6 @@ def text_of(nodes: list, exclude_sr_only: bool = False) -> str | None:
     return clean(" ".join(t for n in nodes for t in path(n)))
 
 
-def drop_cards(root) -> None:
-    """Remove the "recommended offers" cards, which reuse the listing markup,
-    so that none of an offer's fields can come from them."""
-    for card in X["cards"](root):
-        parent = card.getparent()
-        if parent is not None:
-            if card.tail:  # keep the text that follows the card
-                previous = card.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + card.tail
-                else:
-                    parent.text = (parent.text or "") + card.tail
-            parent.remove(card)
-
-
 def inner_html(node) -> str | None:
     """The HTML inside an (lxml) node (children only), trimmed."""
     html = "".join(serialize(n) for n in X["node"](node)).strip()
@@ -160,7 +127,7 @@ def inner_html(node) -> str | None:
 
 def parse_listing(html: str, url: str) -> dict:
     """A listing page: its offer cards and the next page's URL (None on the last page)."""
-    root = Selector(text=html).root
+    root = html_root(html)
     cards = [parse_card(card, url) for card in C["div.fr-card--offer"](root)]
     next_href = first(C["a.fr-pagination__link--next::attr(href)"](root))
     last_href = first(C["a.fr-pagination__link--last::attr(href)"](root)) or ""
@@ -201,10 +168,10 @@ def parse_card(card, page_url: str) -> dict | None:
     return out
 
 
-def hidden_inputs(root) -> dict[str, str]:
+def hidden_inputs(page: OfferPage) -> dict[str, str]:
     """The page's `input[type=hidden][id^=content_]` values, first occurrence wins."""
     values: dict[str, str] = {}
-    for node in X["inputs"](root):
+    for node in page.inputs():
         key = node.get("id")[len("content_"):]
         values.setdefault(key, (node.get("value") or "").strip())
     return values
@@ -216,9 +183,9 @@ def input_date(inputs: dict[str, str], prefix: str) -> str | None:
     return "/".join(parts) if all(parts) else None
 
 
-def json_ld(root) -> dict:
+def json_ld(page: OfferPage) -> dict:
     """The page's JobPosting JSON-LD (non-strict schema.org), or {}."""
-    for raw in X["json_ld"](root):
+    for raw in page.json_ld_texts():
         try:
             data = json.loads(raw, strict=False)
         except ValueError:
@@ -241,10 +208,10 @@ def labelled_items(nodes: list) -> dict[str, str]:
     return out
 
 
-def table_cells(root) -> dict[str, str]:
+def table_cells(page: OfferPage) -> dict[str, str]:
     """`ul.table > li.table-cell`: the <strong> label and the value beside it."""
     out: dict[str, str] = {}
-    for cell in X["table_li"](root):
+    for cell in page.table_items():
         label = text_of(C["strong"](cell))
         key = TABLE_KEYS.get(fold_label(label or ""))
         if not key:
@@ -262,15 +229,15 @@ def table_cells(root) -> dict[str, str]:
     return out
 
 
-def sections(root) -> dict[str, str]:
+def sections(page: OfferPage) -> dict[str, str]:
     """HTML of the blocks that follow the offer's own `h2` headings."""
     out: dict[str, str] = {}
-    for h2 in X["main_h2"](root):
+    for h2 in page.main("h2", "main_h2"):
         key = SECTION_KEYS.get(fold_label(text_of([h2]) or ""))
         body = X["next_sibling"](h2)
         if key and body and key not in out:
             out[key] = inner_html(body[0])
-    about = C[".about-agency .rte > div"](root)
+    about = page.about()
     texts = [d for d in about if X["p_or_h3"](d)]
     if texts:
         node = texts[-1]
@@ -279,10 +246,10 @@ def sections(root) -> dict[str, str]:
     return out
 
 
-def accordions(root) -> dict[str, str]:
+def accordions(page: OfferPage) -> dict[str, str]:
     """The offer's accordions (Métier de référence, Statut du poste, ...)."""
     out: dict[str, str] = {}
-    for section in X["accordions"](root):
+    for section in page.accordions():
         key = ACCORDION_KEYS.get(fold_label(text_of(C[".fr-accordion__btn"](section)) or ""))
         body = C[".fr-collapse"](section)
         if key and body and key not in out:
@@ -290,9 +257,9 @@ def accordions(root) -> dict[str, str]:
     return out
 
 
-def original_link(root) -> str | None:
+def original_link(page: OfferPage) -> str | None:
     """A web link from the offer's body to the original posting on another board."""
-    for href in X["main_links"](root):
+    for href in page.main_links():
         href = href.strip()
         if href.startswith(("http://", "https://")) and any(host in href for host in ORIGINAL_HOSTS):
             return href
@@ -304,7 +271,7 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
     (territorial offers, whose conditions hold only the grades) the whole text."""
     if not conditions_html:
         return None
-    text = Selector(text=f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>").xpath("string(//div)").get()
+    text = X["first_div_string"](html_root(f"<div>{BREAK_RE.sub(chr(10), conditions_html)}</div>"))
     lines = [line for line in (clean(part) for part in text.split("\n")) if line]
     for line in lines:
         if match := GRADES_RE.match(line) or OPEN_GRADES_RE.match(line):
@@ -314,21 +281,20 @@ def grades_from(conditions_html: str | None, territorial: bool) -> str | None:
 
 def parse_offer(html: str, url: str) -> dict:
     """An offer's detail page -> raw posting record (values as written on the page)."""
-    root = Selector(text=html).root  # parsel's lxml tree (same parser options), read with compiled XPaths
-    drop_cards(root)
-    inputs = hidden_inputs(root)
-    ld = json_ld(root)
-    hero = labelled_items(X["main_li"](root))
-    cells = table_cells(root)
-    blocks = sections(root)
-    accs = accordions(root)
-    main_text = clean(str(X["main_string"](root))) or ""
+    page = OfferPage(html_root(html))  # parsel's lxml tree, its recommended cards dropped, read in one pass
+    inputs = hidden_inputs(page)
+    ld = json_ld(page)
+    hero = labelled_items(page.main("li", "main_li"))
+    cells = table_cells(page)
+    blocks = sections(page)
+    accs = accordions(page)
+    main_text = clean(page.main_text()) or ""
     deadline = DEADLINE_RE.search(main_text)
-    canonical = first(X["canonical"](root))
+    canonical = first(page.canonical())
     address = (ld.get("jobLocation") or {}).get("address") or {}
-    reference = (inputs.get("ref") or first(X["main_reference"](root))
-                 or text_of(X["number"](root), exclude_sr_only=True))
-    title = text_of(X["h1"](root)) or clean(ld.get("title"))
+    reference = (inputs.get("ref") or first(page.main_reference())
+                 or text_of(page.numbers(), exclude_sr_only=True))
+    title = text_of(page.main("h1", "h1")) or clean(ld.get("title"))
     record = {
         "source": SOURCE,
         "url": (canonical or url).strip(),
@@ -356,7 +322,7 @@ def parse_offer(html: str, url: str) -> dict:
         "about_html": blocks.get("about_html"),
         "conditions_html": accs.get("conditions_html"),
         "extra_html": accs.get("extra_html"),
-        "original_url": original_link(root),
+        "original_url": original_link(page),
     }
     territorial = bool(record["reference"] and TERRITORIAL_REF_RE.match(record["reference"]))
     if territorial:

@@ -9,9 +9,13 @@ title, never by position**.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import css2xpath
 
 from parsers.csp import ParseError, clean, fold_label
 
@@ -30,6 +34,8 @@ FILIERE_RE = re.compile(r"^\s*Fili[èe]re\s+(.+)$", re.I)
 EMPLOYER_ID_RE = re.compile(r"[?&]search-col=(\d+)")
 TRACKING = ("mtm_", "pk_", "utm_")
 
+# The detail row's parts, as `Selector.css` finds them (same XPath), evaluated on the lxml element.
+_LABEL, _VALUE, _TEXT = (etree.XPath(css2xpath(f".offre-item-{part}")) for part in ("label", "value", "text"))
 # Detail rows `div.offre-item-label` (folded) -> raw record key.
 LABEL_KEYS = {
     "employeur": "employer",
@@ -78,14 +84,34 @@ SECTION_KEYS = {
 }
 
 
+def texts(node) -> Iterable[str]:
+    """The text nodes under a node (parsel's or lxml's), in document order: XPath's `.//text()`
+    read from the lxml element itself (no selector built per text node)."""
+    root = getattr(node, "root", node)
+    return (root,) if isinstance(root, str) else root.itertext()
+
+
+@lru_cache(maxsize=None)
+def _compiled(query: str) -> etree.XPath:
+    return etree.XPath(css2xpath(query))
+
+
+def find(node, query: str) -> list:
+    """`Selector.css(query)` (the same XPath), as lxml elements or strings: no selector per result."""
+    return _compiled(query)(getattr(node, "root", node))
+
+
 def text_of(nodes) -> str | None:
     """Text of the (parsel) nodes, whitespace folded."""
-    return clean(" ".join(t for n in nodes for t in n.xpath(".//text()").getall()))
+    return clean(" ".join(t for n in nodes for t in texts(n)))
 
 
 def inner_html(node: Selector) -> str | None:
-    """The HTML inside a node (children only), trimmed."""
-    return "".join(node.xpath("node()").getall()).strip() or None
+    """The HTML inside a node (children only), trimmed: what parsel's `node()` gives, serialised."""
+    parts = [child if isinstance(child, str)
+             else etree.tostring(child, method="html", encoding="unicode", with_tail=False)
+             for child in node.root.xpath("node()")]
+    return "".join(parts).strip() or None
 
 
 def strip_tracking(url: str) -> str:
@@ -104,30 +130,34 @@ def http_url(href: str | None, base: str) -> str | None:
     return absolute if urlsplit(absolute).scheme in ("http", "https") else None
 
 
-def _first(row: Selector, css: str) -> Selector | None:
-    found = row.css(css)
-    return found[0] if found else None
+def _first(row, *queries: str):
+    """The first element the first matching query finds (lxml), or None."""
+    for query in queries:
+        found = find(row, query)
+        if found:
+            return found[0]
+    return None
 
 
-def parse_row(row: Selector, url: str) -> dict | None:
+def parse_row(row, url: str) -> dict | None:
     """One listing row `tr[id^=O]`: the first occurrence of each field (rows render twice)."""
     reference = clean(row.attrib.get("id"))
-    link = _first(row, "a.lien-details-offre") or _first(row, "a[href*='/offre/']")
+    link = _first(row, "a.lien-details-offre", "a[href*='/offre/']")
     if not reference or link is None or not link.attrib.get("href"):
         return None
-    employer_link = _first(row, ".detail-offre-collectivite .valeur a") or _first(row, "a[href*='search-col=']")
+    employer_link = _first(row, ".detail-offre-collectivite .valeur a", "a[href*='search-col=']")
     employer_id = EMPLOYER_ID_RE.search(employer_link.attrib.get("href", "")) if employer_link is not None else None
     area = _first(row, ".detail-offre-collectivite > span.text-secondary")
-    badges = row.css("span.badge")
+    badges = find(row, "span.badge")
     categories = [b.attrib["title"].strip() for b in badges
                   if CATEGORY_RE.search(b.attrib.get("title", ""))]
     filiere = next((FILIERE_RE.match(b.attrib["title"]).group(1).strip() for b in badges
                     if FILIERE_RE.match(b.attrib.get("title", ""))), None)
     kind = _first(row, "span.badge-light")
-    tooltips = [t for t in row.css("[data-tooltip]::attr(data-tooltip)").getall()]
+    tooltips = find(row, "[data-tooltip]::attr(data-tooltip)")
     published = next((m.group(1) for t in tooltips if (m := PUBLISHED_RE.search(t))), None)
     deadline = next((m.group(1) for t in tooltips if (m := LIMIT_RE.search(t))), None)
-    number = text_of(row.css(".numOf")[:1])
+    number = text_of(find(row, ".numOf")[:1])
     return {
         "source": SOURCE,
         "url": strip_tracking(urljoin(url, link.attrib["href"].strip())),
@@ -159,14 +189,14 @@ def parse_listing(html: str, url: str) -> dict:
     """A listing page: its rows (first rendering of each reference), the stated total, the page number."""
     sel = Selector(text=html)
     rows, seen = [], set()
-    for tr in sel.css("tr[id^='O'], tr[id^='o']"):
+    for tr in find(sel, "tr[id^='O'], tr[id^='o']"):
         row = parse_row(tr, url)
         if row is None or row["reference"].upper() in seen:
             continue
         seen.add(row["reference"].upper())
         rows.append(row)
     page = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
-    body_text = " ".join(sel.css("body ::text").getall()).lower()
+    body_text = " ".join(find(sel, "body ::text")).lower()
     return {
         "rows": rows,
         "total": listing_total(sel),
@@ -178,28 +208,32 @@ def parse_listing(html: str, url: str) -> dict:
 
 def label_value(item: Selector) -> tuple[str | None, str | None, Selector | None]:
     """(folded label, text value, value node) of a `div.offre-item`."""
-    label = text_of(item.css(".offre-item-label")[:1])
-    value = item.css(".offre-item-value")[:1]
+    element = item.root
+    labels, values = _LABEL(element), _VALUE(element)
+    label = clean(" ".join(labels[0].itertext())) if labels else None
     if not label:
         return None, None, None
-    return fold_label(label), text_of(value) if value else None, value[0] if value else None
+    if not values:
+        return fold_label(label), None, None
+    return fold_label(label), clean(" ".join(values[0].itertext())), Selector(root=values[0], type="html")
+
+
+_ITEM_LABEL = etree.XPath("ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' offre-item ')][1]"
+                         "/*[contains(concat(' ', normalize-space(@class), ' '), ' offre-item-label ')][1]")
+_HEADING = etree.XPath("preceding::*[self::h2 or self::h3 or self::h4][1]")
 
 
 def section_title(node: Selector) -> str | None:
     """The title of a long text block: its item's label, else the closest heading before it."""
-    label = node.xpath("ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' offre-item ')][1]"
-                       "/*[contains(concat(' ', normalize-space(@class), ' '), ' offre-item-label ')][1]")
-    if label:
-        return text_of(label)
-    heading = node.xpath("preceding::*[self::h2 or self::h3 or self::h4][1]")
-    return text_of(heading) if heading else None
+    found = _ITEM_LABEL(node.root) or _HEADING(node.root)
+    return clean(" ".join(t for e in found for t in e.itertext())) if found else None
 
 
 def list_value(node: Selector) -> str | None:
     """A value holding several entries (grades: `li` or `<br>`-separated) joined by ', '."""
-    items = [clean(" ".join(li.xpath(".//text()").getall())) for li in node.css("li")]
+    items = [clean(" ".join(texts(li))) for li in node.css("li")]
     if not items:
-        items = [clean(t) for t in node.xpath(".//text()").getall()]
+        items = [clean(t) for t in texts(node)]
     items = [i for i in items if i]
     return ", ".join(dict.fromkeys(items)) or None
 
@@ -212,14 +246,14 @@ def parse_offer(html: str, url: str) -> dict:
     title = text_of(scope.css("h2.set-font, h2[class*='set-line-emploi']")[:1]) or text_of(scope.css("h1, h2")[:1])
     if not title:
         raise ParseError(url, "title", "no offer title (h2) on the page")
-    text = " ".join(scope.xpath(".//text()").getall())
+    text = " ".join(texts(scope))
     number = OFFER_NO_RE.search(text)
     record: dict = {"source": SOURCE, "url": strip_tracking(url), "title": title, "versant": VERSANT,
                     "reference": number.group(1) if number else None}
     published = PUBLISHED_RE.search(text_of(scope.css(".set-color-green")) or "") or PUBLISHED_RE.search(text)
     record["published"] = published.group(1) if published else None
     for item in scope.css("div.offre-item"):
-        if item.css(".offre-item-text") and not item.css(".offre-item-value"):
+        if _TEXT(item.root) and not _VALUE(item.root):
             continue  # a long text: read below by its section title
         name, value, node = label_value(item)
         key = LABEL_KEYS.get(name or "")

@@ -124,6 +124,9 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
             if problem:
                 raise ValueError(f"not the open-data file's header: {problem}")
             for line, data in records:
+                if progress and reading.rows + settled >= report:  # every 20,000 rows
+                    progress(report)
+                    report += 20_000
                 digest = record_digest(data)
                 hit = settles.get(digest)
                 if hit is not None and hit[0] not in starts:  # `take`'s settled case: no decoding, no parse
@@ -140,9 +143,6 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
                     continue
                 reading.rows += 1
                 take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
-                if progress and reading.rows + settled >= report:
-                    report += 20_000
-                    progress(reading.rows + settled)
         except RecordTooLong as exc:
             raise Misquoted(str(exc)) from None
     reading.settled += settled

@@ -24,6 +24,10 @@ from pipeline.record import RawPosting
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "offres.db"
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # a raw record as stored, built once
 BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another one's transaction
+#: Page size of a new database file (SQLite's default is 4096): a raw record or an offer row
+#: (2-3 KB with its descriptions) leaves a third of a 4 KB page empty, and much less of a 16 KB
+#: one (docs/storage.md, "Size"). An existing database keeps its page size.
+PAGE_SIZE = 16384
 
 SCHEMA: dict[str, tuple[dict, str | tuple, list]] = {
     "runs": ({
@@ -89,6 +93,7 @@ def open_db(path: str | os.PathLike | None = None) -> Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = Database(path)
         db.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"pragma page_size = {PAGE_SIZE}")  # no effect once the file holds a table
         db.enable_wal()
         db.execute("pragma synchronous = normal")  # under WAL: no fsync a commit, still no corruption on a crash
     with write_transaction(db):

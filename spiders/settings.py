@@ -34,6 +34,9 @@ POLITE = {
     # Items are stored synchronously in batches: Scrapy's default of 100 concurrent items
     # spawned 100 asyncio tasks per response for nothing (a quarter of the crawl's CPU).
     "CONCURRENT_ITEMS": 4,
+    # Scrapy re-reads and re-parses (ast) a generator callback's source on every response to
+    # warn about `return value` in it: its cache is keyed by bound methods, which die at once.
+    "WARN_ON_GENERATOR_RETURN_VALUE": False,
     "COOKIES_ENABLED": False,
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",

@@ -78,3 +78,20 @@ def test_file_database_uses_wal(tmp_path):
 
     db = open_db(tmp_path / "x.db")
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_new_file_database_gets_the_large_page_size_and_an_existing_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from pipeline.store import PAGE_SIZE, open_db
+
+    db = open_db(tmp_path / "new.db")
+    assert db.execute("pragma page_size").fetchone()[0] == PAGE_SIZE != 4096
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.execute("pragma page_size = 4096")
+    old.execute("create table t (x)")
+    old.commit()
+    old.close()
+    db = open_db(tmp_path / "old.db")
+    assert db.execute("pragma page_size").fetchone()[0] == 4096
+    assert db.table("offers").exists()  # the schema was still created in it

@@ -123,12 +123,16 @@ def cluster_id_for(postings: Iterable[Posting]) -> str:
     return "c" + hashlib.blake2b(first.posting_id.encode("utf-8"), digest_size=8).hexdigest()
 
 
+_NO_REFS: frozenset[str] = frozenset()
+
+
 class _Merger:
     """Union-find over posting indexes, with the reference guard and the merge log."""
 
     def __init__(self, refkeys: list[str | None]) -> None:
         self.parent = list(range(len(refkeys)))
-        self.refs: dict[int, frozenset[str]] = {i: frozenset((r,)) for i, r in enumerate(refkeys) if r}
+        self.refkeys = refkeys
+        self.refs: dict[int, frozenset[str]] = {}  # root -> its cluster's references, once it has merged
         self.edges: list[tuple[int, int, str, float, str]] = []
         self.apart: dict[int, set[int]] = {}  # root -> postings its cluster must never join
 
@@ -152,9 +156,17 @@ class _Merger:
     def same(self, i: int, j: int) -> bool:
         return self.find(i) == self.find(j)
 
+    def refs_of(self, root: int) -> frozenset[str]:
+        """The references of the cluster whose root is `root` (a posting alone: its own)."""
+        refs = self.refs.get(root)
+        if refs is None:
+            key = self.refkeys[root]
+            return frozenset((key,)) if key else _NO_REFS
+        return refs
+
     def conflict(self, i: int, j: int) -> tuple[frozenset[str], frozenset[str]] | None:
         """The two reference sets when joining i and j would mix different references."""
-        ra, rb = self.refs.get(self.find(i), frozenset()), self.refs.get(self.find(j), frozenset())
+        ra, rb = self.refs_of(self.find(i)), self.refs_of(self.find(j))
         return (ra, rb) if ra and rb and not ra & rb else None
 
     def union(self, i: int, j: int, stage: str, score: float, reason: str) -> bool:
@@ -163,9 +175,9 @@ class _Merger:
             return False
         keep, gone = min(a, b), max(a, b)
         self.parent[gone] = keep
-        merged = self.refs.get(keep, frozenset()) | self.refs.pop(gone, frozenset())
-        if merged:
-            self.refs[keep] = merged
+        merged = self.refs_of(keep) | self.refs_of(gone)
+        self.refs.pop(gone, None)
+        self.refs[keep] = merged
         if gone in self.apart:
             self.apart.setdefault(keep, set()).update(self.apart.pop(gone))
         self.edges.append((i, j, stage, score, reason))
@@ -227,15 +239,20 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
                          "(reference or URL in its text or origin)")
 
     # Stage 2: same canonical URL, or board detail URLs of one reference (only between compatible postings).
-    by_url: dict[str, list[int]] = defaultdict(list)
-    cache: dict[str, str] = {}
+    first_of: dict[str, int] = {}  # URL key -> its first posting; most keys have no second one
+    shared: dict[str, list[int]] = {}  # URL key -> its postings, for keys of two or more
     for i, p in enumerate(items):
         if p.url:
-            key = cache.get(p.url)
-            if key is None:
-                key = cache[p.url] = url_key(p.url)
-            by_url[key].append(i)
-    for key, group in by_url.items():
+            key = url_key(p.url)
+            k = first_of.setdefault(key, i)
+            if k != i:
+                group = shared.get(key)
+                if group is None:
+                    shared[key] = [k, i]
+                else:
+                    group.append(i)
+    for key in sorted(shared, key=lambda key: shared[key][0]):  # in the order the keys were first seen
+        group = shared[key]
         for pos, j in enumerate(group[1:], start=1):
             b = items[j]
             anchor = next((k for k in group[:min(pos, URL_ANCHORS)] if _url_conflict(items, merger, k, j) is None),
@@ -251,11 +268,11 @@ def _dedupe(items: list[Posting]) -> DedupeResult:
             merger.union(anchor, j, "url", 1.0, f"{_url_words(key)}{note}")
 
     # Stage 3: near-duplicates, best scores first.
-    matches, unmerged = near_duplicates(items, refkeys, merger.same)
+    matches, unmerged = near_duplicates(items, refkeys, [merger.find(i) for i in range(len(items))])
     for u in unmerged:
         if u.code == "parallel_positions":
             merger.keep_apart(u.i, u.j)
-    matches.sort(key=lambda m: (-m.score, items[m.i].posting_id, items[m.j].posting_id))
+    matches.sort(key=lambda m: (-m.score, m.i, m.j))  # `items` is sorted by posting id: indexes order alike
     for m in matches:
         if merger.same(m.i, m.j):
             continue
@@ -338,8 +355,15 @@ def _build_result(items: list[Posting], refkeys: list[str | None], merger: _Merg
         clusters.append(Cluster("c" + blake2b(first.encode("utf-8"), digest_size=8).hexdigest(),
                                 items[canon].posting_id,
                                 (attached[canon], *(attached[k] for k in seen_order if k != canon))))
-    clusters.sort(key=lambda c: c.cluster_id)
-    position = {m.posting_id: n for n, c in enumerate(clusters) for m in c.members}
-    return DedupeResult(tuple(clusters), MappingProxyType({p.posting_id: p for p in items}),
-                        MappingProxyType(position), tuple(items), tuple(refkeys), tuple(rejected), tuple(unmerged))
+    cluster_ids = [c.cluster_id for c in clusters]
+    order = sorted(range(len(clusters)), key=cluster_ids.__getitem__)  # by cluster id (stable, like a sort of clusters)
+    where = [0] * len(items)  # posting index -> position of its cluster, filled from the index lists (compact)
+    member_lists = list(groups.values())  # in the order `clusters` was built
+    for n, k in enumerate(order):
+        for i in member_lists[k]:
+            where[i] = n
+    ids = [p.posting_id for p in items]
+    return DedupeResult(tuple([clusters[k] for k in order]), MappingProxyType(dict(zip(ids, items))),
+                        MappingProxyType(dict(zip(ids, where))), tuple(items), tuple(refkeys), tuple(rejected),
+                        tuple(unmerged))
 

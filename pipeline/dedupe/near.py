@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from rapidfuzz.fuzz import ratio
 from rapidfuzz.process import extract
@@ -98,15 +98,21 @@ def fold_words(text: str) -> list[str]:
 
 
 _WORD_BYTES = bytes(c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))  # [0-9a-z] kept
+_LOWER_WORD_BYTES = bytes(c + 32 if 65 <= c <= 90 else _WORD_BYTES[c] for c in range(256))  # A-Z lowered too
 
 
 def _word_bytes(text: str) -> list[bytes]:
     """`fold_words(text)` as ASCII bytes (split in C, without a regex; the words are ASCII)."""
-    text = text[: TEXT_WORDS * CHARS_PER_WORD].lower()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("æ", "ae"))
-        text = _MARK.sub("", _OTHER_SIGN.sub(" ", text))
-    return text.encode("ascii").translate(_WORD_BYTES).split()[:TEXT_WORDS]
+    text = text[: TEXT_WORDS * CHARS_PER_WORD]
+    if text.isascii():  # most descriptions: lowered by the same table
+        data = text.encode("ascii").translate(_LOWER_WORD_BYTES)
+    else:
+        text = text.lower()
+        if not text.isascii():
+            text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("æ", "ae"))
+            text = _MARK.sub("", _OTHER_SIGN.sub(" ", text))
+        data = text.encode("ascii").translate(_WORD_BYTES)
+    return data.split(None, TEXT_WORDS)[:TEXT_WORDS]  # the words after the first TEXT_WORDS stay unsplit
 
 
 class WordCodes(dict):
@@ -128,14 +134,11 @@ def _ordinal(day: str) -> int:
     return date.fromisoformat(day).toordinal()
 
 
-def _day(p: Posting) -> int | None:
-    for value in (p.published_on, p.first_seen_at):
-        if value:
-            try:
-                return _ordinal(value[:10])
-            except ValueError:
-                continue
-    return None
+def _parsed_day(value: str) -> int | None:
+    try:
+        return _ordinal(value[:10])
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=65536)
@@ -145,19 +148,14 @@ def sorted_tokens(title_key: str) -> str:
 
 
 class _Scorer:
-    """Scores pairs of postings; caches the per-posting keys it needs."""
+    """Scores pairs of postings; holds the per-posting keys it needs."""
 
     def __init__(self, postings: list[Posting], refkeys: list[str | None]) -> None:
         self.p = postings
         self.refkeys = refkeys
-        self.days: dict[int, int | None] = {}
+        self.days: list[int | None] = [None] * len(postings)  # filled by `near_duplicates` for block members
         self.folded: dict[str, str] = {}  # description -> its word codes (copies share one entry)
         self.codes = WordCodes()
-
-    def day(self, i: int) -> int | None:
-        if i not in self.days:
-            self.days[i] = _day(self.p[i])
-        return self.days[i]
 
     def text(self, i: int) -> str:
         text = self.p[i].text or ""
@@ -168,39 +166,53 @@ class _Scorer:
 
     def judge(self, i: int, j: int, t: float) -> NearMatch | Unmerged:
         """The match or the rejection of a near-candidate pair whose title score is `t`."""
-        a, b = self.p[i], self.p[j]
-        di, dj = self.day(i), self.day(j)
+        days = self.days
+        di, dj = days[i], days[j]
         gap = abs(di - dj) if di is not None and dj is not None else None
         if t < TITLE_MIN:
-            return Unmerged(i, j, "title_below_threshold", t, None, gap)
+            return _new(Unmerged, (i, j, "title_below_threshold", t, None, gap))
         if gap is not None and gap > MAX_DAYS:
-            return Unmerged(i, j, "date_gap", t, None, gap)
+            return _new(Unmerged, (i, j, "date_gap", t, None, gap))
         ra, rb = self.refkeys[i], self.refkeys[j]
         differ = bool(ra and rb and ra != rb)
         if differ and t < TITLE_STRONG:
-            return Unmerged(i, j, "different_references_weak_evidence", t, None, gap)
-        same_text = bool(a.text) and a.text == b.text
-        ta, tb = ("x", "x") if same_text else (self.text(i), self.text(j))
-        if not (ta and tb):
-            if differ:
-                return Unmerged(i, j, "different_references_no_text", t, None, gap)
-            if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
-                return NearMatch(i, j, round(t / 100.0, 3), False,
-                                 f"{_where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
-            return Unmerged(i, j, "no_text_weak_title", t, None, gap)
+            return _new(Unmerged, (i, j, "different_references_weak_evidence", t, None, gap))
+        a, b = self.p[i], self.p[j]
+        text_a = a.text
+        same_text = bool(text_a) and text_a == b.text
+        if same_text:
+            x = 100.0
+        else:
+            folded = self.folded
+            ta, tb = folded.get(text_a or ""), folded.get(b.text or "")
+            if ta is None:
+                ta = self.text(i)
+            if tb is None:
+                tb = self.text(j)
+            if not (ta and tb):
+                if differ:
+                    return _new(Unmerged, (i, j, "different_references_no_text", t, None, gap))
+                if t >= TITLE_NO_TEXT and gap is not None and gap <= NO_TEXT_MAX_DAYS:
+                    return NearMatch(i, j, round(t / 100.0, 3), False,
+                                     f"{_where(a)}, title {t:.1f}, no description on one side, {_days(gap)}")
+                return _new(Unmerged, (i, j, "no_text_weak_title", t, None, gap))
         needed = TEXT_STRONG if differ else TEXT_MIN
-        x = 100.0 if same_text else ratio(ta, tb, score_cutoff=needed - TEXT_SHOWN_BELOW)  # 0: under the floor
-        if x < needed:
-            return Unmerged(i, j, "different_references_weak_evidence" if differ else "text_below_threshold",
-                            t, x, gap)
+        if not same_text:
+            x = ratio(ta, tb, score_cutoff=needed - TEXT_SHOWN_BELOW)  # 0: under the floor
+            if x < needed:
+                return _new(Unmerged, (i, j, "different_references_weak_evidence" if differ else "text_below_threshold",
+                                       t, x, gap))
         score = round((0.4 * t + 0.6 * x) / 100.0, 3)
         if not differ:
             return NearMatch(i, j, score, False, f"{_where(a)}, title {t:.1f}, description {x:.1f}, {_days(gap)}")
         if gap is None or gap < REPUBLISH_MIN_DAYS:
-            return Unmerged(i, j, "parallel_positions", t, x, gap)
+            return _new(Unmerged, (i, j, "parallel_positions", t, x, gap))
         return NearMatch(i, j, score, True,
                          f"republished under a new reference ({ra.upper()} -> {rb.upper()}): {_where(a)}, "
                          f"title {t:.1f}, description {x:.1f}, {_days(gap)}")
+
+
+_new = tuple.__new__  # builds an `Unmerged` from a tuple without its Python-level __new__ (many are made)
 
 
 def _where(p: Posting) -> str:
@@ -246,40 +258,52 @@ def rejection(postings: Sequence[Posting], refkeys: Sequence[str | None], u: Unm
                      None if x is None else round(x, 1), gap)
 
 
-def _block_pairs(members: list[int], keyed: dict[int, tuple[str, int, int]]) -> Iterator[tuple[int, int, float]]:
-    """Near-candidate pairs of one block with their title score (scored in C, by rapidfuzz)."""
-    ordered = sorted(keyed[i] for i in members)  # (sorted title tokens, day, index)
-    keys = [k[0] for k in ordered]
-    span = len(ordered) if len(ordered) <= ALL_PAIRS_MAX else WINDOW
-    for pos in range(len(ordered) - 1):
-        choices = keys[pos + 1: pos + 1 + span]
-        for _, score, k in extract(keys[pos], choices, scorer=ratio, score_cutoff=TITLE_NEAR, limit=None):
-            yield ordered[pos][2], ordered[pos + 1 + k][2], score
-
-
 def near_duplicates(postings: list[Posting], refkeys: list[str | None],
-                    same_cluster: Callable[[int, int], bool]) -> tuple[list[NearMatch], list[Unmerged]]:
-    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates."""
+                    cluster_of: Sequence[int]) -> tuple[list[NearMatch], list[Unmerged]]:
+    """Stage 3 over `postings` (sorted by id): accepted pairs and rejected near-candidates
+    (`cluster_of[i]`: the cluster, any id, posting i is in before this stage).
+
+    One pass in posting order computes each posting's block and sort key (title tokens, day).
+    Inside a block sorted by that key, each posting is scored against the next `span` ones
+    (title scores in C, by rapidfuzz); pairs already together are skipped."""
     scorer = _Scorer(postings, refkeys)
-    blocks: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    days = scorer.days
+    blocks: dict[tuple[str, str | None], list[tuple[str, int, int]]] = defaultdict(list)
+    seen: dict[str, int] = {}  # publication day -> ordinal (days are few)
     for i, p in enumerate(postings):
         if p.employer_key and p.title_key:
-            blocks[(p.employer_key, p.department_code)].append(i)
+            value = p.published_on
+            day = seen.get(value) if value else None
+            if day is None:
+                day = _parsed_day(value) if value else None
+                if day is not None:
+                    seen[value] = day
+                elif p.first_seen_at:
+                    day = _parsed_day(p.first_seen_at)
+            days[i] = day
+            blocks[(p.employer_key, p.department_code)].append((sorted_tokens(p.title_key), day or 0, i))
     matches: list[NearMatch] = []
     rejections: list[Unmerged] = []
-    keyed = {i: (sorted_tokens(postings[i].title_key), scorer.day(i) or 0, i)  # sort keys, once per posting
-             for members in blocks.values() if len(members) > 1 for i in members}
-
+    judge = scorer.judge
     for key in sorted(blocks, key=lambda k: (k[0], k[1] or "")):
         members = blocks[key]
-        if len(members) < 2:
+        size = len(members)
+        if size < 2:
             continue
-        for i, j, t in _block_pairs(members, keyed):
-            i, j = min(i, j), max(i, j)
-            if same_cluster(i, j) or (refkeys[i] is not None and refkeys[i] == refkeys[j]):
-                continue
-            verdict = scorer.judge(i, j, t)
-            (matches if isinstance(verdict, NearMatch) else rejections).append(verdict)
+        members.sort()
+        keys = [m[0] for m in members]
+        span = size if size <= ALL_PAIRS_MAX else WINDOW
+        for pos in range(size - 1):
+            a = members[pos][2]
+            for _, t, k in extract(keys[pos], keys[pos + 1: pos + 1 + span], scorer=ratio, score_cutoff=TITLE_NEAR,
+                                   limit=None):
+                b = members[pos + 1 + k][2]
+                i, j = (a, b) if a < b else (b, a)
+                ref = refkeys[i]
+                if (ref is not None and ref == refkeys[j]) or cluster_of[i] == cluster_of[j]:
+                    continue
+                verdict = judge(i, j, t)
+                (matches if verdict.__class__ is NearMatch else rejections).append(verdict)
     return matches, rejections
 
 
