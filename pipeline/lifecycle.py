@@ -158,8 +158,9 @@ _HASH_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 def fields_hash(row: dict) -> str:
     """Hash of what an offer publishes: a change means the offer was updated."""
-    payload = _HASH_ENCODE({k: _hashed(k, row.get(k)) for k in HASHED_FIELDS
-                            if k not in HASHED_WHEN_SET or row.get(k) is not None})
+    hashed = {k: row.get(k) for k in HASHED_FIELDS if k not in HASHED_WHEN_SET or row.get(k) is not None}
+    hashed["location"] = _hashed("location", hashed["location"])  # the only field _hashed changes
+    payload = _HASH_ENCODE(hashed)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
