@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from sqlite_utils import Database
 
 from pipeline.export.selection import Selection, select_offers
-from pipeline.lifecycle import CURATED_SOURCE, OFFICIAL_SOURCE
+from pipeline.sources import CURATED_SOURCE, OFFICIAL_SOURCE
 from pipeline.normalize import normalize_category, normalize_location, normalize_reference, reference_from_url
 from pipeline.store import last_healthy_run
 

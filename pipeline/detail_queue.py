@@ -19,7 +19,7 @@ from typing import Iterable
 
 from sqlite_utils import Database
 
-from pipeline.dedupe.keys import UNLISTED_SOURCE as SOURCE
+from pipeline.sources import UNLISTED_SOURCE as SOURCE
 from pipeline.store import write_transaction
 
 TABLE = "detail_queue"

@@ -16,11 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from pipeline.offer_merge import merged_fields
+from pipeline.sources import BOARD_SOURCES, CURATED_SOURCE, LICENSED_SOURCES, OFFICIAL_SOURCE
 
 PARIS = ZoneInfo("Europe/Paris")
-OFFICIAL_SOURCE = "csp"
-BOARD_SOURCES = (OFFICIAL_SOURCE, "emploi-territorial")  # boards whose listing proves an offer open
-CURATED_SOURCE = "dinum-page"  # a hand-kept page that links to the official board
 NOT_ON_BOARD = "no longer on the board"
 # what emploi-territorial.fr adds (pipeline/normalize/territorial_board.py)
 BOARD_FIELDS = ("apply_url", "starts_on", "filiere", "working_time", "description_html")
@@ -30,9 +28,6 @@ HASHED_FIELDS = ("title", "employer", "employer_category", "versant", "category"
                  "experience", "salary", "about_html", "salary_details", *BOARD_FIELDS)
 # hashed only when set, so that offers stored before these fields existed keep their hash
 HASHED_WHEN_SET = frozenset(("experience", "salary", "about_html", "salary_details", *BOARD_FIELDS))
-# Sources whose licence asks each offer to show the source, its last update and the licence
-# (docs/sources/francetravail.md#licence): the licence is published on the API's page.
-LICENSED_SOURCES = {"francetravail": "https://francetravail.io/data/api/offres-emploi"}
 
 
 @dataclass

@@ -20,6 +20,7 @@ from pipeline.classify import classify
 from pipeline.dedupe import Posting, index_keys, reference_key
 from pipeline.lifecycle import parse_time
 from pipeline.normalize import normalize_posting
+from pipeline.store import chunks, marks
 
 TABLE = "normalized"
 COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str, "last_seen_at": str,
@@ -30,7 +31,6 @@ FROM_RECORD = ("missions_html", "profile_html", "about_html", "url", "title_raw"
 RECORD_KEY = {"title_raw": "title"}  # the raw record's name of a field, when it differs
 DIRTY = "dirty_postings"  # postings inserted, updated or deleted since the last rebuild (triggers)
 KEY_COLUMNS = ("ref_key", "url_key", "block_key")
-CHUNK = 500  # ids per `in (...)` query
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per row
 
 
@@ -56,23 +56,6 @@ def relay_keys(fields: dict | None, own: str | None) -> list[str]:
     """The reference keys of the other boards' offers a posting relays (they merge at stage 1)."""
     keys = {reference_key(ref) for ref in (fields or {}).get("relayed_references") or ()}
     return sorted(k for k in keys if k and k != own)
-
-
-def chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
-    """`items` in lists of at most `size`."""
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def marks(n: int) -> str:
-    """`?, ?, ...` for an `in (...)` of `n` values."""
-    return ", ".join("?" * n)
 
 
 def normalise_record(record: dict, now: datetime) -> dict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from parsers.csp_opendata import SOURCE as OPEN_DATA_FILE
-from pipeline.dedupe.keys import UNLISTED_SOURCE as UNLISTED_PAGE
+from pipeline.sources import UNLISTED_SOURCE as UNLISTED_PAGE
 
 TERRITORIAL_BOARD = "emploi-territorial"
 # Filled from another posting when the canonical one has no value.

@@ -265,7 +265,7 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
     partial_ids = partial_ids or set()
     conn = db.conn
     with write_transaction(db):
-        for chunk in _chunked(postings, WRITE_CHUNK):
+        for chunk in chunks(postings, WRITE_CHUNK):
             items = [(p, p.posting_id(), p.fetched_at or utcnow()) for p in chunk]
             ids = sorted({pid for _, pid, _ in items})
             marks = ", ".join("?" * len(ids))
@@ -312,9 +312,11 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
 
 
 WRITE_CHUNK = 500
+CHUNK = 500  # ids per `in (...)` query
 
 
-def _chunked(items: Iterable, size: int) -> Iterator[list]:
+def chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
+    """`items` in lists of at most `size`."""
     chunk: list = []
     for item in items:
         chunk.append(item)
@@ -323,6 +325,11 @@ def _chunked(items: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def marks(n: int) -> str:
+    """`?, ?, ...` for an `in (...)` of `n` values."""
+    return ", ".join("?" * n)
 
 
 def promote_run(db: Database, run_id: int) -> None:

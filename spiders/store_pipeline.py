@@ -13,7 +13,7 @@ from pipeline.crawl_state import ensure_table, mark_interrupted, save_states, to
 from pipeline.health import (FIRST_RUN_FLOOR, WATCHED_FIELDS, CrawlSummary, assess, assess_check, fill_rates,
                              thresholds_from, warnings)
 from pipeline.crawl_tally import COUNTED_FIELDS, TERRITORIAL_REF, kept_stats  # shared with cluster collect
-from pipeline.detail_queue import SOURCE as UNLISTED_SOURCE
+from pipeline.sources import UNLISTED_SOURCE
 from pipeline.lifecycle import rebuild_offers
 from pipeline.progress import Progress
 from pipeline.record import RawPosting

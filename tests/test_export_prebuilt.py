@@ -100,22 +100,20 @@ def test_offers_written_by_anything_are_never_served_stale(db, tmp_path):
     assert new_path(db, Selection(include_all=True), tmp_path) == (text, aside)
 
 
-def test_an_incremental_ingest_rebuilds_only_what_it_touched(db, tmp_path):
+def test_an_incremental_ingest_rebuilds_only_what_it_touched(db, tmp_path, monkeypatch):
+    import pipeline.rebuild
+
     records = list(synthetic_postings(600))
     built = []
-    original = prebuilt.refresh_entries
 
     def counting(*args, **kwargs):
-        built.append(original(*args, **kwargs))
+        built.append(prebuilt.refresh_entries(*args, **kwargs))
         return built[-1]
 
-    prebuilt.refresh_entries = counting
-    try:
-        ingest_lines(db, [json.dumps(edited(r, k), ensure_ascii=False) for k, r in enumerate(records[:5])],
-                     name="edits.jsonl")
-        rebuild_offers(db, full=True)  # the same data: every digest matches, nothing is built
-    finally:
-        prebuilt.refresh_entries = original
+    monkeypatch.setattr(pipeline.rebuild, "refresh_entries", counting)
+    ingest_lines(db, [json.dumps(edited(r, k), ensure_ascii=False) for k, r in enumerate(records[:5])],
+                 name="edits.jsonl")
+    rebuild_offers(db, full=True)  # the same data: every digest matches, nothing is built
     assert 1 <= built[0] <= 10 and built[1] == 0
     assert db.execute(f"select count(*) from {prebuilt.STALE}").fetchone()[0] == 0
     assert new_path(db, Selection(include_all=True), tmp_path) == old_path(db, Selection(include_all=True))

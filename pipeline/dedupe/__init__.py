@@ -11,7 +11,8 @@ See docs/deduplication.md.
 """
 from __future__ import annotations
 
-from pipeline.dedupe.keys import OFFICIAL_SOURCE, Posting, block_key, index_keys, reference_key
+from pipeline.dedupe.keys import Posting, block_key, index_keys, reference_key
+from pipeline.sources import OFFICIAL_SOURCE
 from pipeline.dedupe.near import Rejection
 from pipeline.dedupe.cluster import Cluster, DedupeResult, Member, dedupe
 from pipeline.dedupe.explain import explain

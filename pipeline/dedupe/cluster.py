@@ -24,7 +24,8 @@ from typing import Iterable, Iterator, Mapping, NamedTuple
 
 from rapidfuzz.fuzz import token_set_ratio
 
-from pipeline.dedupe.keys import BOARD_PAGE_SOURCES, Posting, reference_key
+from pipeline.dedupe.keys import Posting, reference_key
+from pipeline.sources import BOARD_PAGE_SOURCES
 from pipeline.dedupe.near import NearMatch, Rejection, Unmerged, department_notes, near_duplicates, rejection
 from pipeline.urls import url_key
 

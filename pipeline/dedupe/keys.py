@@ -14,10 +14,6 @@ from typing import Mapping
 
 from pipeline.urls import url_key
 
-OFFICIAL_SOURCE = "csp"  # choisirleservicepublic.gouv.fr: preferred as the canonical posting
-# the board's own pages: its Numérique listing's, and those read outside it (pipeline.detail_queue)
-UNLISTED_SOURCE = "csp-unlisted"  # the board's pages of offers outside its Numérique listing
-BOARD_PAGE_SOURCES = frozenset((OFFICIAL_SOURCE, UNLISTED_SOURCE))
 MIN_REFERENCE_LENGTH = 5  # shorter references (or without a digit) are not trusted for stage 1
 
 NOT_COUNTED = frozenset({"unresolved", "relayed_references"})  # bookkeeping keys of the normalised fields, not data

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from pipeline.lifecycle import LICENSED_SOURCES
+from pipeline.sources import LICENSED_SOURCES
 
 
 def source_freshness(db: Database) -> dict[str, dict]:

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from pipeline import labels
 from pipeline.export.selection import employer_matches
+from pipeline.sources import CURATED_SOURCE
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_EMPLOYER = "DINUM"
@@ -32,7 +33,6 @@ PAGE_NAME = "la DINUM"
 PIN_SRC = "/uploads/map-pin-2-line.svg"  # the Jekyll site's pin icon (fragment only)
 OTHER_THEME = "Autres offres numériques"
 HIGH_LEVEL = frozenset({"A+"})
-CURATED_SOURCE = "dinum-page"
 
 
 @lru_cache(maxsize=1)

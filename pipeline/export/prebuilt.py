@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from pipeline.export.document import SCHEMA_PATH, SetAside, first_error, offer_entry
 from pipeline.export.selection import ORDER, Selection, register_functions
-from pipeline.normalized import chunks, marks
+from pipeline.store import chunks, marks
 
 ENTRIES = "export_entries"
 STALE = "export_stale"
