@@ -30,7 +30,6 @@ from sqlite_utils import Database
 import pipeline.sanitize as sanitize
 from pipeline import normalized as store_n
 from pipeline.dedupe import Posting, dedupe
-from pipeline.export.prebuilt import refresh_entries
 from pipeline.lifecycle import HASHED_FIELDS, JSON_FIELDS, PARIS, RebuildStats, build_offer_row, merge_events, offer_events
 from pipeline.sources import CURATED_SOURCE, OFFICIAL_SOURCE
 from pipeline.store import chunks, last_healthy_run, marks, record_errors, write_transaction
@@ -101,7 +100,11 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
         insert_rows(db, "events", events)
         _set_state(db, board_crawl=board_crawl, html=html_version(), tracked="1")
-        refresh_entries(db, sanitized=True)  # the export's entries of the offers written
+        # The export's entries of the offers written. Imported here, not above: a reader of this
+        # module's helpers (explain's `closure`) does not load the export's schema validators.
+        from pipeline.export.prebuilt import refresh_entries
+
+        refresh_entries(db, sanitized=True)
     stats.offers, stats.open = db.execute("select count(*), coalesce(sum(status = 'open'), 0) from offers").fetchone()
     if stats.errors:
         record_errors(db, run_id, "reprocess", stats.errors)

@@ -101,16 +101,15 @@ def test_offers_written_by_anything_are_never_served_stale(db, tmp_path):
 
 
 def test_an_incremental_ingest_rebuilds_only_what_it_touched(db, tmp_path, monkeypatch):
-    import pipeline.rebuild
-
     records = list(synthetic_postings(600))
     built = []
+    original = prebuilt.refresh_entries
 
     def counting(*args, **kwargs):
-        built.append(prebuilt.refresh_entries(*args, **kwargs))
+        built.append(original(*args, **kwargs))
         return built[-1]
 
-    monkeypatch.setattr(pipeline.rebuild, "refresh_entries", counting)
+    monkeypatch.setattr(prebuilt, "refresh_entries", counting)
     ingest_lines(db, [json.dumps(edited(r, k), ensure_ascii=False) for k, r in enumerate(records[:5])],
                  name="edits.jsonl")
     rebuild_offers(db, full=True)  # the same data: every digest matches, nothing is built
