@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
-from parsel.csstranslator import css2xpath
 
 from parsers.csp import ParseError, clean, fold_label
+from parsers.csp_page import css, xpath
 
 __all__ = ["PARSER_VERSION", "SOURCE", "ParseError", "parse_listing", "parse_offer", "parse_rss", "strip_tracking"]
 
@@ -35,7 +35,7 @@ EMPLOYER_ID_RE = re.compile(r"[?&]search-col=(\d+)")
 TRACKING = ("mtm_", "pk_", "utm_")
 
 # The detail row's parts, as `Selector.css` finds them (same XPath), evaluated on the lxml element.
-_LABEL, _VALUE, _TEXT = (etree.XPath(css2xpath(f".offre-item-{part}")) for part in ("label", "value", "text"))
+_LABEL, _VALUE, _TEXT = (css(f".offre-item-{part}") for part in ("label", "value", "text"))
 # Detail rows `div.offre-item-label` (folded) -> raw record key.
 LABEL_KEYS = {
     "employeur": "employer",
@@ -91,9 +91,7 @@ def texts(node) -> Iterable[str]:
     return (root,) if isinstance(root, str) else root.itertext()
 
 
-@lru_cache(maxsize=None)
-def _compiled(query: str) -> etree.XPath:
-    return etree.XPath(css2xpath(query))
+_compiled = lru_cache(maxsize=None)(css)  # each query compiled once
 
 
 def find(node, query: str) -> list:
@@ -218,9 +216,9 @@ def label_value(item: Selector) -> tuple[str | None, str | None, Selector | None
     return fold_label(label), clean(" ".join(values[0].itertext())), Selector(root=values[0], type="html")
 
 
-_ITEM_LABEL = etree.XPath("ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' offre-item ')][1]"
-                         "/*[contains(concat(' ', normalize-space(@class), ' '), ' offre-item-label ')][1]")
-_HEADING = etree.XPath("preceding::*[self::h2 or self::h3 or self::h4][1]")
+_ITEM_LABEL = xpath("ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' offre-item ')][1]"
+                    "/*[contains(concat(' ', normalize-space(@class), ' '), ' offre-item-label ')][1]")
+_HEADING = xpath("preceding::*[self::h2 or self::h3 or self::h4][1]")
 
 
 def section_title(node: Selector) -> str | None:
