@@ -52,14 +52,19 @@ def test_by_records_and_by_the_csv_module_agree(tmp_path):
     assert week.rows == 4200
 
 
-def test_a_stray_quote_reads_the_whole_file_with_the_csv_module(tmp_path):
-    rows = list(OpenDataWeek(rows=300, seed=2, today=TODAY, digital=0.2).iter_rows())
+def csv_text(rows: list[dict], quoting: int) -> str:
+    """The header and the rows, `;`-separated, as the csv module writes them."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";", quoting=quoting, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow([row.get(c, "") for c in COLUMNS])
-    text = out.getvalue().replace(rows[5]["Intitulé du poste"], 'Chef de "projet', 1)  # bare cell, stray quote
+    return out.getvalue()
+
+
+def test_a_stray_quote_reads_the_whole_file_with_the_csv_module(tmp_path):
+    rows = list(OpenDataWeek(rows=300, seed=2, today=TODAY, digital=0.2).iter_rows())
+    text = csv_text(rows, csv.QUOTE_MINIMAL).replace(rows[5]["Intitulé du poste"], 'Chef de "projet', 1)  # bare cell, stray quote
     path = tmp_path / "stray.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(Misquoted):
@@ -73,13 +78,8 @@ def test_a_quote_left_open_is_cut_short_and_the_csv_module_reads_the_file(tmp_pa
     import parsers.csv_records as csv_records
 
     monkeypatch.setattr(csv_records, "MAX_LINES", 50)
-    rows = list(OpenDataWeek(rows=200, seed=4, today=TODAY, digital=0.2).iter_rows())
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in COLUMNS])
-    head = "\r\n".join(out.getvalue().split("\r\n")[:3]) + "\r\n"  # the header and two rows
+    rows = list(OpenDataWeek(rows=2, seed=4, today=TODAY, digital=0.2).iter_rows())
+    head = csv_text(rows, csv.QUOTE_ALL)  # the header and two rows
     path = tmp_path / "open.csv"  # then a cell opened and never closed: the rest would be one record
     path.write_text(head + '"never closed\r\n' + "a line with no quote\r\n" * 60, encoding="utf-8")
     with pytest.raises(Misquoted, match="open for more than 50 lines"):
