@@ -14,7 +14,10 @@ import operator
 import pathlib
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+from pipeline.normalize import geography_cache
 
 GEO_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "geo"
 
@@ -141,13 +144,41 @@ class Department:
     region_code: str
 
 
+class CommuneIndex(Mapping):
+    """INSEE code -> Commune, each built from its row when first asked for (35,000 rows, a few used)."""
+
+    def __init__(self, rows: dict[str, tuple]) -> None:
+        self.rows = rows
+        self._built: dict[str, Commune] = {}
+
+    def __getitem__(self, insee: str) -> Commune:
+        commune = self._built.get(insee)
+        if commune is None:
+            commune = self._built[insee] = Commune(*self.rows[insee])
+        return commune
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+_FILES = ("regions.csv", "departments.csv", "territories.csv", "communes.csv")
+_STATE = ("regions", "region_keys", "department_keys", "commune_keys", "former_keys", "postal",
+          "territory_kinds", "max_tokens")
+
+
 class Geography:
-    """Indexes over the vendored COG files; build once with :func:`get_geography`."""
+    """Indexes over the vendored COG files; build once with :func:`get_geography`.
+
+    The built indexes are kept in the user's cache (`geography_cache`), keyed by the files
+    and this module's code, so that a later process loads them instead of building them."""
 
     def __init__(self, geo_dir: pathlib.Path = GEO_DIR) -> None:
         self.regions: dict[str, str] = {}
         self.departments: dict[str, Department] = {}
-        self.communes: dict[str, Commune] = {}
+        self.communes: Mapping[str, Commune] = CommuneIndex({})
         self.region_keys: dict[str, str] = {}
         self.department_keys: dict[str, str] = {}
         self.commune_keys: dict[str, tuple[str, ...]] = {}
@@ -155,7 +186,29 @@ class Geography:
         self.postal: dict[str, tuple[str, ...]] = {}
         self.territory_kinds: dict[str, str] = {}  # code -> kind, for the non-metropolitan ones
         self.max_tokens = 1
-        self._load(geo_dir)
+        key = geography_cache.sources_key([pathlib.Path(__file__), *(geo_dir / name for name in _FILES)])
+        state = geography_cache.load(key)
+        if state is None or not self._restore(state):
+            self._load(geo_dir)
+            geography_cache.save(key, self._state())
+
+    def _state(self) -> dict:
+        """The indexes as plain values (what `marshal` keeps)."""
+        state = {name: getattr(self, name) for name in _STATE}
+        state["departments"] = {code: (d.code, d.name, d.region_code) for code, d in self.departments.items()}
+        state["communes"] = {insee: (c.insee, c.name, c.kind, c.department, c.parent, c.postal_codes)
+                             for insee, c in self.communes.items()}
+        return state
+
+    def _restore(self, state: dict) -> bool:
+        """Take the indexes from a kept state; False (nothing taken) when it lacks one."""
+        if not all(name in state for name in (*_STATE, "departments", "communes")):
+            return False
+        for name in _STATE:
+            setattr(self, name, state[name])
+        self.departments = {code: Department(*row) for code, row in state["departments"].items()}
+        self.communes = CommuneIndex(state["communes"])
+        return True
 
     def _rows(self, path: pathlib.Path) -> list[dict[str, str]]:
         with path.open(encoding="utf-8", newline="") as fh:
@@ -193,7 +246,7 @@ class Geography:
         former: dict[str, list[str]] = {}
         postal: dict[str, list[str]] = {}
         rows = self._tuples(geo_dir / "communes.csv", "insee", "name", "type", "department", "parent", "postal_codes")
-        communes = self.communes
+        communes: dict[str, Commune] = {}
         for insee, name, kind, department, parent, postal_codes in rows:
             tokens = fold_tokens(name)
             if len(tokens) >= self.max_tokens:
@@ -213,6 +266,7 @@ class Geography:
         for name, insees in COMMUNE_ALIASES.items():
             for insee in insees:
                 _append(names, key(name), insee)
+        self.communes = communes
         self.commune_keys = {k: tuple(v) for k, v in names.items()}
         self.former_keys = {k: tuple(v) for k, v in former.items()}
         self.postal = {k: tuple(v) for k, v in postal.items()}
