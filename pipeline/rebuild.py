@@ -281,8 +281,8 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
     previous: dict[str, dict] = {}
     for batch in chunks(sorted(old_ids | new_ids)):
         previous.update((r["id"], r) for r in db.query(
-            f"select {PREVIOUS_COLUMNS} from offers where id in ({marks(len(batch))})", batch))
-    offers, merges = [], []
+            f"select * from offers where id in ({marks(len(batch))})", batch))
+    offers, merges, kept = [], [], set()
     for cluster in result.clusters:
         row = build_offer_row(cluster, fields_by_id, rows_by_id, today, board_crawl)
         before = previous.get(row["id"])
@@ -305,16 +305,19 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
             stats.reopened += 1
         events.extend(offer_events(before, row, run_id, stamp))
         offers.append(row)
+        if before is not None and as_stored(row, before):
+            kept.add(row["id"])
         merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
                        "score": m.score, "reason": m.reason} for m in cluster.members)
     gone = {k: v for k, v in previous.items() if k in old_ids}
     events.extend(merge_events(gone, previous_members, offers, merges, run_id, stamp))
     for batch in chunks(sorted(old_ids | new_ids)):
-        db.execute(f"delete from offers where id in ({marks(len(batch))})", batch)
         db.execute(f"delete from merges where offer_id in ({marks(len(batch))})", batch)
+    for batch in chunks(sorted((old_ids | new_ids) - kept)):  # an offer stored as rebuilt stays
+        db.execute(f"delete from offers where id in ({marks(len(batch))})", batch)
     for batch in chunks(ids):
         db.execute(f"delete from merges where posting_id in ({marks(len(batch))})", batch)
-    insert_rows(db, "offers", offers)
+    insert_rows(db, "offers", [row for row in offers if row["id"] not in kept])
     insert_rows(db, "merges", merges)
     return new_ids
 
@@ -345,6 +348,20 @@ def insert_rows(db: Database, table: str, rows: list[dict]) -> None:
     plain = [c not in encoded for c in columns]
     db.conn.executemany(sql, ([row[c] if p or row[c] is None else _ENCODE(row[c]) for c, p in zip(columns, plain)]
                               for row in rows))
+
+
+def as_stored(row: dict, stored: dict) -> bool:
+    """Whether an offer row as built is the stored one, column for column (JSON columns encoded as
+    `insert_rows` writes them; a stored column the row lacks must be null, as an insert leaves it)."""
+    encoded = ENCODED["offers"]
+    for name, value in row.items():
+        if name not in stored:
+            return False
+        if name in encoded and value is not None:
+            value = _ENCODE(value)
+        if stored[name] != value or type(stored[name]) is not type(value) and not isinstance(value, bool):
+            return False
+    return all(value is None for name, value in stored.items() if name not in row)
 
 
 def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) -> list[dict]:

@@ -14,6 +14,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import groupby
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -259,12 +260,14 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
     `fetched_at` moved; a new content becomes a new version. `partial_ids`
     names postings known only from a listing card (detail page failed): their
     card record is stored only when the posting has no version yet. Read and
-    written WRITE_CHUNK postings at a time (one lookup query each, plain statements).
+    written WRITE_CHUNK postings at a time: one lookup query each, then the writes as
+    a few `executemany` (new versions get the ids SQLite would give them, max + 1).
     """
     stats = WriteStats()
     partial_ids = partial_ids or set()
     conn = db.conn
     with write_transaction(db):
+        last_id = conn.execute("select coalesce(max(id), 0) from raw_postings").fetchone()[0]
         for chunk in chunks(postings, WRITE_CHUNK):
             items = [(p, p.posting_id(), p.fetched_at or utcnow()) for p in chunk]
             ids = sorted({pid for _, pid, _ in items})
@@ -272,44 +275,54 @@ def write_raw_postings(db: Database, postings: Iterable[RawPosting], run_id: int
             existing = dict(conn.execute(f"select id, raw_id from postings where id in ({marks})", ids).fetchall())
             versions = {(pid, digest): rid for pid, digest, rid in conn.execute(
                 f"select posting_id, content_hash, id from raw_postings where posting_id in ({marks})", ids)}
+            new_raw, seen_raw, new_postings = [], [], []
+            updates: list[tuple[str, list]] = []  # in order: a posting's later sighting wins
             for posting, pid, fetched in items:
                 stats.received += 1
                 known = pid in existing
                 if pid in partial_ids and known and existing[pid]:
-                    conn.execute("update postings set last_seen_at = ?, last_run_id = ?, gone_at = null where id = ?",
-                                 [fetched, run_id, pid])
+                    updates.append((_SEEN_CARD, [fetched, run_id, pid]))
                     stats.unchanged += 1
                     continue
                 record = posting.as_dict()
                 digest = posting.content_hash(record)
                 raw_id = versions.get((pid, digest))
                 if raw_id is not None:
-                    conn.execute("update raw_postings set fetched_at = ?, last_run_id = ? where id = ?",
-                                 [fetched, run_id, raw_id])
+                    seen_raw.append([fetched, run_id, raw_id])
                     stats.unchanged += 1
                 else:
-                    raw_id = conn.execute(
-                        "insert into raw_postings (posting_id, source, url, reference, content_hash, record, "
-                        "first_fetched_at, fetched_at, parser_version, run_id, last_run_id, trusted) "
-                        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [pid, posting.source, posting.url, posting.reference, digest,
-                         _ENCODE(record), fetched, fetched, parser_version, run_id, run_id,
-                         int(trusted)]).lastrowid
+                    last_id += 1
+                    raw_id = last_id
+                    new_raw.append([raw_id, pid, posting.source, posting.url, posting.reference, digest,
+                                    _ENCODE(record), fetched, fetched, parser_version, run_id, run_id, int(trusted)])
                     versions[(pid, digest)] = raw_id
                     stats.new_versions += 1
                 used = raw_id if trusted or not known or not existing[pid] else existing[pid]
                 if known:
-                    conn.execute("update postings set source = ?, url = ?, last_seen_at = ?, last_run_id = ?, "
-                                 "gone_at = null, latest_raw_id = ?, raw_id = ? where id = ?",
-                                 [posting.source, posting.url, fetched, run_id, raw_id, used, pid])
+                    updates.append((_SEEN, [posting.source, posting.url, fetched, run_id, raw_id, used, pid]))
                 else:
                     stats.new_postings += 1
-                    conn.execute("insert into postings (id, source, url, first_seen_at, last_seen_at, last_run_id, "
-                                 "gone_at, raw_id, latest_raw_id) values (?, ?, ?, ?, ?, ?, null, ?, ?)",
-                                 [pid, posting.source, posting.url, fetched, fetched, run_id, used, raw_id])
+                    new_postings.append([pid, posting.source, posting.url, fetched, fetched, run_id, used, raw_id])
                 existing[pid] = used
+            # new versions first (a version seen again later in the chunk may be one of them), then
+            # new postings (a posting's first sighting in the chunk), then the updates in order
+            conn.executemany(_NEW_RAW, new_raw)
+            conn.executemany(_SEEN_RAW, seen_raw)
+            conn.executemany(_NEW_POSTING, new_postings)
+            for sql, group in groupby(updates, key=lambda u: u[0]):
+                conn.executemany(sql, [params for _, params in group])
     return stats
 
+
+_NEW_RAW = ("insert into raw_postings (id, posting_id, source, url, reference, content_hash, record, "
+            "first_fetched_at, fetched_at, parser_version, run_id, last_run_id, trusted) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_SEEN_RAW = "update raw_postings set fetched_at = ?, last_run_id = ? where id = ?"
+_NEW_POSTING = ("insert into postings (id, source, url, first_seen_at, last_seen_at, last_run_id, "
+                "gone_at, raw_id, latest_raw_id) values (?, ?, ?, ?, ?, ?, null, ?, ?)")
+_SEEN = ("update postings set source = ?, url = ?, last_seen_at = ?, last_run_id = ?, "
+         "gone_at = null, latest_raw_id = ?, raw_id = ? where id = ?")
+_SEEN_CARD = "update postings set last_seen_at = ?, last_run_id = ?, gone_at = null where id = ?"
 
 WRITE_CHUNK = 500
 CHUNK = 500  # ids per `in (...)` query
