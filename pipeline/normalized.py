@@ -10,8 +10,13 @@ deduplication index keys (`ref_key`, `url_key`, `block_key`, plus `name_key`, th
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import sys
 from datetime import datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from sqlite_utils import Database
@@ -32,6 +37,27 @@ RECORD_KEY = {"title_raw": "title"}  # the raw record's name of a field, when it
 DIRTY = "dirty_postings"  # postings inserted, updated or deleted since the last rebuild (triggers)
 KEY_COLUMNS = ("ref_key", "url_key", "block_key")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # built once, not per row
+ROOT = Path(__file__).resolve().parent.parent
+#: What a normalisation may depend on besides its record, hashed whole (`normaliser_version`): every
+#: module of the pipeline, the reference data, the Python and the packages the normalisers use.
+VERSIONED = ("pipeline/**/*.py", "data/*.csv", "data/geo/*.csv", "data/taxonomy/*", "data/labels/*")
+PACKAGES = ("dateparser", "regex", "rapidfuzz", "nh3", "lxml", "beautifulsoup4", "tzdata")
+
+
+@lru_cache(maxsize=1)
+def normaliser_version() -> str:
+    """Hash of the code, data and packages behind the stored normalisations: while it is the one the
+    last rebuild recorded, a stored row of an unchanged raw version is what normalising again gives."""
+    digest = hashlib.sha256(sys.version.encode() + b"\0")
+    for pattern in VERSIONED:
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in PACKAGES:
+        try:
+            digest.update(f"{package}={version(package)}\0".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package}=-\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def ensure_table(db: Database) -> None:

@@ -30,7 +30,8 @@ from sqlite_utils import Database
 import pipeline.sanitize as sanitize
 from pipeline import normalized as store_n
 from pipeline.dedupe import Posting, dedupe
-from pipeline.lifecycle import HASHED_FIELDS, JSON_FIELDS, PARIS, RebuildStats, build_offer_row, merge_events, offer_events
+from pipeline.lifecycle import (HASHED_FIELDS, JSON_FIELDS, PARIS, RebuildStats, build_offer_row, merge_events, offer_events,
+                                parse_time)
 from pipeline.sources import CURATED_SOURCE, OFFICIAL_SOURCE
 from pipeline.store import chunks, last_healthy_run, marks, record_errors, write_transaction
 
@@ -81,7 +82,10 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         reuse_html = state.get("html") == html_version()
         full = full or not reuse_html
         tracked = state.get("tracked") == "1"  # dirty_postings holds every posting written since
-        touched, seeds, removed = refresh(db, now, stats, full, say, tracked)
+        version = store_n.normaliser_version()
+        current = state.get("normalizer") == version  # the stored rows are this code's, raw version aside
+        current = current or db.execute(f"select 1 from {store_n.TABLE} limit 1").fetchone() is None
+        touched, seeds, removed = refresh(db, now, stats, full, say, tracked, reuse=current)
         if full:
             scope = {r[0] for r in db.execute("select posting_id from normalized")} | removed
         else:
@@ -99,7 +103,8 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         db.execute(f"delete from {store_n.DIRTY}")
         events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
         insert_rows(db, "events", events)
-        _set_state(db, board_crawl=board_crawl, html=html_version(), tracked="1")
+        _set_state(db, board_crawl=board_crawl, html=html_version(), tracked="1",
+                   normalizer=version if full or current else state.get("normalizer"))
         # The export's entries of the offers written. Imported here, not above: a reader of this
         # module's helpers (explain's `closure`) does not load the export's schema validators.
         from pipeline.export.prebuilt import refresh_entries
@@ -117,11 +122,20 @@ def _written(column: str, tracked: bool) -> str:
 
 
 def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
-            say: Callable[[str], None],
-            tracked: bool = False) -> tuple[set[str], set[tuple[str, str]], set[str]]:
+            say: Callable[[str], None], tracked: bool = False,
+            reuse: bool = False) -> tuple[set[str], set[tuple[str, str]], set[str]]:
     """Bring `normalized` up to date; returns (changed ids, their previous index keys, removed ids).
-    `tracked`: only the postings of `dirty_postings` can have changed (no full-table scan)."""
-    if full:
+    `tracked`: only the postings of `dirty_postings` can have changed (no full-table scan).
+    `full` with `reuse` (the stored rows are the current normaliser's): a posting is normalised
+    again only when its raw version changed, its row holds an error or its record has no
+    `fetched_at` (normalised with the rebuild's time)."""
+    if full and reuse:
+        changed = {pid: bool(again) or not _dated(fetched) for pid, again, moved, fetched in db.execute(
+            "select p.id, n.posting_id is null or n.raw_id is not p.raw_id or n.fields is null, "
+            "n.first_seen_at is not p.first_seen_at or n.gone_at is not p.gone_at or n.source is not p.source, "
+            "json_extract(r.record, '$.fetched_at') from postings p join raw_postings r on r.id = p.raw_id "
+            "left join normalized n on n.posting_id = p.id") if again or moved or not _dated(fetched)}
+    elif full:
         changed = {r[0]: True for r in db.execute("select id from postings where raw_id is not null")}
     else:
         changed = {pid: bool(renorm) for pid, renorm in db.execute(
@@ -170,7 +184,16 @@ def refresh(db: Database, now: datetime, stats: RebuildStats, full: bool,
         db.execute("update normalized set (source, first_seen_at, last_seen_at, gone_at) = "
                    "(select source, first_seen_at, last_seen_at, gone_at from postings p where p.id = posting_id) "
                    f"where posting_id in ({marks(len(batch))})", batch)
+    if full and reuse:  # every stored row counts, as when each was normalised again
+        stats.unresolved = dict(db.execute(
+            f"select j.value, count(*) from {store_n.TABLE} n, json_each(n.fields, '$.unresolved') j "
+            "where n.fields is not null group by j.value").fetchall())
     return set(changed) | removed, seeds, removed
+
+
+def _dated(fetched: object) -> bool:
+    """Whether a record's `fetched_at` is a time its normalisation is based on (else the rebuild's)."""
+    return isinstance(fetched, str) and parse_time(fetched, None) is not None
 
 
 def time_dependent(db: Database, today: str, board_changed: bool) -> set[str]:
