@@ -42,6 +42,7 @@ class RebuildStats:
     reopened: int = 0
     errors: list[dict] = field(default_factory=list)
     unresolved: dict[str, int] = field(default_factory=dict)
+    entries: int = 0  # export entries built as the offers were written (pipeline.export.prebuilt)
 
 
 NEVER = datetime.max.replace(tzinfo=timezone.utc)

@@ -36,7 +36,7 @@ from pipeline.sources import CURATED_SOURCE, OFFICIAL_SOURCE
 from pipeline.store import chunks, last_healthy_run, marks, record_errors, write_transaction
 
 STATE_TABLE = "rebuild_state"
-BATCH_POSTINGS = 4000  # postings deduplicated at once (whole groups; a larger group is its own batch)
+BATCH_POSTINGS = 3000  # postings deduplicated at once (whole groups; a larger group is its own batch)
 KIND_ORDER = {"new": 0, "updated": 1, "closed": 2, "reopened": 3, "merged": 4}
 HTML_FIELDS = ("missions_html", "profile_html", "about_html")
 PREVIOUS_COLUMNS = ", ".join(dict.fromkeys(("id", "status", "closed_at", "reopened_at", "fields_hash", "updated_at",
@@ -78,6 +78,11 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
     board_crawl = board["started_at"] if board else None
     with write_transaction(db):
         store_n.ensure_table(db)
+        # The export's entries: the offers written get theirs. Imported here, not above: a reader of this
+        # module's helpers (explain's `closure`) does not load the export's schema validators.
+        from pipeline.export.prebuilt import ensure as ensure_entries, refresh_entries
+
+        ensure_entries(db)
         state = get_state(db)
         reuse_html = state.get("html") == html_version()
         full = full or not reuse_html
@@ -105,11 +110,7 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         insert_rows(db, "events", events)
         _set_state(db, board_crawl=board_crawl, html=html_version(), tracked="1",
                    normalizer=version if full or current else state.get("normalizer"))
-        # The export's entries of the offers written. Imported here, not above: a reader of this
-        # module's helpers (explain's `closure`) does not load the export's schema validators.
-        from pipeline.export.prebuilt import refresh_entries
-
-        refresh_entries(db, sanitized=True)
+        refresh_entries(db, sanitized=True, built=stats.entries)  # the offers written by other means, or all
     stats.offers, stats.open = db.execute("select count(*), coalesce(sum(status = 'open'), 0) from offers").fetchone()
     if stats.errors:
         record_errors(db, run_id, "reprocess", stats.errors)
@@ -306,6 +307,8 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
         previous.update((r["id"], r) for r in db.query(
             f"select * from offers where id in ({marks(len(batch))})", batch))
     offers, merges, kept = [], [], set()
+    columns = [(c.name, _AFFINITY.get(c.type.upper())) for c in db.table("offers").columns]
+    forms: dict[str, dict] = {}  # offer id -> its row as it will read back, when that is certain
     for cluster in result.clusters:
         row = build_offer_row(cluster, fields_by_id, rows_by_id, today, board_crawl)
         before = previous.get(row["id"])
@@ -328,19 +331,33 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
             stats.reopened += 1
         events.extend(offer_events(before, row, run_id, stamp))
         offers.append(row)
-        if before is not None and as_stored(row, before):
-            kept.add(row["id"])
+        form = stored_form(row, columns)
+        if form is not None:
+            forms[row["id"]] = form
+            if before is not None and all(type(v) is type(before[k]) and v == before[k] for k, v in form.items()):
+                kept.add(row["id"])
         merges.extend({"offer_id": cluster.cluster_id, "posting_id": m.posting_id, "stage": m.stage,
                        "score": m.score, "reason": m.reason} for m in cluster.members)
     gone = {k: v for k, v in previous.items() if k in old_ids}
     events.extend(merge_events(gone, previous_members, offers, merges, run_id, stamp))
+    del gone, result  # the batch's records and fields go before its entries are built (peak memory)
+    previous.clear()
+    rows_by_id.clear()
+    fields_by_id.clear()
     for batch in chunks(sorted(old_ids | new_ids)):
         db.execute(f"delete from merges where offer_id in ({marks(len(batch))})", batch)
     for batch in chunks(sorted((old_ids | new_ids) - kept)):  # an offer stored as rebuilt stays
         db.execute(f"delete from offers where id in ({marks(len(batch))})", batch)
     for batch in chunks(ids):
         db.execute(f"delete from merges where posting_id in ({marks(len(batch))})", batch)
-    insert_rows(db, "offers", [row for row in offers if row["id"] not in kept])
+    written = [forms[row["id"]] for row in offers if row["id"] not in kept and row["id"] in forms]
+    if written:
+        db.conn.executemany(f"insert into offers ({', '.join(written[0])}) values ({marks(len(written[0]))})",
+                            [list(form.values()) for form in written])
+    insert_rows(db, "offers", [row for row in offers if row["id"] not in kept and row["id"] not in forms])
+    from pipeline.export.prebuilt import store_entries  # as in `rebuild`
+
+    stats.entries += store_entries(db, written, sanitized=True)
     insert_rows(db, "merges", merges)
     return new_ids
 
@@ -373,18 +390,27 @@ def insert_rows(db: Database, table: str, rows: list[dict]) -> None:
                               for row in rows))
 
 
-def as_stored(row: dict, stored: dict) -> bool:
-    """Whether an offer row as built is the stored one, column for column (JSON columns encoded as
-    `insert_rows` writes them; a stored column the row lacks must be null, as an insert leaves it)."""
+_AFFINITY = {"TEXT": str, "INTEGER": int, "FLOAT": float, "REAL": float}  # declared type -> what reads back
+
+
+def stored_form(row: dict, columns: list[tuple[str, type | None]]) -> dict | None:
+    """An offer row as `select *` reads it back once inserted (every column in the table's order, JSON
+    columns encoded, flags as 0/1), or None when that is not certain (a value the column would convert)."""
+    if not row.keys() <= {name for name, _ in columns}:
+        return None
     encoded = ENCODED["offers"]
-    for name, value in row.items():
-        if name not in stored:
-            return False
-        if name in encoded and value is not None:
-            value = _ENCODE(value)
-        if stored[name] != value or type(stored[name]) is not type(value) and not isinstance(value, bool):
-            return False
-    return all(value is None for name, value in stored.items() if name not in row)
+    form = {}
+    for name, kind in columns:
+        value = row.get(name)
+        if value is not None:
+            if name in encoded:
+                value = _ENCODE(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            if type(value) is not kind:
+                return None
+        form[name] = value
+    return form
 
 
 def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) -> list[dict]:

@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,11 +98,14 @@ class RawPosting:
         known: dict[str, Any] = {}
         for name in TEXT_FIELDS:
             value = data.get(name)
-            if value is not None and not isinstance(value, str):
+            if value is None:
+                known[name] = None
+                continue
+            if not isinstance(value, str):
                 raise RecordError(where, name, f"must be a string or null, got {type(value).__name__}")
-            if isinstance(value, str) and "\x00" in value:
+            if "\x00" in value:
                 raise RecordError(where, name, "contains a NUL character")
-            known[name] = value.strip() or None if isinstance(value, str) else None
+            known[name] = value.strip() or None
         if known["original_url"] and url_problem(known["original_url"]):
             raise RecordError(where, "original_url", f"{url_problem(known['original_url'])}: {known['original_url'][:80]!r}")
         if known["fetched_at"] and not valid_datetime(known["fetched_at"]):
@@ -113,9 +117,10 @@ class RawPosting:
 
     def as_dict(self) -> dict[str, Any]:
         """The record as a plain dict, without empty values."""
-        out = {name: getattr(self, name) for name in _FIELD_NAMES}
-        out["extra"] = copy.deepcopy(self.extra) if self.extra else {}
-        return {k: v for k, v in out.items() if v not in (None, "", {})}
+        out = {name: value for name, value in zip(_FIELD_NAMES, _FIELDS_OF(self)) if value not in _EMPTY}
+        if self.extra:
+            out["extra"] = copy.deepcopy(self.extra)
+        return out
 
     def content_hash(self, record: dict[str, Any] | None = None) -> str:
         """Hash of the content, ignoring when it was fetched (`record`: `as_dict()` if already made)."""
@@ -140,3 +145,5 @@ class RawPosting:
 
 _HASH_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode  # built once
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(RawPosting) if f.name != "extra")
+_FIELDS_OF = operator.attrgetter(*_FIELD_NAMES)  # every field's value but `extra`, in order, at once
+_EMPTY = (None, "", {})  # values `as_dict` leaves out

@@ -1,6 +1,7 @@
 """Export entries built in advance: each offer's JSON text, validated, kept beside the offer.
 
-The rebuild calls `refresh_entries` once it has written the offers: every offer written
+The rebuild builds the entries of the offers it inserts from their rows as they read back
+(`store_entries`), then calls `refresh_entries`: every other offer written
 since (triggers on `offers` note its id in `export_stale`, whoever writes it) gets its
 contract entry built (`document.offer_entry`), validated against the offer schema and
 stored encoded as the JSON export writes it (`export_entries.entry`); an offer whose row,
@@ -91,14 +92,13 @@ def ensure(db: Database) -> None:
         db.execute(f"insert or replace into {META} (key, value) values ('version', ?)", [entries_version()])
 
 
-def refresh_entries(db: Database, sanitized: bool) -> int:
+def refresh_entries(db: Database, sanitized: bool, built: int = 0) -> int:
     """Build the entries of the offers written since the last call (the rebuild's hook, inside its
     transaction); `sanitized`: the offers' HTML is stored sanitised by the current sanitiser.
-    Returns how many entries were built."""
+    Returns how many entries were built, plus `built` (those the rebuild built with `store_entries`)."""
     if not db.table("offers").exists():
-        return 0
+        return built
     ensure(db)
-    built = 0
     stale = [r[0] for r in db.execute(f"select offer_id from {STALE}")]
     for batch in chunks(stale):
         rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({marks(len(batch))})", batch)}
@@ -118,6 +118,19 @@ def refresh_entries(db: Database, sanitized: bool) -> int:
         built += len(writes)
     db.execute(f"delete from {STALE}")
     return built
+
+
+def store_entries(db: Database, rows: list[dict], sanitized: bool) -> int:
+    """Build the entries of offers just inserted from their rows as they read back (`select *` order and
+    values), so that `refresh_entries` need not read them again; `ensure` has run in this transaction."""
+    for batch in chunks(rows):  # a few hundred entries held at a time
+        writes = []
+        for row in batch:
+            entry = offer_entry(row, sanitized)
+            writes.append((row["id"], row_digest(row, sanitized), None if first_error(entry, "offer") else _ENCODE(entry)))
+        db.conn.executemany(f"insert or replace into {ENTRIES} (offer_id, digest, entry) values (?, ?, ?)", writes)
+        db.execute(f"delete from {STALE} where offer_id in ({marks(len(batch))})", [row["id"] for row in batch])
+    return len(rows)
 
 
 def usable(db: Database, sanitized: bool) -> bool:
