@@ -22,6 +22,7 @@ from parsers.csv_records import RecordTooLong, read_records, record_cells, recor
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.lifecycle import rebuild_offers
+from pipeline.opendata_verdicts import TABLE, Latest, Verdicts
 from pipeline.record import RawPosting
 from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
 
@@ -74,15 +75,8 @@ def known_references(db: Database) -> set[str]:
     return {r["reference"] for r in db.query("select distinct reference from raw_postings where reference is not null")}
 
 
-def row_verdicts(db: Database) -> dict[str, tuple[str, int, int]]:
-    """reference -> (digest, digital, publication start) of the accepted files' rows."""
-    if not db.table("opendata_rows").exists():
-        return {}
-    return {r[0]: (r[1], r[2], r[3]) for r in db.execute("select reference, digest, digital, rank from opendata_rows")}
-
-
-def read_file(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-              fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+def read_file(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
+              progress: Callable[[int], None] | None = None) -> FileReading:
     """Stream the file once: count, resolve variants, classify what changed, select.
 
     Records are cut and recognised by their bytes: one unchanged since the last accepted
@@ -101,16 +95,15 @@ class Misquoted(ValueError):
     """A record whose quoting is not plain CSV: record bounds are not to be trusted."""
 
 
-def read_records_of(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-                    fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
+                    progress: Callable[[int], None] | None = None) -> FileReading:
     """`read_file` by records (`parsers.csv_records.read_records`); Misquoted on a stray quote.
 
     The loop itself settles the rows found unchanged by their digest (not digital, of no
-    stored offer, their reference not met yet in this file) and hands the others to `take`."""
-    reading, starts, name = FileReading(), {}, path.name
-    settles = {verdict[0]: (ref, verdict[2]) for ref, verdict in previous.items()
-               if not verdict[1] and ref not in known}
-    settled, report = 0, 20_000
+    stored offer, their reference not read yet in this file: see `Latest`) and hands the
+    others to `take`."""
+    reading, latest, name = FileReading(), Latest(previous), path.name
+    settles, settled, claimed, report = previous.settles, latest.settled, latest.claimed, 20_000
     with open(path, "rb") as stream:
         records = read_records(stream)
         try:
@@ -124,14 +117,12 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
             if problem:
                 raise ValueError(f"not the open-data file's header: {problem}")
             for line, data in records:
-                if progress and reading.rows + settled >= report:  # every 20,000 rows
+                if progress and reading.rows + len(latest.settled) >= report:  # every 20,000 rows
                     progress(report)
                     report += 20_000
                 digest = record_digest(data)
-                hit = settles.get(digest)
-                if hit is not None and hit[0] not in starts:  # `take`'s settled case: no decoding, no parse
-                    starts[hit[0]] = hit[1]  # its verdict stays as stored: not in `digests`
-                    settled += 1
+                if digest in settles and digest not in settled and digest not in claimed:  # see `Latest`
+                    settled.add(digest)  # `take`'s settled case: no decoding, no parse; its verdict stays as stored
                     continue
                 cells = record_cells(data)
                 if cells is None:
@@ -142,29 +133,29 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
                     reading.error(name, row_width_error(line, cells))
                     continue
                 reading.rows += 1
-                take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
+                take(reading, Row(line, cells, digest), today, known, latest, fetched_at, name)
         except RecordTooLong as exc:
             raise Misquoted(str(exc)) from None
-    reading.settled += settled
-    reading.rows += settled
-    reading.references = len(starts)
+    reading.settled += len(latest.settled)
+    reading.rows += len(latest.settled)
+    reading.variants, reading.references = latest.variants, latest.references()
     return reading
 
 
-def read_plain(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-               fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+def read_plain(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
+               progress: Callable[[int], None] | None = None) -> FileReading:
     """`read_file` with the csv module over the whole file (`read_cells`): every row parsed.
 
     Its digests are of the cells, never equal to a record's: next week reads every row again."""
-    reading, starts, name = FileReading(), {}, path.name
+    reading, latest, name = FileReading(), Latest(previous), path.name
     with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
         for item in read_cells(stream):
             if isinstance(item, RowError):
                 reading.error(name, item)
                 continue
             reading.count_row(progress)
-            take(reading, Row(*item), today, known, previous, starts, fetched_at, name)
-    reading.references = len(starts)
+            take(reading, Row(*item), today, known, latest, fetched_at, name)
+    reading.variants, reading.references = latest.variants, latest.references()
     return reading
 
 
@@ -174,14 +165,14 @@ def row_is_digital(row: Row) -> bool:
     return classify(row["Intitulé du poste"], metier=row["Métier"] or None, employer=employer).digital
 
 
-def take(reading: FileReading, row: Row, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-         starts: dict[str, int], fetched_at: str, name: str) -> None:
+def take(reading: FileReading, row: Row, today: date, known: set[str], latest: Latest, fetched_at: str,
+         name: str) -> None:
     """Decide about one row: the latest variant of its reference, kept if it matters.
 
     A row unchanged since the last accepted file, not digital and of no stored offer
     is settled by its digest alone: no date parsed, no classifier run."""
     reference = row["Référence"].strip()
-    before = previous.get(reference)
+    before = latest.verdicts.get(reference)
     if before and before[0] == row.digest and not before[1] and reference not in known:
         rank, digital, is_open = before[2], 0, None
         reading.settled += 1
@@ -193,11 +184,8 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
             return
         rank, is_open = (start.toordinal() if start else 0), end is None or end >= today
         digital = None
-    if reference in starts:
-        reading.variants += 1
-        if rank < starts[reference]:
-            return
-    starts[reference] = rank
+    if not latest.keep(reference, before, rank):
+        return
     if digital is None:
         if before and before[0] == row.digest:
             digital = before[1]
@@ -243,7 +231,7 @@ def check_file(size: int, reading: FileReading, last: dict | None, checks: FileC
     return problems
 
 
-def store_reading(db: Database, run_id: int, reading: FileReading, previous: dict[str, tuple[str, int, int]]) -> int:
+def store_reading(db: Database, run_id: int, reading: FileReading, previous: Verdicts) -> int:
     """Write the selected postings that changed, and the rows' verdicts; returns how many postings are new.
 
     A row identical to last week's is the version already stored: nothing to write
@@ -259,10 +247,10 @@ def store_reading(db: Database, run_id: int, reading: FileReading, previous: dic
     new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
     changed = [(ref, d, v, r) for ref, (d, v, r) in reading.digests.items() if previous.get(ref) != (d, v, r)]
     with write_transaction(db):
-        table = db.table("opendata_rows")
+        table = db.table(TABLE)
         if not table.exists():
             table.create(ROWS_SCHEMA, pk="reference")
-        db.conn.executemany("insert or replace into opendata_rows (reference, digest, digital, rank) "
+        db.conn.executemany(f"insert or replace into {TABLE} (reference, digest, digital, rank) "
                             "values (?, ?, ?, ?)", changed)
     return new
 
@@ -271,9 +259,10 @@ def ingest_file(db: Database, run_id: int, path: Path, today: date, last: dict |
                 progress: Callable[[int], None] | None = None) -> tuple[bool, list[str], FileReading]:
     """(accepted, problems, reading) of one downloaded file; writes only an accepted file."""
     fetched = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    previous = row_verdicts(db)
+    known = known_references(db)
+    previous = Verdicts.from_db(db, known)
     try:
-        reading = read_file(path, today, known_references(db), previous, fetched, progress)
+        reading = read_file(path, today, known, previous, fetched, progress)
     except ValueError as exc:
         return False, [str(exc)], FileReading()
     problems = check_file(path.stat().st_size, reading, last, checks)
