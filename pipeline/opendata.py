@@ -8,7 +8,6 @@ passes its checks (header, size and rows against the last accepted file).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -18,17 +17,15 @@ from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
                                   publication_window, read_cells, row_width_error)
-from parsers.csv_records import RecordTooLong, read_records, record_cells, record_digest
+from parsers.csv_records import RecordTooLong, digest_text, read_records, record_cells, record_digest
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
-from pipeline.lifecycle import rebuild_offers
-from pipeline.opendata_verdicts import TABLE, Latest, Verdicts
+from pipeline.opendata_verdicts import Latest, Verdicts
 from pipeline.record import RawPosting
-from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
+from pipeline.store import record_errors, write_raw_postings
 
 BATCH_SIZE = 500
 WIDTH = len(COLUMNS)
-ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
 
 
 @dataclass
@@ -133,7 +130,7 @@ def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts
                     reading.error(name, row_width_error(line, cells))
                     continue
                 reading.rows += 1
-                take(reading, Row(line, cells, digest), today, known, latest, fetched_at, name)
+                take(reading, Row(line, cells, digest_text(digest)), today, known, latest, fetched_at, name)
         except RecordTooLong as exc:
             raise Misquoted(str(exc)) from None
     reading.settled += len(latest.settled)
@@ -245,13 +242,7 @@ def store_reading(db: Database, run_id: int, reading: FileReading, previous: Ver
             new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
             batch = []
     new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
-    changed = [(ref, d, v, r) for ref, (d, v, r) in reading.digests.items() if previous.get(ref) != (d, v, r)]
-    with write_transaction(db):
-        table = db.table(TABLE)
-        if not table.exists():
-            table.create(ROWS_SCHEMA, pk="reference")
-        db.conn.executemany(f"insert or replace into {TABLE} (reference, digest, digital, rank) "
-                            "values (?, ?, ?, ?)", changed)
+    previous.save(db, reading.digests.items())
     return new
 
 

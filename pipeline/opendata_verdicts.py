@@ -2,28 +2,33 @@
 
 A weekly file holds about 260,000 rows, nearly all of them unchanged since last week and
 of no interest (not digital, of no stored offer). Such a row is settled by its digest
-alone; to recognise it, only `digest -> publication start` of those rows is loaded
-(`Verdicts.settles`, two small values a row). A reference's full verdict (digest, digital,
-publication start) is asked for only for the rows that are read (`Verdicts.get`).
+alone. To recognise it, only the set of the digests of the stored non-digital rows is
+loaded: one blob of 64-bit integers (`opendata_index`, kept beside `opendata_rows` in the
+same transaction, rebuilt from it when missing). A reference's full verdict (digest,
+digital, publication start) is asked for only for the rows that are read (`Verdicts.get`).
 """
 from __future__ import annotations
 
-from typing import Callable
+from array import array
+from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
-from pipeline.store import chunks
+from pipeline.store import chunks, write_transaction
 
-Verdict = tuple[str, int, int]  # (digest, digital, publication start as an ordinal)
+Verdict = tuple[str, int, int]  # (digest in hex, digital, publication start as an ordinal)
 TABLE = "opendata_rows"
+INDEX = "opendata_index"  # one row: the digests of the non-digital rows of TABLE, as unsigned 64-bit integers
+ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
 
 
 class Verdicts:
-    """The accepted files' verdicts: `settles` (digest -> publication start of the rows that
-    may be settled unread: not digital, of no stored offer) and `get(reference)`."""
+    """The accepted files' verdicts: `settles` (digests, as integers, of the rows that may be
+    settled unread: not digital, of no stored offer) and `get(reference)`."""
 
-    def __init__(self, settles: dict[str, int], lookup: Callable[[str], Verdict | None]) -> None:
-        self.settles = settles
+    def __init__(self, non_digital: set[int], known_digests: set[int], lookup: Callable[[str], Verdict | None]) -> None:
+        self.non_digital = non_digital  # of every stored row
+        self.settles = non_digital - known_digests if known_digests else non_digital
         self._lookup = lookup
         self._asked: dict[str, Verdict | None] = {}
 
@@ -31,21 +36,29 @@ class Verdicts:
     def from_db(cls, db: Database, known: set[str]) -> Verdicts:
         """The verdicts stored in `opendata_rows` (none before a first accepted file)."""
         if not db.table(TABLE).exists():
-            return cls({}, lambda reference: None)
+            return cls(set(), set(), lambda reference: None)
         conn = db.conn
-        settles = dict(conn.execute(f"select digest, rank from {TABLE} where digital = 0"))
+        found = conn.execute(f"select digests from {INDEX} where id = 1").fetchone() \
+            if db.table(INDEX).exists() else None
+        if found is not None:
+            stored = array("Q")
+            stored.frombytes(found[0])
+            non_digital = set(stored)
+        else:  # a database of before the index: built from the rows once
+            non_digital = {int(digest, 16) for (digest,) in conn.execute(f"select digest from {TABLE} where digital = 0")}
+        known_digests = set()
         for part in chunks(sorted(known), 500):  # a stored offer's row is always read
             marks = ", ".join("?" * len(part))
-            for (digest,) in conn.execute(f"select digest from {TABLE} where reference in ({marks})", part):
-                settles.pop(digest, None)
+            known_digests.update(int(d, 16) for (d,) in conn.execute(
+                f"select digest from {TABLE} where reference in ({marks})", part))
         query = f"select digest, digital, rank from {TABLE} where reference = ?"
-        return cls(settles, lambda reference: conn.execute(query, (reference,)).fetchone())
+        return cls(non_digital, known_digests, lambda reference: conn.execute(query, (reference,)).fetchone())
 
     @classmethod
     def from_dict(cls, verdicts: dict[str, Verdict], known: set[str]) -> Verdicts:
         """The verdicts of a dict reference -> (digest, digital, publication start)."""
-        settles = {v[0]: v[2] for ref, v in verdicts.items() if not v[1] and ref not in known}
-        return cls(settles, verdicts.get)
+        non_digital = {int(v[0], 16) for v in verdicts.values() if not v[1]}
+        return cls(non_digital, {int(verdicts[ref][0], 16) for ref in known if ref in verdicts}, verdicts.get)
 
     def get(self, reference: str) -> Verdict | None:
         """The verdict of a reference's row in the last accepted file, None when it had none."""
@@ -56,9 +69,29 @@ class Verdicts:
             verdict = self._asked[reference] = tuple(found) if found else None
             return verdict
 
-    def asked(self) -> dict[str, Verdict | None]:
-        """The verdicts asked for so far (those of the rows read)."""
-        return self._asked
+    def save(self, db: Database, verdicts: Iterable[tuple[str, Verdict]]) -> int:
+        """Store the verdicts of the rows read (reference, verdict) that differ from the stored ones,
+        and the index with them (one transaction); returns how many were written."""
+        changed = []
+        for reference, verdict in verdicts:
+            before = self.get(reference)
+            if before != verdict:
+                changed.append((reference, *verdict))
+                if before is not None and not before[1]:
+                    self.non_digital.discard(int(before[0], 16))
+                if not verdict[1]:
+                    self.non_digital.add(int(verdict[0], 16))
+        with write_transaction(db):
+            table = db.table(TABLE)
+            if not table.exists():
+                table.create(ROWS_SCHEMA, pk="reference")
+            db.conn.executemany(f"insert or replace into {TABLE} (reference, digest, digital, rank) "
+                                "values (?, ?, ?, ?)", changed)
+            if not db.table(INDEX).exists():
+                db.table(INDEX).create({"id": int, "digests": bytes}, pk="id")
+            db.conn.execute(f"insert or replace into {INDEX} (id, digests) values (1, ?)",
+                            (array("Q", self.non_digital).tobytes(),))
+        return len(changed)
 
 
 class Latest:
@@ -74,16 +107,17 @@ class Latest:
     def __init__(self, verdicts: Verdicts) -> None:
         self.verdicts = verdicts
         self.starts: dict[str, int] = {}
-        self.settled: set[str] = set()   # digests of the rows settled unread
-        self.claimed: set[str] = set()   # digests of the last winners of the references read
+        self.settled: set[int] = set()   # digests of the rows settled unread
+        self.claimed: set[int] = set()   # digests of the last winners of the references read
         self._taken = 0                  # settled rows whose reference was read after all
         self.variants = 0                # rows of a reference met before
 
     def keep(self, reference: str, before: Verdict | None, rank: int) -> bool:
         """Whether a read row of `reference` starting at `rank` is its latest variant so far."""
         if before is not None:
-            self.claimed.add(before[0])
-            if before[0] in self.settled and reference not in self.starts:
+            digest = int(before[0], 16)
+            self.claimed.add(digest)
+            if digest in self.settled and reference not in self.starts:
                 self.starts[reference] = before[2]
                 self._taken += 1
         if reference in self.starts:
