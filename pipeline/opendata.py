@@ -8,6 +8,8 @@ passes its checks (header, size and rows against the last accepted file).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -26,6 +28,8 @@ from pipeline.store import record_errors, write_raw_postings
 
 BATCH_SIZE = 500
 WIDTH = len(COLUMNS)
+REFERENCE = COLUMNS.index("Référence")
+PENDING = 1000  # rows read before their verdicts are asked for together
 
 
 @dataclass
@@ -97,9 +101,9 @@ def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts
     """`read_file` by records (`parsers.csv_records.read_records`); Misquoted on a stray quote.
 
     The loop itself settles the rows found unchanged by their digest (not digital, of no
-    stored offer, their reference not read yet in this file: see `Latest`) and hands the
-    others to `take`."""
-    reading, latest, name = FileReading(), Latest(previous), path.name
+    stored offer, their reference not read yet in this file: see `Latest`); the others wait
+    in `pending`, PENDING at most, until their verdicts are asked for together (`take_pending`)."""
+    reading, latest, name, pending = FileReading(), Latest(previous), path.name, []
     settles, settled, claimed, report = previous.settles, latest.settled, latest.claimed, 20_000
     with open(path, "rb") as stream:
         records = read_records(stream)
@@ -119,7 +123,7 @@ def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts
                     report += 20_000
                 digest = record_digest(data)
                 if digest in settles and digest not in settled and digest not in claimed:  # see `Latest`
-                    settled.add(digest)  # `take`'s settled case: no decoding, no parse; its verdict stays as stored
+                    settled[digest] = line  # `take`'s settled case: no decoding, no parse; its verdict stays as stored
                     continue
                 cells = record_cells(data)
                 if cells is None:
@@ -127,16 +131,48 @@ def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts
                 if len(cells) != WIDTH:
                     if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
                         continue
-                    reading.error(name, row_width_error(line, cells))
-                    continue
-                reading.rows += 1
-                take(reading, Row(line, cells, digest_text(digest)), today, known, latest, fetched_at, name)
+                    pending.append(row_width_error(line, cells))
+                else:
+                    pending.append(Row(line, cells, digest_text(digest)))
+                if len(pending) >= PENDING:
+                    take_pending(reading, pending, today, known, latest, fetched_at, name)
+                    pending = []
         except RecordTooLong as exc:
             raise Misquoted(str(exc)) from None
+    take_pending(reading, pending, today, known, latest, fetched_at, name)
     reading.settled += len(latest.settled)
     reading.rows += len(latest.settled)
     reading.variants, reading.references = latest.variants, latest.references()
     return reading
+
+
+def take_pending(reading: FileReading, pending: list[Row | RowError], today: date, known: set[str],
+                 latest: Latest, fetched_at: str, name: str) -> None:
+    """`take` the rows read since the last call, in file order, their verdicts asked for at once.
+
+    A row was settled while rows before it waited; if one of those turns out to be of its
+    reference (it claims its digest), the settled row is taken after all, at its place in
+    the file, the way `take` takes an unchanged row (so the outcome is that of reading in order)."""
+    latest.verdicts.prefetch(row["Référence"].strip() for row in pending if isinstance(row, Row))
+    order = itertools.count()
+    queue = [(item.line, next(order), item) for item in pending]  # already in file order: a heap
+    settled, claimed = latest.settled, latest.claimed
+    while queue:
+        _, _, item = heapq.heappop(queue)
+        if isinstance(item, RowError):
+            reading.error(name, item)
+            continue
+        reading.rows += 1
+        take(reading, item, today, known, latest, fetched_at, name)
+        before = latest.verdicts.get(item["Référence"].strip())
+        if before is None:
+            continue
+        digest = int(before[0], 16)
+        if digest in claimed and settled.get(digest, 0) > item.line:  # settled too early: taken at its line
+            line = settled.pop(digest)
+            cells = [""] * WIDTH
+            cells[REFERENCE] = item["Référence"].strip()
+            heapq.heappush(queue, (line, next(order), Row(line, cells, before[0])))
 
 
 def read_plain(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
@@ -181,7 +217,7 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], latest: L
             return
         rank, is_open = (start.toordinal() if start else 0), end is None or end >= today
         digital = None
-    if not latest.keep(reference, before, rank):
+    if not latest.keep(reference, before, rank, row.line):
         return
     if digital is None:
         if before and before[0] == row.digest:

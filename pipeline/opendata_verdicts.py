@@ -26,10 +26,11 @@ class Verdicts:
     """The accepted files' verdicts: `settles` (digests, as integers, of the rows that may be
     settled unread: not digital, of no stored offer) and `get(reference)`."""
 
-    def __init__(self, non_digital: set[int], known_digests: set[int], lookup: Callable[[str], Verdict | None]) -> None:
+    def __init__(self, non_digital: set[int], known_digests: set[int], lookup: Callable[[str], Verdict | None],
+                 lookup_many: Callable[[list[str]], Iterable[tuple]] | None = None) -> None:
         self.non_digital = non_digital  # of every stored row
         self.settles = non_digital - known_digests if known_digests else non_digital
-        self._lookup = lookup
+        self._lookup, self._lookup_many = lookup, lookup_many
         self._asked: dict[str, Verdict | None] = {}
 
     @classmethod
@@ -52,7 +53,14 @@ class Verdicts:
             known_digests.update(int(d, 16) for (d,) in conn.execute(
                 f"select digest from {TABLE} where reference in ({marks})", part))
         query = f"select digest, digital, rank from {TABLE} where reference = ?"
-        return cls(non_digital, known_digests, lambda reference: conn.execute(query, (reference,)).fetchone())
+
+        def lookup_many(references: list[str]) -> Iterable[tuple]:
+            marks = ", ".join("?" * len(references))
+            return conn.execute(f"select reference, digest, digital, rank from {TABLE} where reference in ({marks})",
+                                references)
+
+        return cls(non_digital, known_digests, lambda reference: conn.execute(query, (reference,)).fetchone(),
+                   lookup_many)
 
     @classmethod
     def from_dict(cls, verdicts: dict[str, Verdict], known: set[str]) -> Verdicts:
@@ -68,6 +76,20 @@ class Verdicts:
             found = self._lookup(reference)
             verdict = self._asked[reference] = tuple(found) if found else None
             return verdict
+
+    def prefetch(self, references: Iterable[str]) -> None:
+        """Ask for the verdicts of many references at once (500 a query): `get` then answers from memory."""
+        asked = self._asked
+        wanted = [r for r in dict.fromkeys(references) if r not in asked]
+        if self._lookup_many is None:
+            for reference in wanted:
+                self.get(reference)
+            return
+        for part in chunks(wanted, 500):
+            for reference in part:
+                asked[reference] = None
+            for reference, *verdict in self._lookup_many(part):
+                asked[reference] = tuple(verdict)
 
     def save(self, db: Database, verdicts: Iterable[tuple[str, Verdict]]) -> int:
         """Store the verdicts of the rows read (reference, verdict) that differ from the stored ones,
@@ -100,24 +122,26 @@ class Latest:
     A row is settled by its digest alone when the digest is in `verdicts.settles`, not in
     `settled` yet and not `claimed` (the last winner of a reference already read): it is
     then the last accepted file's winner of its reference, which is not decoded unless
-    another row of the same reference is read (`keep` then takes the settled row's start
-    first). So the outcome is that of reading every row in order: the latest publication
-    start wins, the later row on a tie."""
+    another row of the same reference is read: after it, `keep` takes the settled row's
+    start first; before it (the rows read wait for their verdicts, so a row may be settled
+    before an earlier row of its reference claims it), the reader takes the settled row
+    after all, at its line (`pipeline.opendata.take_pending`). So the outcome is that of
+    reading every row in order: the latest publication start wins, the later row on a tie."""
 
     def __init__(self, verdicts: Verdicts) -> None:
         self.verdicts = verdicts
         self.starts: dict[str, int] = {}
-        self.settled: set[int] = set()   # digests of the rows settled unread
+        self.settled: dict[int, int] = {}  # digest -> line of the rows settled unread
         self.claimed: set[int] = set()   # digests of the last winners of the references read
         self._taken = 0                  # settled rows whose reference was read after all
         self.variants = 0                # rows of a reference met before
 
-    def keep(self, reference: str, before: Verdict | None, rank: int) -> bool:
-        """Whether a read row of `reference` starting at `rank` is its latest variant so far."""
+    def keep(self, reference: str, before: Verdict | None, rank: int, line: int) -> bool:
+        """Whether a read row of `reference` (at `line`) starting at `rank` is its latest variant so far."""
         if before is not None:
             digest = int(before[0], 16)
             self.claimed.add(digest)
-            if digest in self.settled and reference not in self.starts:
+            if self.settled.get(digest, line) < line and reference not in self.starts:
                 self.starts[reference] = before[2]
                 self._taken += 1
         if reference in self.starts:

@@ -10,6 +10,7 @@ import pytest
 
 from parsers.csp_opendata import COLUMNS
 from parsers.csv_records import read_records, record_cells
+from pipeline import opendata
 from pipeline.opendata import Misquoted, read_file, read_plain, read_records_of
 from pipeline.opendata_verdicts import Verdicts
 from replica.datagouv_rows import OpenDataWeek
@@ -52,6 +53,22 @@ def test_by_records_and_by_the_csv_module_agree(tmp_path):
     same_reading(week, read_plain(paths[1], TODAY, known, NONE, AT))
     assert week.settled > 0.8 * 4000  # unchanged rows: recognised by their bytes, not parsed
     assert week.rows == 4200
+
+
+@pytest.mark.parametrize("pending", [1000, 7])
+def test_second_rows_of_a_reference_read_by_records_give_what_the_csv_module_gives(tmp_path, monkeypatch, pending):
+    monkeypatch.setattr(opendata, "PENDING", pending)
+    weeks = [OpenDataWeek(rows=3000, seed=12, week=w, added=150, digital=0.1, today=TODAY, repeats=0.08) for w in (0, 1)]
+    paths = [tmp_path / f"w{w}.csv" for w in (0, 1)]
+    metas = [spec.write(path) for spec, path in zip(weeks, paths)]
+    assert metas[0]["rows"] > 3000 + 150  # second rows: copies and variants
+    first = read_file(paths[0], TODAY, set(), NONE, AT)
+    same_reading(first, read_plain(paths[0], TODAY, set(), NONE, AT))
+    assert first.variants > 150 and first.references == 3000
+    known = set(first.selected)
+    week = read_file(paths[1], TODAY, known, Verdicts.from_dict(dict(first.digests), known), AT)
+    same_reading(week, read_plain(paths[1], TODAY, known, NONE, AT))
+    assert week.settled > 0.8 * 3000 and week.references == 3150
 
 
 def csv_text(rows: list[dict], quoting: int) -> str:
@@ -103,9 +120,12 @@ def with_start(row: dict, day: str, title: str | None = None) -> dict:
     return {**row, "Date de début de publication par défaut": day, **({"Intitulé du poste": title} if title else {})}
 
 
+@pytest.mark.parametrize("pending", [1000, 1])  # rows waiting for their verdicts: all of them, or each alone
 @pytest.mark.parametrize("where", ["before", "after"])
 @pytest.mark.parametrize("day", ["01/01/2020", "SAME", "01/01/2099"])
-def test_a_settled_row_and_another_variant_of_its_reference_give_what_reading_every_row_gives(tmp_path, where, day):
+def test_a_settled_row_and_another_variant_of_its_reference_give_what_reading_every_row_gives(tmp_path, monkeypatch,
+                                                                                             where, day, pending):
+    monkeypatch.setattr(opendata, "PENDING", pending)
     rows = list(OpenDataWeek(rows=40, seed=5, today=TODAY, digital=0.0).iter_rows())
     first = tmp_path / "first.csv"
     first.write_text(csv_text(rows, csv.QUOTE_ALL), encoding="utf-8")
