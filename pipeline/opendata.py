@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
@@ -54,8 +54,8 @@ class FileReading:
     settled: int = 0             # rows unchanged since the last file, settled by their digest alone
     errors: list[dict] = field(default_factory=list)
     queue: QueueChange = field(default_factory=QueueChange)  # detail pages queued for the CSP spider
-    selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record
-    unchanged: set[str] = field(default_factory=set)  # selected rows identical to the last accepted file's
+    selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record to store (changed or new)
+    unchanged: set[str] = field(default_factory=set)  # stored offers whose row is the last accepted file's: kept as is
     # reference -> (digest, digital, rank) of the rows read (not those settled: their stored verdict stands)
     digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     digital_open: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, rank)
@@ -71,9 +71,20 @@ class FileReading:
             progress(self.rows)
 
 
-def known_references(db: Database) -> set[str]:
-    """References already stored, from any source."""
-    return {r["reference"] for r in db.query("select distinct reference from raw_postings where reference is not null")}
+class Known(set):
+    """References already stored, from any source; `from_file` those of them stored from this
+    file (a reference only the live crawl stored gets the file's row stored too, changed or not)."""
+
+    def __init__(self, references: Iterable[str] = (), from_file: Iterable[str] | None = None) -> None:
+        super().__init__(references)
+        self.from_file = set(self if from_file is None else from_file)
+
+
+def known_references(db: Database) -> Known:
+    """References already stored, from any source (`Known.from_file`: those stored from this file)."""
+    rows = db.execute("select reference, max(source = ?) from raw_postings where reference is not null "
+                      "group by reference", [SOURCE]).fetchall()
+    return Known((ref for ref, _ in rows), (ref for ref, from_file in rows if from_file))
 
 
 def read_file(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
@@ -104,6 +115,7 @@ def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts
     stored offer, their reference not read yet in this file: see `Latest`); the others wait
     in `pending`, PENDING at most, until their verdicts are asked for together (`take_pending`)."""
     reading, latest, name, pending = FileReading(), Latest(previous), path.name, []
+    known = known if isinstance(known, Known) else Known(known)
     settles, settled, claimed, report = previous.settles, latest.settled, latest.claimed, 20_000
     with open(path, "rb") as stream:
         records = read_records(stream)
@@ -146,7 +158,7 @@ def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts
     return reading
 
 
-def take_pending(reading: FileReading, pending: list[Row | RowError], today: date, known: set[str],
+def take_pending(reading: FileReading, pending: list[Row | RowError], today: date, known: Known,
                  latest: Latest, fetched_at: str, name: str) -> None:
     """`take` the rows read since the last call, in file order, their verdicts asked for at once.
 
@@ -181,6 +193,7 @@ def read_plain(path: Path, today: date, known: set[str], previous: Verdicts, fet
 
     Its digests are of the cells, never equal to a record's: next week reads every row again."""
     reading, latest, name = FileReading(), Latest(previous), path.name
+    known = known if isinstance(known, Known) else Known(known)
     with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
         for item in read_cells(stream):
             if isinstance(item, RowError):
@@ -198,7 +211,7 @@ def row_is_digital(row: Row) -> bool:
     return classify(row["Intitulé du poste"], metier=row["Métier"] or None, employer=employer).digital
 
 
-def take(reading: FileReading, row: Row, today: date, known: set[str], latest: Latest, fetched_at: str,
+def take(reading: FileReading, row: Row, today: date, known: Known, latest: Latest, fetched_at: str,
          name: str) -> None:
     """Decide about one row: the latest variant of its reference, kept if it matters.
 
@@ -234,11 +247,12 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], latest: L
         reading.digital_open[reference] = (row.digest, rank)
     else:
         reading.digital_open.pop(reference, None)
+    if reference in known.from_file and before and before[0] == row.digest:  # the version stored: not parsed
+        reading.unchanged.add(reference)
+        reading.selected.pop(reference, None)
+        return
+    reading.unchanged.discard(reference)
     if reference in known or (digital and is_open):
-        if before and before[0] == row.digest and reference in known:
-            reading.unchanged.add(reference)
-        else:
-            reading.unchanged.discard(reference)
         try:
             reading.selected[reference] = parse_row(row, fetched_at)
         except RowError as exc:
@@ -271,8 +285,6 @@ def store_reading(db: Database, run_id: int, reading: FileReading, previous: Ver
     (the file's absence or presence decides nothing; its publication window does, at rebuild)."""
     new, batch = 0, []
     for reference, record in reading.selected.items():
-        if reference in reading.unchanged:
-            continue
         batch.append(RawPosting.from_dict(record, where=f"{SOURCE}:{record['extra'].get('line')}"))
         if len(batch) >= BATCH_SIZE:
             new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings

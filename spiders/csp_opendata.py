@@ -240,14 +240,14 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
     summary = {**info, "file": str(path), "bytes": path.stat().st_size, "rows": reading.rows,
                "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,
                "digital_open": len(reading.digital_open), "classified": reading.classified, "settled": reading.settled,
-               "selected": len(reading.selected), "errors": len(reading.errors),
+               "selected": len(reading.selected), "unchanged": len(reading.unchanged), "errors": len(reading.errors),
                "queued": reading.queue.queued, "queue_retired": reading.queue.retired,
                "queue_waiting": reading.queue.waiting}
     if not accepted:
         return refuse(problems, extra={"opendata/candidate": summary})
     rebuilt = rebuild_offers(db, run_id=run_id)
     prune(folder, int(settings.get("OPENDATA_KEEP_FILES", 3)), keep=path)
-    return finish_run(db, run_id, complete=1, healthy=1, finish_reason="finished", offers_seen=len(reading.selected),
+    return finish_run(db, run_id, complete=1, healthy=1, finish_reason="finished", offers_seen=len(reading.selected) + len(reading.unchanged),
                       offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                       offers_reopened=rebuilt.reopened, errors=len(reading.errors),
                       stats=json.dumps({"opendata/resource": summary}))

@@ -11,7 +11,7 @@ import pytest
 from parsers.csp_opendata import COLUMNS
 from parsers.csv_records import read_records, record_cells
 from pipeline import opendata
-from pipeline.opendata import Misquoted, read_file, read_plain, read_records_of
+from pipeline.opendata import Known, Misquoted, read_file, read_plain, read_records_of
 from pipeline.opendata_verdicts import Verdicts
 from replica.datagouv_rows import OpenDataWeek
 
@@ -24,7 +24,8 @@ def same_reading(a, b) -> None:
     assert (a.rows, a.references, a.variants, a.digital_open_rows) == (b.rows, b.references, b.variants, b.digital_open_rows)
     if not a.settled:  # a settled row's window is not read: it is not counted open or closed
         assert a.open_rows == b.open_rows
-    assert a.selected == b.selected and a.digital_open.keys() == b.digital_open.keys()
+    assert a.selected == {k: v for k, v in b.selected.items() if k not in a.unchanged}  # unchanged: stored
+    assert a.unchanged <= b.selected.keys() and a.digital_open.keys() == b.digital_open.keys()
     assert {k: v[1:] for k, v in a.digests.items()} == {k: b.digests[k][1:] for k in a.digests}
     assert len(a.digests) + a.settled >= len(b.digests) + b.settled - a.variants  # settled: verdicts as stored
     assert a.errors == b.errors
@@ -152,4 +153,7 @@ def test_a_stored_offers_row_is_never_settled_unread(tmp_path):
     accepted = read_file(path, TODAY, set(), NONE, AT)
     known = {rows[3]["Référence"]}
     again = read_file(path, TODAY, known, Verdicts.from_dict(dict(accepted.digests), known), AT)
-    assert again.settled == 29 and set(again.selected) == known
+    assert again.settled == 29 and again.unchanged == known and not again.selected  # its stored version stands
+    crawled = Known(known, from_file=())  # stored by the live crawl only: the file's row is stored too
+    both = read_file(path, TODAY, crawled, Verdicts.from_dict(dict(accepted.digests), crawled), AT)
+    assert set(both.selected) == known and not both.unchanged

@@ -47,3 +47,18 @@ def test_digests_of_all_64_bits_are_kept():
     top = (1 << 64) - 1
     Verdicts.from_db(db, set()).save(db, verdicts_of({"A": (top, 0, 1)}))
     assert Verdicts.from_db(db, set()).settles == {top}
+
+
+def test_known_references_say_which_were_stored_from_the_file():
+    from pipeline.opendata import known_references
+    from pipeline.store import ensure_schema
+
+    db = Database(memory=True)
+    ensure_schema(db)
+    db["raw_postings"].insert_all([
+        {"posting_id": "p1", "source": "csp", "reference": "R1"},
+        {"posting_id": "p2", "source": "csp-opendata", "reference": "R2"},
+        {"posting_id": "p3", "source": "csp", "reference": "R2"},
+        {"posting_id": "p4", "source": "csp", "reference": None}])
+    known = known_references(db)
+    assert known == {"R1", "R2"} and known.from_file == {"R2"}
