@@ -55,11 +55,35 @@ class _Reader:
     def sequence(self, ignorecase: bool) -> set[str]:
         found = {""}
         while self.peek() not in ("", "|", ")"):
+            if all(len(s) >= WIDTH for s in found):  # every prefix whole: the rest of the branch changes nothing
+                self.skip_branch()
+                break
             piece = self.atom(ignorecase)
             low, high = self.quantifier()
-            if any(len(s) < WIDTH for s in found):  # once every prefix is whole, the rest is only read
-                found = concat(found, repeated(piece, low, high))
+            found = concat(found, repeated(piece, low, high))
         return found
+
+    def skip_branch(self) -> None:
+        """Move to the end of the current branch (its `|` or `)`), past nested groups and classes."""
+        source, at, depth = self.source, self.at, 0
+        while at < len(source):
+            char = source[at]
+            if char == "\\":
+                at += 2
+                continue
+            if char == "[":
+                at = _class_end(source, at)
+                continue
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif char == "|" and depth == 0:
+                break
+            at += 1
+        self.at = at
 
     def quantifier(self) -> tuple[int, int]:
         char = self.peek()
@@ -163,6 +187,18 @@ class _Reader:
             else:
                 chars |= cased(char, ignorecase)
         return set(self.alphabet) if negated else chars
+
+
+def _class_end(source: str, at: int) -> int:
+    """The position after the class opened at `at` (a `]` first, or after `^`, is a member)."""
+    at += 1
+    if source[at:at + 1] == "^":
+        at += 1
+    if source[at:at + 1] == "]":
+        at += 1
+    while at < len(source) and source[at] != "]":
+        at += 2 if source[at] == "\\" else 1
+    return at + 1
 
 
 def repeated(piece: set[str], low: int, high: int) -> set[str]:

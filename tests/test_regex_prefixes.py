@@ -45,6 +45,7 @@ def test_the_prefixes_are_exact_on_plain_patterns():
     assert prefixes("a(?i:b)c", SMALL) == {"ab", "aB"}
     assert prefixes("x*", SMALL) == {"", "x", "xx"}
     assert prefixes(r"\d", SMALL) == {"1"}
+    assert prefixes(r"ab(c|d)|e[)|]f|g\|", SMALL) == {"ab", "e)", "e|", "g|"}  # the rest of a branch skipped whole
 
 
 @pytest.mark.parametrize("source", [r"\1", "(?i)ab", "(?#c)a", "(ab", "ab)", r"\x41", "a**"])
