@@ -1,6 +1,7 @@
 """The weekly open-data file at its real size: ingest time and peak RSS, an unchanged week, a 5% week.
 
-A 260,000-row file (about 120 MB, like `offres-datagouv-20260913.csv`) is generated,
+A 260,000-row file (about 120 MB, like `offres-datagouv-20260913.csv`, with its 0.7% of references
+that have a second row, a copy or another variant) is generated,
 served by the data.gouv.fr replica, and read by `offres crawl csp-opendata` in a child
 process (peak RSS of that process). Targets (issue 12): first ingest <= 180 s and
 <= 300 MB; the same file again downloads nothing; next week's file (5% of rows changed,
@@ -44,9 +45,10 @@ def run() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bench-opendata-") as scratch:
         folder = Path(scratch)
         started = time.perf_counter()
-        weeks = {w: OpenDataWeek(rows=rows, seed=3, week=w, added=rows // 100, today=today) for w in (0, 1)}
+        weeks = {w: OpenDataWeek(rows=rows, seed=3, week=w, added=rows // 100, today=today, repeats=0.007)
+                 for w in (0, 1)}
         files = {w: (folder / f"week{w}.csv", spec.write(folder / f"week{w}.csv")) for w, spec in weeks.items()}
-        lines.append(f"generated 2 weekly files of {rows:,} and {weeks[1].total():,} rows "
+        lines.append(f"generated 2 weekly files of {files[0][1]['rows']:,} and {files[1][1]['rows']:,} rows "
                      f"({files[0][1]['bytes'] / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s")
         db = folder / "offres.db"
         with DataGouvReplica(folder) as replica:

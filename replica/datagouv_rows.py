@@ -14,13 +14,14 @@ import io
 import json
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
 from parsers.csp_opendata import COLUMNS
 from .generator import vocabulary
 
+IDENTICAL_SHARE = 656 / (656 + 1146)  # of the second rows, copies (the others: variants)
 REAL_ROWS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "csp_opendata" / "rows-2026-lot01-head.jsonl"
 KEY_MAP = {
     "reference": "Référence", "organisme": "Organisme de rattachement", "versant": "Versant", "metier": "Métier",
@@ -49,7 +50,9 @@ def real_rows() -> list[dict[str, str]]:
 @dataclass
 class OpenDataWeek:
     """The file of one week: `rows` base rows, `changed` share edited or closed since week 0,
-    `added` new rows per week, `digital` share of digital offers, `open_share` of rows still open."""
+    `added` new rows per week, `digital` share of digital offers, `open_share` of rows still open,
+    `repeats` share of references given a second row further on (in the 2026-09-13 file, 0.7%:
+    656 identical copies and 1,146 variants with another publication start)."""
 
     rows: int = 1000
     seed: int = 1
@@ -59,6 +62,7 @@ class OpenDataWeek:
     digital: float = 0.02
     open_share: float = 0.2
     today: date = date(2026, 10, 6)
+    repeats: float = 0.0
 
     def total(self) -> int:
         return self.rows + self.added * self.week
@@ -102,8 +106,27 @@ class OpenDataWeek:
         return f"DEF_{index % 90 + 10}-{index:08d}"
 
     def iter_rows(self) -> Iterator[dict[str, str]]:
+        later: dict[int, list[dict[str, str]]] = {}  # position -> second rows due after it
         for index in range(self.total()):
-            yield self.row(index)
+            row = self.row(index)
+            yield row
+            rng = random.Random(f"{self.seed}:{index}:again")
+            if self.repeats and rng.random() < self.repeats:
+                again = dict(row) if rng.random() < IDENTICAL_SHARE else self.variant(row, rng)
+                later.setdefault(index + rng.randrange(1, 3000), []).append(again)
+            yield from later.pop(index, ())
+        for position in sorted(later):
+            yield from later[position]
+
+    @staticmethod
+    def variant(row: dict[str, str], rng: random.Random) -> dict[str, str]:
+        """The same offer published again: another start (earlier or later), sometimes another title."""
+        start = datetime.strptime(row["Date de début de publication par défaut"], "%d/%m/%Y").date()
+        moved = (start + timedelta(days=rng.choice((-1, 1)) * rng.randrange(1, 40))).strftime("%d/%m/%Y")
+        again = {**row, "Date de début de publication par défaut": moved, "Date de première publication": moved}
+        if rng.random() < 0.3:
+            again["Intitulé du poste"] = row["Intitulé du poste"] + " (republication)"
+        return again
 
     def write(self, path: Path, bom: bool = True) -> dict:
         """Write the file; returns {"rows", "bytes", "sha1", "sha256"}."""
@@ -116,7 +139,7 @@ class OpenDataWeek:
             for row in self.iter_rows():
                 writer.writerow([row.get(c, "") for c in COLUMNS])
                 count += 1
-                if count % 2000 == 0 or count == self.total():
+                if count % 2000 == 0:
                     chunk = buffer.getvalue().encode("utf-8")
                     if bom and size == 0:
                         chunk = "\ufeff".encode() + chunk
@@ -128,7 +151,7 @@ class OpenDataWeek:
             if chunk:
                 out.write(chunk), sha1.update(chunk), sha256.update(chunk)
                 size += len(chunk)
-        return {"rows": self.total(), "bytes": size, "sha1": sha1.hexdigest(), "sha256": sha256.hexdigest()}
+        return {"rows": count, "bytes": size, "sha1": sha1.hexdigest(), "sha256": sha256.hexdigest()}
 
 
 REAL_ROWS_CACHE: list[dict[str, str]] = []

@@ -25,7 +25,7 @@ DATASET_ID = "6322e99e12175f7eb26ff465"
 ROLLING_ID = "867034a2-2fa1-41b4-bd39-c84691ea618f"
 TITLE_PATTERN = re.compile(r"^offres-datagouv-\d{8}\.csv$")
 TIMEOUT = 60.0
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 
 
 class OpenDataRefused(RuntimeError):
@@ -115,6 +115,9 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
                 raise OpenDataRefused(f"the file's URL answered {kind.split(';')[0]}, not a CSV file")
             if done and response.status != 206:
                 done = 0  # the server ignored the range: start again
+            digest = hasher(resource.get("checksum"))  # of the file as it is written
+            if done and digest is not None:
+                hash_file(partial, digest)  # resumed: what is on disk first
             with open(partial, "ab" if done else "wb") as out:
                 try:
                     while chunk := response.read(CHUNK):
@@ -122,6 +125,8 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
                         if done > max_bytes:
                             raise OpenDataRefused(f"the file is larger than the cap of {max_bytes:,} bytes")
                         out.write(chunk)
+                        if digest is not None:
+                            digest.update(chunk)
                         if progress:
                             progress(done, expected)
                 except (OSError, ValueError):  # cut off: resume from what is on disk
@@ -130,25 +135,39 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
             break
         if attempt == retries:
             raise OpenDataUnreachable(f"download of {resource['url']} kept breaking off at {done:,} bytes")
-    verify_checksum(partial, resource.get("checksum"))
+    check_digest(partial, digest, resource.get("checksum"))
     partial.rename(final)
     return final
 
 
+def hasher(checksum: dict | None):
+    """A hash object of the kind the API declares, None when it declares none we know."""
+    if not checksum or not checksum.get("value"):
+        return None
+    kind = (checksum.get("type") or "sha1").lower()
+    return hashlib.new(kind) if kind in hashlib.algorithms_available else None
+
+
+def hash_file(path: Path, digest) -> None:
+    """Feed a file's bytes to a hash object."""
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+
+
+def check_digest(path: Path, digest, checksum: dict | None) -> None:
+    """Raise OpenDataRefused (the file deleted) when a file's digest is not the declared one."""
+    if digest is not None and digest.hexdigest() != checksum["value"].lower():
+        path.unlink()
+        raise OpenDataRefused(f"the file's {digest.name} differs from the checksum the dataset declares")
+
+
 def verify_checksum(path: Path, checksum: dict | None) -> None:
     """Raise OpenDataRefused when the file's digest differs from the one the API declares."""
-    if not checksum or not checksum.get("value"):
-        return
-    kind = (checksum.get("type") or "sha1").lower()
-    if kind not in hashlib.algorithms_available:
-        return
-    digest = hashlib.new(kind)
-    with open(path, "rb") as source:
-        while chunk := source.read(1 << 20):
-            digest.update(chunk)
-    if digest.hexdigest() != checksum["value"].lower():
-        path.unlink()
-        raise OpenDataRefused(f"the file's {kind} differs from the checksum the dataset declares")
+    digest = hasher(checksum)
+    if digest is not None:
+        hash_file(path, digest)
+    check_digest(path, digest, checksum)
 
 
 def last_accepted(db, source: str) -> dict | None:
@@ -221,14 +240,14 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
     summary = {**info, "file": str(path), "bytes": path.stat().st_size, "rows": reading.rows,
                "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,
                "digital_open": len(reading.digital_open), "classified": reading.classified, "settled": reading.settled,
-               "selected": len(reading.selected), "errors": len(reading.errors),
+               "selected": len(reading.selected), "unchanged": len(reading.unchanged), "errors": len(reading.errors),
                "queued": reading.queue.queued, "queue_retired": reading.queue.retired,
                "queue_waiting": reading.queue.waiting}
     if not accepted:
         return refuse(problems, extra={"opendata/candidate": summary})
     rebuilt = rebuild_offers(db, run_id=run_id)
     prune(folder, int(settings.get("OPENDATA_KEEP_FILES", 3)), keep=path)
-    return finish_run(db, run_id, complete=1, healthy=1, finish_reason="finished", offers_seen=len(reading.selected),
+    return finish_run(db, run_id, complete=1, healthy=1, finish_reason="finished", offers_seen=len(reading.selected) + len(reading.unchanged),
                       offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                       offers_reopened=rebuilt.reopened, errors=len(reading.errors),
                       stats=json.dumps({"opendata/resource": summary}))

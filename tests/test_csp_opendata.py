@@ -210,3 +210,25 @@ def test_live_evidence_is_never_overruled_by_the_late_file(tmp_path):
     assert why["offer"]["status_decided_by"] == "listed by csp"  # explain says which source decided
     assert found["2026-3000001"]["status"] == found["2026-3000002"]["status"] == "open"  # absence closes nothing
     assert found["2026-3999999"]["digital"] and found["2026-3999999"]["status"] == "open"
+
+
+@pytest.mark.parametrize("cut", [None, 70_000])
+def test_a_download_is_checked_against_the_declared_checksum_as_it_is_written(tmp_path, cut):
+    import hashlib
+
+    from spiders.csp_opendata import OpenDataRefused, download
+
+    path = tmp_path / "file.csv"
+    data = b"".join(b"%06d;" % i + b"x" * 500 + b"\r\n" for i in range(600))  # about 300 kB: several chunks
+    path.write_bytes(data)
+    with DataGouvReplica(tmp_path / "serve") as replica:
+        good = replica.publish(path, {"bytes": len(data), "sha1": hashlib.sha1(data).hexdigest()})
+        replica.state.cut_after = cut  # broken off once: the rest comes with a Range, the digest covers both
+        resource = pick_resource(replica.dataset())
+        kept = download(resource, tmp_path / "in", 10_000_000)
+        assert kept.read_bytes() == data and good.path == path
+        wrong = {**resource, "last_modified": "2026-12-01T00:00:00", "checksum": {"type": "sha1", "value": "0" * 40}}
+        replica.state.cut_after = cut
+        with pytest.raises(OpenDataRefused, match="sha1 differs"):
+            download(wrong, tmp_path / "in", 10_000_000)
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [kept.name]  # the refused file is not kept

@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import fastjsonschema
-import jsonschema
 from sqlite_utils import Database
 
 from pipeline import labels
@@ -23,6 +24,9 @@ from pipeline.export.freshness import source_freshness
 from pipeline.export.selection import Selection, select_offers
 from pipeline.normalize.location import upgrade_location
 from pipeline.sanitize import plain_text, safe_url, sanitize_html
+
+if TYPE_CHECKING:  # imported where it is used: a good offer is checked without it (`first_error`)
+    import jsonschema
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "export-v1.schema.json"
@@ -145,10 +149,18 @@ def envelope(db: Database, count: int, now: datetime | None = None) -> dict:
 def validator(definition: str | None = None) -> jsonschema.Draft202012Validator:
     """A validator of the whole document, or of one `$defs` entry (`offer`, `location`),
     with format checking on (`date`, `date-time`, `uri`)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(_schema_of(definition), format_checker=jsonschema.FormatChecker())
+
+
+def _schema_of(definition: str | None):
+    """The document's schema, or one `$defs` entry's with its local references inlined (a
+    third faster than resolving them per offer)."""
     schema = export_schema()
-    if definition:  # local references inlined: a third faster than resolving them per offer
+    if definition:
         schema = {"$schema": schema["$schema"], **_inline(schema["$defs"][definition], schema["$defs"])}
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return schema
 
 
 def _inline(node, defs: dict):
@@ -171,7 +183,7 @@ def _compiled_check(definition: str):
     """A `$defs` entry compiled once to Python code (fastjsonschema): a quick yes for a good
     offer. It is never looser than jsonschema (tests/test_export_validation.py), so its yes is
     final; on its no, jsonschema decides and words the error."""
-    return fastjsonschema.compile(_compilable(validator(definition).schema))
+    return fastjsonschema.compile(_compilable(_schema_of(definition)))
 
 
 def _compilable(node):
@@ -219,7 +231,9 @@ def first_error(instance, definition: str | None = None) -> jsonschema.Validatio
             return None
         except fastjsonschema.JsonSchemaException:
             pass
-    return jsonschema.exceptions.best_match(validator(definition).iter_errors(instance))
+    from jsonschema.exceptions import best_match
+
+    return best_match(validator(definition).iter_errors(instance))
 
 
 def offer_error(entry: dict) -> jsonschema.ValidationError | None:
