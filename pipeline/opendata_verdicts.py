@@ -24,9 +24,10 @@ ROWS_SCHEMA = {"reference": str, "digest": str, "digital": int, "rank": int}
 
 class Verdicts:
     """The accepted files' verdicts: `settles` (digests, as integers, of the rows that may be
-    settled unread: not digital, of no stored offer) and `get(reference)`."""
+    settled unread: not digital, of no stored offer) and `get(reference)` (`lookup` None:
+    there is none, before a first accepted file)."""
 
-    def __init__(self, non_digital: set[int], known_digests: set[int], lookup: Callable[[str], Verdict | None],
+    def __init__(self, non_digital: set[int], known_digests: set[int], lookup: Callable[[str], Verdict | None] | None,
                  lookup_many: Callable[[list[str]], Iterable[tuple]] | None = None) -> None:
         self.non_digital = non_digital  # of every stored row
         self.settles = non_digital - known_digests if known_digests else non_digital
@@ -36,8 +37,8 @@ class Verdicts:
     @classmethod
     def from_db(cls, db: Database, known: set[str]) -> Verdicts:
         """The verdicts stored in `opendata_rows` (none before a first accepted file)."""
-        if not db.table(TABLE).exists():
-            return cls(set(), set(), lambda reference: None)
+        if not db.table(TABLE).exists():  # a first file: no verdict to ask for (nor to remember)
+            return cls(set(), set(), None)
         conn = db.conn
         found = conn.execute(f"select digests from {INDEX} where id = 1").fetchone() \
             if db.table(INDEX).exists() else None
@@ -70,6 +71,8 @@ class Verdicts:
 
     def get(self, reference: str) -> Verdict | None:
         """The verdict of a reference's row in the last accepted file, None when it had none."""
+        if self._lookup is None:
+            return None
         try:
             return self._asked[reference]
         except KeyError:
@@ -79,6 +82,8 @@ class Verdicts:
 
     def prefetch(self, references: Iterable[str]) -> None:
         """Ask for the verdicts of many references at once (500 a query): `get` then answers from memory."""
+        if self._lookup is None:
+            return
         asked = self._asked
         wanted = sorted({r for r in references if r not in asked})  # in index order: a third cheaper
         if self._lookup_many is None:

@@ -18,6 +18,7 @@ from typing import Callable
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
+from spiders.download_stream import BackgroundDownload
 from spiders.settings import USER_AGENT
 
 DEFAULT_BASE_URL = "https://www.data.gouv.fr"
@@ -85,12 +86,19 @@ def pick_resource(dataset: dict, rolling_id: str = ROLLING_ID) -> dict:
     return max(candidates, key=lambda r: r.get("last_modified") or "")
 
 
-def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[int, int | None], None] | None = None,
-             retries: int = 5) -> Path:
-    """Stream the resource's file to `folder` (resumed with Range after a cut), checksum verified."""
-    folder.mkdir(parents=True, exist_ok=True)
+def download_path(resource: dict, folder: Path) -> Path:
+    """Where the resource's file is kept (named by its id, date and title)."""
     name = re.sub(r"[^\w.-]", "_", resource.get("title") or resource["id"])
-    final = folder / f"{resource['id']}-{(resource.get('last_modified') or '')[:19].replace(':', '')}-{name}"
+    return folder / f"{resource['id']}-{(resource.get('last_modified') or '')[:19].replace(':', '')}-{name}"
+
+
+def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[int, int | None], None] | None = None,
+             retries: int = 5, written: Callable[[Path, int], None] | None = None) -> Path:
+    """Stream the resource's file to `folder` (resumed with Range after a cut), checksum verified.
+
+    `written(partial file, bytes)` is told of each chunk once it is on disk (`spiders.download_stream`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final = download_path(resource, folder)
     if final.exists():  # kept from an earlier run: reused only when it is still the declared file
         try:
             verify_checksum(final, resource.get("checksum"))
@@ -127,6 +135,9 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
                         out.write(chunk)
                         if digest is not None:
                             digest.update(chunk)
+                        if written:
+                            out.flush()
+                            written(partial, done)
                         if progress:
                             progress(done, expected)
                 except (OSError, ValueError):  # cut off: resume from what is on disk
@@ -228,16 +239,23 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
                        "an archive or a partial file, not the weekly file"], extra={"opendata/candidate": info})
     show = (lambda done, total: progress(f"  downloaded {done / 1e6:.1f} of {(total or 0) / 1e6:.1f} MB")) \
         if progress else None
+    max_bytes = int(settings.get("OPENDATA_MAX_BYTES", 1 << 30))
+    fetch = BackgroundDownload(lambda written: download(resource, folder, max_bytes, throttled(show), written=written))
+    fetch.start()  # read as it downloads: nothing is written before the whole file is there and checked
     try:
-        path = download(resource, folder, int(settings.get("OPENDATA_MAX_BYTES", 1 << 30)), throttled(show))
+        accepted, problems, reading = ingest_file(db, run_id, fetch.source(download_path(resource, folder).name),
+                                                 today, last, checks,
+                                                 (lambda n: progress(f"  {n:,} rows read")) if progress else None)
     except OpenDataRefused as exc:
         return refuse([str(exc)], extra={"opendata/candidate": info})
     except OpenDataUnreachable as exc:
         refuse([str(exc)], "unreachable")
         raise
-    accepted, problems, reading = ingest_file(db, run_id, path, today, last, checks,
-                                             (lambda n: progress(f"  {n:,} rows read")) if progress else None)
-    summary = {**info, "file": str(path), "bytes": path.stat().st_size, "rows": reading.rows,
+    finally:
+        fetch.cancel()  # a file refused on its header is not downloaded to its end
+    path = fetch.complete() if accepted else None
+    summary = {**info, "file": str(path) if path else None, "bytes": path.stat().st_size if path else info["filesize"],
+               "rows": reading.rows,
                "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,
                "digital_open": len(reading.digital_open), "classified": reading.classified, "settled": reading.settled,
                "selected": len(reading.selected), "unchanged": len(reading.unchanged), "errors": len(reading.errors),
@@ -247,8 +265,8 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
         return refuse(problems, extra={"opendata/candidate": summary})
     rebuilt = rebuild_offers(db, run_id=run_id)
     prune(folder, int(settings.get("OPENDATA_KEEP_FILES", 3)), keep=path)
-    return finish_run(db, run_id, complete=1, healthy=1, finish_reason="finished", offers_seen=len(reading.selected) + len(reading.unchanged),
-                      offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
+    return finish_run(db, run_id, complete=1, healthy=1, finish_reason="finished",
+                      offers_seen=len(reading.selected) + len(reading.unchanged), offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                       offers_reopened=rebuilt.reopened, errors=len(reading.errors),
                       stats=json.dumps({"opendata/resource": summary}))
 

@@ -10,6 +10,7 @@ import pytest
 from bench.postings import edited, synthetic_postings
 from pipeline.export import Selection, build_export, export_schema, set_aside_invalid
 from pipeline.export import prebuilt
+from pipeline.export.document import offer_entry
 from pipeline.export.files import dump_document
 from pipeline.export.formats import export_as
 from pipeline.ingest import ingest_lines
@@ -116,3 +117,21 @@ def test_an_incremental_ingest_rebuilds_only_what_it_touched(db, tmp_path, monke
     assert 1 <= built[0] <= 10 and built[1] == 0
     assert db.execute(f"select count(*) from {prebuilt.STALE}").fetchone()[0] == 0
     assert new_path(db, Selection(include_all=True), tmp_path) == old_path(db, Selection(include_all=True))
+
+
+def test_an_entry_keeps_no_copy_of_the_offers_html_and_gets_it_back_at_export(db):
+    rows = list(db.query("select o.*, e.entry from offers o join export_entries e on e.offer_id = o.id "
+                         "where o.missions_html is not null limit 50"))
+    assert rows
+    for row in rows:
+        stored = row.pop("entry")
+        assert row["missions_html"] not in stored and "missions_html" not in stored
+        entry = offer_entry(row, sanitized=True)
+        assert prebuilt.entry_text(stored, tuple(row[k] for k in prebuilt.HTML_KEYS)) == prebuilt._ENCODE(entry)
+
+
+@pytest.mark.parametrize("html", [(None, None, None), ("", "<p>a</p>", None), ('<p>"é"\\</p>', "\u2028x", "<b>\x01</b>")])
+def test_the_html_texts_go_back_where_they_were(html):
+    entry = {"id": "c1", "title": "Développeur \x00", **dict(zip(prebuilt.HTML_KEYS, html)), "experience": None}
+    expected = prebuilt._ENCODE({**entry, **{k: v or None for k, v in zip(prebuilt.HTML_KEYS, html)}})
+    assert prebuilt.entry_text(prebuilt.stored_text(entry), html) == expected

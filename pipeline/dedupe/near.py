@@ -156,12 +156,15 @@ class _Scorer:
         self.days: list[int | None] = [None] * len(postings)  # filled by `near_duplicates` for block members
         self.folded: dict[str, str] = {}  # description -> its word codes (copies share one entry)
         self.codes = WordCodes()
+        self.coded: list[str | None] = [None] * len(postings)  # posting -> its description's word codes
 
     def text(self, i: int) -> str:
+        """Posting i's description as word codes (`fold_words`, `WordCodes`), folded once per text."""
         text = self.p[i].text or ""
         folded = self.folded.get(text)
         if folded is None:
             folded = self.folded[text] = self.codes.encode(_word_bytes(text))
+        self.coded[i] = folded
         return folded
 
     def judge(self, i: int, j: int, t: float) -> NearMatch | Unmerged:
@@ -183,8 +186,8 @@ class _Scorer:
         if same_text:
             x = 100.0
         else:
-            folded = self.folded
-            ta, tb = folded.get(text_a or ""), folded.get(b.text or "")
+            coded = self.coded
+            ta, tb = coded[i], coded[j]
             if ta is None:
                 ta = self.text(i)
             if tb is None:
@@ -294,15 +297,16 @@ def near_duplicates(postings: list[Posting], refkeys: list[str | None],
         keys = [m[0] for m in members]
         span = size if size <= ALL_PAIRS_MAX else WINDOW
         for pos in range(size - 1):
+            found = extract(keys[pos], keys[pos + 1: pos + 1 + span], scorer=ratio, score_cutoff=TITLE_NEAR, limit=None)
+            if not found:
+                continue
             a = members[pos][2]
-            for _, t, k in extract(keys[pos], keys[pos + 1: pos + 1 + span], scorer=ratio, score_cutoff=TITLE_NEAR,
-                                   limit=None):
+            ref, cluster = refkeys[a], cluster_of[a]
+            for _, t, k in found:
                 b = members[pos + 1 + k][2]
-                i, j = (a, b) if a < b else (b, a)
-                ref = refkeys[i]
-                if (ref is not None and ref == refkeys[j]) or cluster_of[i] == cluster_of[j]:
-                    continue
-                verdict = judge(i, j, t)
+                if cluster_of[b] == cluster or (ref is not None and ref == refkeys[b]):
+                    continue  # already together, or one reference
+                verdict = judge(a, b, t) if a < b else judge(b, a, t)
                 (matches if verdict.__class__ is NearMatch else rejections).append(verdict)
     return matches, rejections
 

@@ -4,8 +4,10 @@ The rebuild builds the entries of the offers it inserts from their rows as they 
 (`store_entries`), then calls `refresh_entries`: every other offer written
 since (triggers on `offers` note its id in `export_stale`, whoever writes it) gets its
 contract entry built (`document.offer_entry`), validated against the offer schema and
-stored encoded as the JSON export writes it (`export_entries.entry`); an offer whose row,
-read back, has the same digest as when its entry was built keeps it. An entry that breaks
+stored encoded as the JSON export writes it (`export_entries.entry`), but for its HTML texts:
+those are the offer row's own (stored sanitised), put back in their place at export, so the
+descriptions are not stored a second time. An offer whose row, read back, has the same digest
+as when its entry was built keeps it. An entry that breaks
 the contract is stored as null, so the export builds it again and sets it aside, naming why.
 
 `encoded_offers` gives the export those texts in its order, and builds from the row (the
@@ -42,6 +44,10 @@ SOURCES = ("pipeline/export/document.py", "pipeline/export/prebuilt.py", "pipeli
            "data/geo/departments.csv", "data/geo/regions.csv", "data/geo/territories.csv")
 PACKAGES = ("nh3", "jsonschema", "fastjsonschema", "rfc3339-validator", "rfc3986-validator")
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as files.dump_document writes an offer
+#: The offer's HTML texts: not kept in the stored entry (they are the offer row's, stored
+#: sanitised), put back in their place when the entry is exported (`stored_text`, `entry_text`).
+HTML_KEYS = ("missions_html", "profile_html", "about_html")
+_GAP = "\x00"  # where they go: never in a JSON text, which escapes every control character
 _DIGEST_ENCODE = json.JSONEncoder(check_circular=False, default=repr).encode  # ASCII: any text encodes
 
 
@@ -71,6 +77,25 @@ def _stored_version(db: Database) -> str | None:
         return None
     found = db.execute(f"select value from {META} where key = 'version'").fetchone()
     return found[0] if found else None
+
+
+def stored_text(entry: dict) -> str:
+    """The entry's JSON text as the export writes it, with its HTML texts (HTML_KEYS, one after
+    the other) left out and a gap in their place."""
+    keys = list(entry)
+    at = keys.index(HTML_KEYS[0])
+    if tuple(keys[at:at + len(HTML_KEYS)]) != HTML_KEYS or at == 0 or at + len(HTML_KEYS) == len(keys):
+        raise ValueError("the entry's HTML texts are not together in its middle")
+    head = _ENCODE({k: entry[k] for k in keys[:at]})
+    tail = _ENCODE({k: entry[k] for k in keys[at + len(HTML_KEYS):]})
+    return head[:-1] + _GAP + tail[1:]
+
+
+def entry_text(stored: str, html: tuple[str | None, ...]) -> str:
+    """The entry's JSON text from its stored text and the offer's HTML texts (as `_ENCODE` gives it)."""
+    head, tail = stored.split(_GAP)
+    middle = ", ".join(f'"{key}": {_ENCODE(value or None)}' for key, value in zip(HTML_KEYS, html))
+    return f"{head}, {middle}, {tail}"
 
 
 def row_digest(row: dict, sanitized: bool) -> str:
@@ -111,7 +136,7 @@ def refresh_entries(db: Database, sanitized: bool, built: int = 0) -> int:
             if known.get(offer_id) == digest:
                 continue
             entry = offer_entry(row, sanitized)
-            writes.append((offer_id, digest, None if first_error(entry, "offer") else _ENCODE(entry)))
+            writes.append((offer_id, digest, None if first_error(entry, "offer") else stored_text(entry)))
         if gone:
             db.execute(f"delete from {ENTRIES} where offer_id in ({marks(len(gone))})", gone)
         db.conn.executemany(f"insert or replace into {ENTRIES} (offer_id, digest, entry) values (?, ?, ?)", writes)
@@ -127,7 +152,7 @@ def store_entries(db: Database, rows: list[dict], sanitized: bool) -> int:
         writes = []
         for row in batch:
             entry = offer_entry(row, sanitized)
-            writes.append((row["id"], row_digest(row, sanitized), None if first_error(entry, "offer") else _ENCODE(entry)))
+            writes.append((row["id"], row_digest(row, sanitized), None if first_error(entry, "offer") else stored_text(entry)))
         db.conn.executemany(f"insert or replace into {ENTRIES} (offer_id, digest, entry) values (?, ?, ?)", writes)
         db.execute(f"delete from {STALE} where offer_id in ({marks(len(batch))})", [row["id"] for row in batch])
     return len(rows)
@@ -145,13 +170,15 @@ def encoded_offers(db: Database, selection: Selection, sanitized: bool) -> tuple
     (the stored, validated text where there is one; else built from the row and validated)."""
     where, params = selection.where()
     register_functions(db)
+    html = ", ".join(HTML_KEYS)
     if usable(db, sanitized):
         query = (f"select id, (select e.entry from {ENTRIES} e where e.offer_id = offers.id and not exists "
-                 f"(select 1 from {STALE} s where s.offer_id = offers.id)) from offers where {where} order by {ORDER}")
+                 f"(select 1 from {STALE} s where s.offer_id = offers.id)), {html} from offers "
+                 f"where {where} order by {ORDER}")
     else:
-        query = f"select id, null from offers where {where} order by {ORDER}"
+        query = f"select id, null, {html} from offers where {where} order by {ORDER}"
     found = db.execute(query, params).fetchall()
-    texts: list[str | None] = [text for _, text in found]
+    texts: list[str | None] = [entry_text(row[1], row[2:]) if row[1] is not None else None for row in found]
     missing = [n for n, text in enumerate(texts) if text is None]
     aside_at: dict[int, SetAside] = {}
     for batch in chunks(missing):
