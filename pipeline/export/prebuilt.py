@@ -170,21 +170,25 @@ def encoded_offers(db: Database, selection: Selection, sanitized: bool) -> tuple
     (the stored, validated text where there is one; else built from the row and validated)."""
     where, params = selection.where()
     register_functions(db)
-    html = ", ".join(HTML_KEYS)
     if usable(db, sanitized):
         query = (f"select id, (select e.entry from {ENTRIES} e where e.offer_id = offers.id and not exists "
-                 f"(select 1 from {STALE} s where s.offer_id = offers.id)), {html} from offers "
+                 f"(select 1 from {STALE} s where s.offer_id = offers.id)), {', '.join(HTML_KEYS)} from offers "
                  f"where {where} order by {ORDER}")
     else:
-        query = f"select id, null, {html} from offers where {where} order by {ORDER}"
-    found = db.execute(query, params).fetchall()
-    texts: list[str | None] = [entry_text(row[1], row[2:]) if row[1] is not None else None for row in found]
-    missing = [n for n, text in enumerate(texts) if text is None]
+        query = f"select id, null from offers where {where} order by {ORDER}"
+    texts: list[str | None] = []
+    missing: list[tuple[int, str]] = []  # (place, offer id) of the entries to build from their rows
+    for offer_id, stored, *html in db.execute(query, params):  # row by row: one text an offer in memory
+        if stored is None:
+            missing.append((len(texts), offer_id))
+            texts.append(None)
+        else:
+            texts.append(entry_text(stored, tuple(html)))
     aside_at: dict[int, SetAside] = {}
     for batch in chunks(missing):
-        ids = [found[n][0] for n in batch]
+        ids = [offer_id for _, offer_id in batch]
         rows = {r["id"]: r for r in db.query(f"select * from offers where id in ({marks(len(ids))})", ids)}
-        for n, offer_id in zip(batch, ids):
+        for n, offer_id in batch:
             if offer_id not in rows:  # removed by a rebuild since the first query
                 continue
             entry = offer_entry(rows[offer_id], sanitized)
