@@ -121,6 +121,7 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     reading, latest, name, pending = FileReading(), Latest(previous), source.name, []
     known = known if isinstance(known, Known) else Known(known)
     settles, settled, claimed, report = previous.settles, latest.settled, latest.claimed, 20_000
+    wait = PENDING if previous.any else 1  # before a first accepted file there is no verdict to wait for
     with source.open_stream() as stream:
         records = read_records(stream)
         try:
@@ -150,7 +151,7 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
                     pending.append(row_width_error(line, cells))
                 else:
                     pending.append(Row(line, cells, digest_text(digest)))
-                if len(pending) >= PENDING:
+                if len(pending) >= wait:
                     take_pending(reading, pending, today, known, latest, fetched_at, name)
                     pending = []
         except RecordTooLong as exc:
@@ -169,6 +170,14 @@ def take_pending(reading: FileReading, pending: list[Row | RowError], today: dat
     A row was settled while rows before it waited; if one of those turns out to be of its
     reference (it claims its digest), the settled row is taken after all, at its place in
     the file, the way `take` takes an unchanged row (so the outcome is that of reading in order)."""
+    if not latest.verdicts.any:  # nothing settled, no verdict: each row taken as it comes
+        for item in pending:
+            if isinstance(item, RowError):
+                reading.error(name, item)
+            else:
+                reading.rows += 1
+                take(reading, item, today, known, latest, fetched_at, name)
+        return
     latest.verdicts.prefetch(row["Référence"].strip() for row in pending if isinstance(row, Row))
     order = itertools.count()
     queue = [(item.line, next(order), item) for item in pending]  # already in file order: a heap

@@ -69,6 +69,11 @@ class Verdicts:
         non_digital = {int(v[0], 16) for v in verdicts.values() if not v[1]}
         return cls(non_digital, {int(verdicts[ref][0], 16) for ref in known if ref in verdicts}, verdicts.get)
 
+    @property
+    def any(self) -> bool:
+        """Whether there are verdicts at all (an accepted file before)."""
+        return self._lookup is not None
+
     def get(self, reference: str) -> Verdict | None:
         """The verdict of a reference's row in the last accepted file, None when it had none."""
         if self._lookup is None:

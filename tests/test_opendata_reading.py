@@ -17,7 +17,8 @@ from replica.datagouv_rows import OpenDataWeek
 
 TODAY = date.today()
 AT = "2026-11-30T08:00:00+00:00"
-NONE = Verdicts.from_dict({}, set())  # before a first accepted file
+NONE = Verdicts.from_dict({}, set())  # an empty set of verdicts
+NO_FILE_YET = Verdicts(set(), set(), None)  # before a first accepted file: none to ask for
 
 
 def same_reading(a, b) -> None:
@@ -48,6 +49,7 @@ def test_by_records_and_by_the_csv_module_agree(tmp_path):
     first = read_file(paths[0], TODAY, set(), NONE, AT)
     same_reading(first, read_plain(paths[0], TODAY, set(), NONE, AT))
     assert first.rows == 4000 and first.digital_open
+    same_reading(read_file(paths[0], TODAY, set(), NO_FILE_YET, AT), first)  # no verdict: rows taken as they come
     previous = dict(first.digests)
     known = set(first.selected)
     week = read_file(paths[1], TODAY, known, Verdicts.from_dict(previous, known), AT)
