@@ -15,7 +15,6 @@ import json
 import sys
 from datetime import datetime
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -26,6 +25,7 @@ from pipeline.dedupe import Posting, index_keys, reference_key
 from pipeline.lifecycle import parse_time
 from pipeline.normalize import normalize_posting
 from pipeline.store import chunks, marks
+from pipeline.versions import add_packages
 
 TABLE = "normalized"
 COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str, "last_seen_at": str,
@@ -52,11 +52,7 @@ def normaliser_version() -> str:
     for pattern in VERSIONED:
         for path in sorted(ROOT.glob(pattern)):
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for package in PACKAGES:
-        try:
-            digest.update(f"{package}={version(package)}\0".encode())
-        except PackageNotFoundError:
-            digest.update(f"{package}=-\0".encode())
+    add_packages(digest, PACKAGES)
     return digest.hexdigest()[:16]
 
 

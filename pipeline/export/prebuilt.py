@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -27,6 +26,7 @@ from sqlite_utils import Database
 from pipeline.export.document import SCHEMA_PATH, SetAside, first_error, offer_entry
 from pipeline.export.selection import ORDER, Selection, register_functions
 from pipeline.store import chunks, marks
+from pipeline.versions import add_packages
 
 ENTRIES = "export_entries"
 STALE = "export_stale"
@@ -59,11 +59,7 @@ def entries_version() -> str:
         path = ROOT / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"-") + b"\0")
     digest.update(SCHEMA_PATH.read_bytes())
-    for package in PACKAGES:
-        try:
-            digest.update(f"{package}={version(package)}\0".encode())
-        except PackageNotFoundError:
-            digest.update(f"{package}=-\0".encode())
+    add_packages(digest, PACKAGES)
     return digest.hexdigest()[:16]
 
 
