@@ -15,6 +15,7 @@ import hashlib
 import marshal
 import os
 import pathlib
+import sys
 import tempfile
 
 PREFIX = "geography-"
@@ -32,8 +33,9 @@ def cache_dir() -> pathlib.Path | None:
 
 
 def sources_key(paths: list[pathlib.Path]) -> str:
-    """A digest of the files the indexes are built from (their bytes and their names)."""
-    digest = hashlib.blake2b(digest_size=12)
+    """A digest of the files the indexes are built from (their bytes and their names) and of the
+    Python that writes the cache (`marshal`'s format is its own)."""
+    digest = hashlib.blake2b(sys.version.encode(), digest_size=12)
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
