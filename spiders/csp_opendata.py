@@ -253,7 +253,7 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
         raise
     finally:
         fetch.cancel()  # a file refused on its header is not downloaded to its end
-    path = fetch.complete() if accepted else None
+    path = fetch.finished_file()  # None for a file refused before its end
     summary = {**info, "file": str(path) if path else None, "bytes": path.stat().st_size if path else info["filesize"],
                "rows": reading.rows,
                "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,

@@ -93,6 +93,11 @@ class BackgroundDownload:
         self._cancelled = True
         self._thread.join()
 
+    def finished_file(self) -> Path | None:
+        """The downloaded file once the download is over, None when it failed or was stopped."""
+        self._thread.join()
+        return self._result if self._error is None else None
+
     def complete(self) -> Path:
         """The whole file once downloaded and checked; the download's error when it failed."""
         self._thread.join()

@@ -94,3 +94,9 @@ def test_a_cancelled_download_stops_and_leaves_no_partial_file(tmp_path):
     assert not part.exists()
     with pytest.raises(Cancelled):
         fetch.complete()
+
+
+def test_the_finished_file_is_known_only_for_a_download_that_ended_well(tmp_path):
+    good = BackgroundDownload(writer(tmp_path / "a.part", pieces(DATA))).start()
+    bad = BackgroundDownload(writer(tmp_path / "b.part", pieces(DATA)[:1], fail=RuntimeError("cut"))).start()
+    assert good.finished_file() == tmp_path / "a.part" and bad.finished_file() is None
