@@ -127,11 +127,32 @@ def test_an_entry_keeps_no_copy_of_the_offers_html_and_gets_it_back_at_export(db
         stored = row.pop("entry")
         assert row["missions_html"] not in stored and "missions_html" not in stored
         entry = offer_entry(row, sanitized=True)
-        assert prebuilt.entry_text(stored, tuple(row[k] for k in prebuilt.HTML_KEYS)) == prebuilt._ENCODE(entry)
+        assert prebuilt.entry_text(stored, tuple(row[k] for k in prebuilt.ROW_COLUMNS)) == prebuilt._ENCODE(entry)
 
 
 @pytest.mark.parametrize("html", [(None, None, None), ("", "<p>a</p>", None), ('<p>"é"\\</p>', "\u2028x", "<b>\x01</b>")])
 def test_the_html_texts_go_back_where_they_were(html):
-    entry = {"id": "c1", "title": "Développeur \x00", **dict(zip(prebuilt.HTML_KEYS, html)), "experience": None}
+    seen = "2026-12-03T08:00:00+00:00"
+    entry = {"id": "c1", "title": "Développeur \x00", "last_seen_at": seen, **dict(zip(prebuilt.HTML_KEYS, html)),
+             "experience": None}
     expected = prebuilt._ENCODE({**entry, **{k: v or None for k, v in zip(prebuilt.HTML_KEYS, html)}})
-    assert prebuilt.entry_text(prebuilt.stored_text(entry), html) == expected
+    assert prebuilt.entry_text(prebuilt.stored_text(entry), (seen, *html)) == expected
+
+
+def test_an_offer_seen_again_keeps_its_entry_and_the_export_shows_when(db, tmp_path):
+    offer_id = db.execute("select id from offers order by id limit 1").fetchone()[0]
+    db.execute("update offers set last_seen_at = '2026-12-24T06:00:00+00:00' where id = ?", [offer_id])
+    assert prebuilt.refresh_entries(db, sanitized=True) == 0  # only `last_seen_at` moved: nothing built
+    text, aside = new_path(db, Selection(include_all=True), tmp_path)
+    assert (text, aside) == old_path(db, Selection(include_all=True))
+    assert any(o["id"] == offer_id and o["last_seen_at"] == "2026-12-24T06:00:00+00:00"
+               for o in json.loads(text)["offers"])
+
+
+def test_a_last_seen_at_the_contract_refuses_sets_the_offer_aside(db, tmp_path):
+    offer_id = db.execute("select id from offers order by id limit 1").fetchone()[0]
+    db.execute("update offers set last_seen_at = 'yesterday' where id = ?", [offer_id])
+    prebuilt.refresh_entries(db, sanitized=True)
+    text, aside = new_path(db, Selection(include_all=True), tmp_path)
+    assert (text, aside) == old_path(db, Selection(include_all=True))
+    assert offer_id not in {o["id"] for o in json.loads(text)["offers"]} and len(aside) == 1

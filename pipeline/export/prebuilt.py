@@ -4,10 +4,11 @@ The rebuild builds the entries of the offers it inserts from their rows as they 
 (`store_entries`), then calls `refresh_entries`: every other offer written
 since (triggers on `offers` note its id in `export_stale`, whoever writes it) gets its
 contract entry built (`document.offer_entry`), validated against the offer schema and
-stored encoded as the JSON export writes it (`export_entries.entry`), but for its HTML texts:
-those are the offer row's own (stored sanitised), put back in their place at export, so the
-descriptions are not stored a second time. An offer whose row, read back, has the same digest
-as when its entry was built keeps it. An entry that breaks
+stored encoded as the JSON export writes it (`export_entries.entry`), but for its HTML texts
+and `last_seen_at` (FROM_ROW): those are the offer row's own, put back in their place at
+export, so the descriptions are not stored a second time and an offer merely seen again by a
+crawl keeps its entry. An offer whose row, read back, has the same digest (all its columns
+but `last_seen_at`) as when its entry was built keeps it. An entry that breaks
 the contract is stored as null, so the export builds it again and sets it aside, naming why.
 
 `encoded_offers` gives the export those texts in its order, and builds from the row (the
@@ -21,6 +22,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from rfc3339_validator import validate_rfc3339
 from sqlite_utils import Database
 
 from pipeline.export.document import SCHEMA_PATH, SetAside, first_error, offer_entry
@@ -44,10 +46,14 @@ SOURCES = ("pipeline/export/document.py", "pipeline/export/prebuilt.py", "pipeli
            "data/geo/departments.csv", "data/geo/regions.csv", "data/geo/territories.csv")
 PACKAGES = ("nh3", "jsonschema", "fastjsonschema", "rfc3339-validator", "rfc3986-validator")
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # as files.dump_document writes an offer
-#: The offer's HTML texts: not kept in the stored entry (they are the offer row's, stored
-#: sanitised), put back in their place when the entry is exported (`stored_text`, `entry_text`).
+#: Entry keys filled from the offer row at export, not kept in the stored entry: when it was last
+#: seen (each crawl moves it: an entry does not go stale for it alone) and its HTML texts (the row
+#: holds them, sanitised: not stored a second time). Each group's keys follow one another.
+LAST_SEEN = ("last_seen_at",)
 HTML_KEYS = ("missions_html", "profile_html", "about_html")
-_GAP = "\x00"  # where they go: never in a JSON text, which escapes every control character
+FROM_ROW = (LAST_SEEN, HTML_KEYS)
+ROW_COLUMNS = LAST_SEEN + HTML_KEYS  # what the export reads beside each stored entry, in this order
+_GAP = "\x00"  # where a group goes: never in a JSON text, which escapes every control character
 _DIGEST_ENCODE = json.JSONEncoder(check_circular=False, default=repr).encode  # ASCII: any text encodes
 
 
@@ -76,26 +82,45 @@ def _stored_version(db: Database) -> str | None:
 
 
 def stored_text(entry: dict) -> str:
-    """The entry's JSON text as the export writes it, with its HTML texts (HTML_KEYS, one after
-    the other) left out and a gap in their place."""
-    keys = list(entry)
-    at = keys.index(HTML_KEYS[0])
-    if tuple(keys[at:at + len(HTML_KEYS)]) != HTML_KEYS or at == 0 or at + len(HTML_KEYS) == len(keys):
-        raise ValueError("the entry's HTML texts are not together in its middle")
-    head = _ENCODE({k: entry[k] for k in keys[:at]})
-    tail = _ENCODE({k: entry[k] for k in keys[at + len(HTML_KEYS):]})
-    return head[:-1] + _GAP + tail[1:]
+    """The entry's JSON text as the export writes it, but for the groups of FROM_ROW: a gap in
+    the place of each (`entry_text` fills them)."""
+    keys, parts, at = list(entry), [], 0
+    for group in FROM_ROW:
+        start = keys.index(group[0])
+        if tuple(keys[start:start + len(group)]) != group or start < at:
+            raise ValueError(f"the entry's keys {group} are not together, in order")
+        parts.append(_ENCODE({k: entry[k] for k in keys[at:start]})[1:-1])
+        at = start + len(group)
+    parts.append(_ENCODE({k: entry[k] for k in keys[at:]})[1:-1])
+    return _GAP.join(parts)
 
 
-def entry_text(stored: str, html: tuple[str | None, ...]) -> str:
-    """The entry's JSON text from its stored text and the offer's HTML texts (as `_ENCODE` gives it)."""
-    head, tail = stored.split(_GAP)
-    middle = ", ".join(f'"{key}": {_ENCODE(value or None)}' for key, value in zip(HTML_KEYS, html))
-    return f"{head}, {middle}, {tail}"
+def entry_text(stored: str, values: tuple) -> str:
+    """The entry's JSON text from its stored text and the offer row's ROW_COLUMNS (as `_ENCODE`
+    gives the whole entry: an HTML text stored empty is null, as `offer_entry` makes it)."""
+    parts, pieces, at = stored.split(_GAP), [], 0
+    for n, group in enumerate(FROM_ROW):
+        if parts[n]:
+            pieces.append(parts[n])
+        html = group is HTML_KEYS
+        pieces.append(", ".join(f'"{key}": {_ENCODE((value or None) if html else value)}'
+                                for key, value in zip(group, values[at:at + len(group)])))
+        at += len(group)
+    if parts[-1]:
+        pieces.append(parts[-1])
+    return "{" + ", ".join(pieces) + "}"
+
+
+@lru_cache(maxsize=4096)
+def _seen_at_valid(value: object) -> bool:
+    """Whether a `last_seen_at` is what the contract's `date-time` accepts (jsonschema's own check)."""
+    return isinstance(value, str) and validate_rfc3339(value)
 
 
 def row_digest(row: dict, sanitized: bool) -> str:
-    """What an entry was built from: the offer row (every column, named) and the code's version."""
+    """What an entry was built from: the offer row (every column, named, but `last_seen_at`, which
+    the export takes from the row itself) and the code's version."""
+    row = {k: v for k, v in row.items() if k not in LAST_SEEN}
     text = _DIGEST_ENCODE([entries_version(), sanitized, list(row), list(row.values())])
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -148,7 +173,8 @@ def store_entries(db: Database, rows: list[dict], sanitized: bool) -> int:
         writes = []
         for row in batch:
             entry = offer_entry(row, sanitized)
-            writes.append((row["id"], row_digest(row, sanitized), None if first_error(entry, "offer") else stored_text(entry)))
+            text = None if first_error(entry, "offer") else stored_text(entry)
+            writes.append((row["id"], row_digest(row, sanitized), text))
         db.conn.executemany(f"insert or replace into {ENTRIES} (offer_id, digest, entry) values (?, ?, ?)", writes)
         db.execute(f"delete from {STALE} where offer_id in ({marks(len(batch))})", [row["id"] for row in batch])
     return len(rows)
@@ -168,18 +194,18 @@ def encoded_offers(db: Database, selection: Selection, sanitized: bool) -> tuple
     register_functions(db)
     if usable(db, sanitized):
         query = (f"select id, (select e.entry from {ENTRIES} e where e.offer_id = offers.id and not exists "
-                 f"(select 1 from {STALE} s where s.offer_id = offers.id)), {', '.join(HTML_KEYS)} from offers "
+                 f"(select 1 from {STALE} s where s.offer_id = offers.id)), {', '.join(ROW_COLUMNS)} from offers "
                  f"where {where} order by {ORDER}")
     else:
         query = f"select id, null from offers where {where} order by {ORDER}"
     texts: list[str | None] = []
     missing: list[tuple[int, str]] = []  # (place, offer id) of the entries to build from their rows
-    for offer_id, stored, *html in db.execute(query, params):  # row by row: one text an offer in memory
-        if stored is None:
+    for offer_id, stored, *values in db.execute(query, params):  # row by row: one text an offer in memory
+        if stored is None or not _seen_at_valid(values[0]):  # the row's `last_seen_at`, checked as the schema does
             missing.append((len(texts), offer_id))
             texts.append(None)
         else:
-            texts.append(entry_text(stored, tuple(html)))
+            texts.append(entry_text(stored, tuple(values)))
     aside_at: dict[int, SetAside] = {}
     for batch in chunks(missing):
         ids = [offer_id for _, offer_id in batch]
