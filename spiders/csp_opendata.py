@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
@@ -237,6 +238,8 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
     if declared and declared < floor:
         return refuse([f"the dataset declares {declared:,} bytes for {info['title']}, less than {int(floor):,}: "
                        "an archive or a partial file, not the weekly file"], extra={"opendata/candidate": info})
+    if progress:  # the download's thread and the reading both report: one line at a time
+        progress = one_at_a_time(progress)
     show = (lambda done, total: progress(f"  downloaded {done / 1e6:.1f} of {(total or 0) / 1e6:.1f} MB")) \
         if progress else None
     max_bytes = int(settings.get("OPENDATA_MAX_BYTES", 1 << 30))
@@ -269,6 +272,16 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
                       offers_seen=len(reading.selected) + len(reading.unchanged), offers_new=rebuilt.new, offers_updated=rebuilt.updated, offers_closed=rebuilt.closed,
                       offers_reopened=rebuilt.reopened, errors=len(reading.errors),
                       stats=json.dumps({"opendata/resource": summary}))
+
+
+def one_at_a_time(say: Callable[[str], None]) -> Callable[[str], None]:
+    """`say` for several threads: each line written whole before the next."""
+    lock = threading.Lock()
+
+    def locked(text: str) -> None:
+        with lock:
+            say(text)
+    return locked
 
 
 def throttled(callback: Callable[[int, int | None], None] | None, every: int = 8 << 20):

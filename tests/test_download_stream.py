@@ -100,3 +100,22 @@ def test_the_finished_file_is_known_only_for_a_download_that_ended_well(tmp_path
     good = BackgroundDownload(writer(tmp_path / "a.part", pieces(DATA))).start()
     bad = BackgroundDownload(writer(tmp_path / "b.part", pieces(DATA)[:1], fail=RuntimeError("cut"))).start()
     assert good.finished_file() == tmp_path / "a.part" and bad.finished_file() is None
+
+
+def test_progress_from_the_download_and_the_reading_comes_a_line_at_a_time():
+    from spiders.csp_opendata import one_at_a_time
+
+    out: list[str] = []
+
+    def say(text: str) -> None:  # writes a line in two parts, as a terminal may get it
+        out.append(text)
+        time.sleep(0.0005)
+        out.append("\n")
+
+    locked = one_at_a_time(say)
+    threads = [threading.Thread(target=lambda n=n: [locked(f"{n}:{i}") for i in range(50)]) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(out[k + 1] == "\n" and out[k] != "\n" for k in range(0, len(out), 2)) and len(out) == 300
