@@ -25,7 +25,7 @@ from pipeline.dedupe import Posting, index_keys, reference_key
 from pipeline.lifecycle import parse_time
 from pipeline.normalize import normalize_posting
 from pipeline.store import chunks, marks
-from pipeline.versions import add_packages
+from pipeline.versions import add_files, add_packages
 
 TABLE = "normalized"
 COLUMNS = {"posting_id": str, "raw_id": int, "source": str, "first_seen_at": str, "last_seen_at": str,
@@ -49,9 +49,8 @@ def normaliser_version() -> str:
     """Hash of the code, data and packages behind the stored normalisations: while it is the one the
     last rebuild recorded, a stored row of an unchanged raw version is what normalising again gives."""
     digest = hashlib.sha256(sys.version.encode() + b"\0")
-    for pattern in VERSIONED:
-        for path in sorted(ROOT.glob(pattern)):
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    add_files(digest, ((str(path.relative_to(ROOT)), path)
+                       for pattern in VERSIONED for path in sorted(ROOT.glob(pattern))))
     add_packages(digest, PACKAGES)
     return digest.hexdigest()[:16]
 

@@ -6,7 +6,14 @@ data and packages is the one recorded when it was built.
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Iterable
+
+
+def add_files(digest, files: Iterable[tuple[str, Path]]) -> None:
+    """Feed each (name, file) to a hashlib object: the name, then the bytes (`-` when missing)."""
+    for name, path in files:
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"-") + b"\0")
 
 
 def add_packages(digest, packages: Iterable[str]) -> None:

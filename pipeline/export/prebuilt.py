@@ -28,7 +28,7 @@ from sqlite_utils import Database
 from pipeline.export.document import SCHEMA_PATH, SetAside, first_error, offer_entry
 from pipeline.export.selection import ORDER, Selection, register_functions
 from pipeline.store import chunks, marks
-from pipeline.versions import add_packages
+from pipeline.versions import add_files, add_packages
 
 ENTRIES = "export_entries"
 STALE = "export_stale"
@@ -61,9 +61,7 @@ _DIGEST_ENCODE = json.JSONEncoder(check_circular=False, default=repr).encode  # 
 def entries_version() -> str:
     """Hash of everything an entry depends on besides its offer row."""
     digest = hashlib.sha256()
-    for name in SOURCES:
-        path = ROOT / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"-") + b"\0")
+    add_files(digest, ((name, ROOT / name) for name in SOURCES))
     digest.update(SCHEMA_PATH.read_bytes())
     add_packages(digest, PACKAGES)
     return digest.hexdigest()[:16]

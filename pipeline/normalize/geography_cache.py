@@ -18,6 +18,8 @@ import pathlib
 import sys
 import tempfile
 
+from pipeline.versions import add_files
+
 PREFIX = "geography-"
 SUFFIX = ".marshal"
 KEEP = 4  # files kept, the newest first
@@ -36,8 +38,7 @@ def sources_key(paths: list[pathlib.Path]) -> str:
     """A digest of the files the indexes are built from (their bytes and their names) and of the
     Python that writes the cache (`marshal`'s format is its own)."""
     digest = hashlib.blake2b(sys.version.encode(), digest_size=12)
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    add_files(digest, ((path.name, path) for path in paths))
     return digest.hexdigest()
 
 
