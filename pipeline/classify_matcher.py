@@ -1,9 +1,18 @@
 """The word-start matcher of `pipeline.classify`: a taxonomy alternation tried only at word
-starts, and there only with the branches that can begin with the next two characters."""
+starts, and there only with the branches that can begin with the next two characters.
+
+Which branches can begin where (the matcher's plan) is worked out from the patterns once
+and kept in the user's cache (`pipeline.user_cache`, keyed by the patterns and this code);
+each two-character key's regex is compiled the first time a text reaches it. A short
+command (an ingest of five postings, a weekly file's few thousand changed rows) then pays
+for the regexes it uses, not for the 150 of the whole taxonomy (about 0.15 s)."""
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+from pipeline import regex_prefixes, user_cache
 from pipeline.regex_prefixes import WIDTH as _K2
 from pipeline.regex_prefixes import prefixes
 
@@ -39,28 +48,15 @@ class Matcher:
     """
 
     def __init__(self, entries: list[tuple[str, str]], macros: dict[str, str]) -> None:
-        everywhere = [f"{a}{b}" for a in sorted(ALNUM) for b in sorted(_FOLDED)]
-        buckets: dict[str, list[str]] = {}
-        for name, p in entries:
-            body = _pattern_group(name, pattern(p, macros))
-            keys = _keys(pattern(p, macros))
-            for k in (everywhere if keys is None else sorted(keys)):
-                buckets.setdefault(k, []).append(body)
-        compiled: dict[str, re.Pattern[str]] = {}
-        self.table: dict[str, re.Pattern[str]] = {}
-        for k, parts in buckets.items():
-            source = "(?:" + "|".join(parts) + r")(?![A-Za-z0-9])"
-            rx = compiled.get(source)
-            if rx is None:
-                rx = compiled[source] = re.compile(source)
-            self.table[k] = rx
+        self.sources = cached_plan(entries, macros)
+        self.table = LazyRegexes(self.sources)
 
     def finditer(self, folded: str) -> list[re.Match[str]]:
         """The matches in a folded text, in order."""
         out, resume, pos, table = [], 0, 1, self.table
         for token in folded[1:-1].split(" "):
             if pos >= resume and token:
-                rx = table.get(folded[pos:pos + 2])
+                rx = table[folded[pos:pos + 2]]
                 if rx is not None:
                     m = rx.match(folded, pos)
                     if m:
@@ -90,7 +86,7 @@ def finditer3(tables: dict[str, tuple], folded: str) -> tuple[list[re.Match[str]
     pos = 1
     for token in folded[1:-1].split(" "):
         if token:
-            rxs = tables.get(folded[pos:pos + 2])
+            rxs = tables[folded[pos:pos + 2]]
             if rxs is not None:
                 a, b, c = rxs
                 if a is not None and pos >= r1:
@@ -112,7 +108,67 @@ def finditer3(tables: dict[str, tuple], folded: str) -> tuple[list[re.Match[str]
     return first, second, third
 
 
-def combined(matchers: tuple[Matcher, Matcher, Matcher]) -> dict[str, tuple]:
+def combined(matchers: tuple[Matcher, Matcher, Matcher]) -> LazyTriples:
     """The table `finditer3` reads."""
-    keys = set().union(*(m.table for m in matchers))
-    return {k: tuple(m.table.get(k) for m in matchers) for k in keys}
+    return LazyTriples(matchers)
+
+
+def plan(entries: list[tuple[str, str]], macros: dict[str, str]) -> dict[str, str]:
+    """Two-character key -> the regex source of the branches that can begin there (in order)."""
+    everywhere = [f"{a}{b}" for a in sorted(ALNUM) for b in sorted(_FOLDED)]
+    buckets: dict[str, list[str]] = {}
+    for name, p in entries:
+        body = _pattern_group(name, pattern(p, macros))
+        keys = _keys(pattern(p, macros))
+        for k in (everywhere if keys is None else sorted(keys)):
+            buckets.setdefault(k, []).append(body)
+    return {k: "(?:" + "|".join(parts) + r")(?![A-Za-z0-9])" for k, parts in buckets.items()}
+
+
+def cached_plan(entries: list[tuple[str, str]], macros: dict[str, str]) -> dict[str, str]:
+    """`plan`, from the user's cache when the same patterns were planned by the same code."""
+    key = user_cache.sources_key([Path(__file__), Path(regex_prefixes.__file__)],
+                                 json.dumps([entries, macros], ensure_ascii=False))
+    kept = user_cache.load(PLAN_KIND, key)
+    if isinstance(kept, dict):
+        return kept
+    built = plan(entries, macros)
+    user_cache.save(PLAN_KIND, key, built)
+    return built
+
+
+PLAN_KIND = "classify-plan"
+_COMPILED: dict[str, re.Pattern[str]] = {}  # one regex per distinct source (several keys share one)
+
+
+def _compiled(source: str) -> re.Pattern[str]:
+    rx = _COMPILED.get(source)
+    if rx is None:
+        rx = _COMPILED[source] = re.compile(source)
+    return rx
+
+
+class LazyRegexes(dict):
+    """Two-character key -> its compiled regex (None: no branch begins there), compiled when first asked."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        super().__init__()
+        self.sources = sources
+
+    def __missing__(self, key: str) -> re.Pattern[str] | None:
+        source = self.sources.get(key)
+        rx = self[key] = None if source is None else _compiled(source)
+        return rx
+
+
+class LazyTriples(dict):
+    """Two-character key -> the three matchers' regexes (None where one has none; None for all three)."""
+
+    def __init__(self, matchers: tuple[Matcher, Matcher, Matcher]) -> None:
+        super().__init__()
+        self.matchers = matchers
+
+    def __missing__(self, key: str) -> tuple | None:
+        found = tuple(m.table[key] for m in self.matchers)
+        value = self[key] = found if any(rx is not None for rx in found) else None
+        return value
