@@ -8,7 +8,10 @@ its own), so a change to any of them builds and keeps a new file. The cache is a
 optimisation only: when it cannot be read or written the value is built as before.
 
 Where: `$OFFRES_CACHE_DIR`, else `$XDG_CACHE_HOME/offres`, else `~/.cache/offres`;
-`OFFRES_CACHE_DIR=""` turns the cache off.
+`OFFRES_CACHE_DIR=""` turns the cache off. A kept value may be code (the compiled export
+check), so a file is read only when it belongs to the user running the command and nobody
+else may write it (files are written with mode 0600): a cache folder shared with other users
+cannot hand this process a value it did not write.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import hashlib
 import marshal
 import os
 import pathlib
+import stat
 import sys
 import tempfile
 from typing import Any
@@ -57,12 +61,21 @@ def load(kind: str, key: str) -> Any | None:
     if path is None:
         return None
     try:
-        kept = marshal.loads(path.read_bytes())
+        with open(path, "rb") as handle:
+            if not _written_by_us(os.fstat(handle.fileno())):
+                return None
+            kept = marshal.loads(handle.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key:
         return kept[1]
     return None
+
+
+def _written_by_us(status: os.stat_result) -> bool:
+    """Whether a file belongs to this process's user and only they may write it."""
+    owner = os.getuid() if hasattr(os, "getuid") else status.st_uid
+    return status.st_uid == owner and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def save(kind: str, key: str, value: Any) -> None:

@@ -41,6 +41,18 @@ def test_an_unreadable_file_or_a_turned_off_cache_gives_nothing(cache, monkeypat
     assert user_cache.load("thing", "k2") is None
 
 
+def test_a_file_others_may_write_is_not_read(cache, monkeypatch):
+    user_cache.save("thing", "k", [1, 2])
+    path = cache / f"thing-k{user_cache.SUFFIX}"
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o664)  # a group could have put it there
+    assert user_cache.load("thing", "k") is None
+    path.chmod(0o644)
+    assert user_cache.load("thing", "k") == [1, 2]
+    monkeypatch.setattr(os, "getuid", lambda: path.stat().st_uid + 1)  # the file of another user
+    assert user_cache.load("thing", "k") is None
+
+
 def test_only_the_newest_files_of_a_kind_are_kept(cache):
     for n in range(user_cache.KEEP + 2):
         user_cache.save("thing", f"k{n}", n)
