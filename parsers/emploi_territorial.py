@@ -17,7 +17,7 @@ from lxml import etree
 from parsel import Selector
 
 from parsers.csp import ParseError, clean, fold_label
-from parsers.csp_page import css, xpath
+from parsers.csp_page import css, html_root, xpath
 
 __all__ = ["PARSER_VERSION", "SOURCE", "ParseError", "parse_listing", "parse_offer", "parse_rss", "strip_tracking"]
 
@@ -104,11 +104,12 @@ def text_of(nodes) -> str | None:
     return clean(" ".join(t for n in nodes for t in texts(n)))
 
 
-def inner_html(node: Selector) -> str | None:
-    """The HTML inside a node (children only), trimmed: what parsel's `node()` gives, serialised."""
+def inner_html(node) -> str | None:
+    """The HTML inside a node (a Selector or an lxml element; children only), trimmed: what
+    parsel's `node()` gives, serialised."""
     parts = [child if isinstance(child, str)
              else etree.tostring(child, method="html", encoding="unicode", with_tail=False)
-             for child in node.root.xpath("node()")]
+             for child in _CHILD_NODES(getattr(node, "root", node))]
     return "".join(parts).strip() or None
 
 
@@ -173,19 +174,19 @@ def parse_row(row, url: str) -> dict | None:
     }
 
 
-def listing_total(sel: Selector) -> int | None:
-    """The result count the page states (`#nb-offres` value, or "N résultats")."""
-    value = sel.css("#nb-offres::attr(value)").get()
+def listing_total(page) -> int | None:
+    """The result count the page states (`#nb-offres` value, or "N résultats"); `page`: a Selector or an lxml element."""
+    value = next(iter(find(page, "#nb-offres::attr(value)")), None)
     if value and value.strip().isdigit():
         return int(value.strip())
-    text = text_of(sel.css("#NbTotalOffre, .nb-resultats")) or ""
+    text = text_of(find(page, "#NbTotalOffre, .nb-resultats")) or ""
     match = TOTAL_RE.search(text)
     return int(re.sub(r"\D", "", match.group(1))) if match else None
 
 
 def parse_listing(html: str, url: str) -> dict:
     """A listing page: its rows (first rendering of each reference), the stated total, the page number."""
-    sel = Selector(text=html)
+    sel = html_root(html)  # the tree parsel builds, its elements plain (`parsers.csp_page.html_root`)
     rows, seen = [], set()
     for tr in find(sel, "tr[id^='O'], tr[id^='o']"):
         row = parse_row(tr, url)
@@ -200,77 +201,79 @@ def parse_listing(html: str, url: str) -> dict:
         "total": listing_total(sel),
         "page": int(page) if page.isdigit() else 1,
         "no_result": "aucune offre" in body_text or "aucun résultat" in body_text,
-        "is_listing": bool(sel.css("#tableRecherche, #nb-offres, #NbTotalOffre, form[name='search_offre_form']")),
+        "is_listing": bool(find(sel, "#tableRecherche, #nb-offres, #NbTotalOffre, form[name='search_offre_form']")),
     }
 
 
-def label_value(item: Selector) -> tuple[str | None, str | None, Selector | None]:
-    """(folded label, text value, value node) of a `div.offre-item`."""
-    element = item.root
+def label_value(element) -> tuple[str | None, str | None, object | None]:
+    """(folded label, text value, value element) of a `div.offre-item` (an lxml element)."""
     labels, values = _LABEL(element), _VALUE(element)
     label = clean(" ".join(labels[0].itertext())) if labels else None
     if not label:
         return None, None, None
     if not values:
         return fold_label(label), None, None
-    return fold_label(label), clean(" ".join(values[0].itertext())), Selector(root=values[0], type="html")
+    return fold_label(label), clean(" ".join(values[0].itertext())), values[0]
 
 
 _ITEM_LABEL = xpath("ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' offre-item ')][1]"
                     "/*[contains(concat(' ', normalize-space(@class), ' '), ' offre-item-label ')][1]")
 _HEADING = xpath("preceding::*[self::h2 or self::h3 or self::h4][1]")
+_CHILD_NODES = xpath("node()")
 
 
-def section_title(node: Selector) -> str | None:
+def section_title(element) -> str | None:
     """The title of a long text block: its item's label, else the closest heading before it."""
-    found = _ITEM_LABEL(node.root) or _HEADING(node.root)
+    found = _ITEM_LABEL(element) or _HEADING(element)
     return clean(" ".join(t for e in found for t in e.itertext())) if found else None
 
 
-def list_value(node: Selector) -> str | None:
+def list_value(element) -> str | None:
     """A value holding several entries (grades: `li` or `<br>`-separated) joined by ', '."""
-    items = [clean(" ".join(texts(li))) for li in node.css("li")]
+    items = [clean(" ".join(texts(li))) for li in find(element, "li")]
     if not items:
-        items = [clean(t) for t in texts(node)]
+        items = [clean(t) for t in texts(element)]
     items = [i for i in items if i]
     return ", ".join(dict.fromkeys(items)) or None
 
 
 def parse_offer(html: str, url: str) -> dict:
-    """An offer's detail page -> raw posting record (labels and section titles, never positions)."""
-    sel = Selector(text=html)
-    root = sel.css("#contenuOffre, div.contenu-offre, div.fiche-offre, main")[:1] or [sel]
-    scope = root[0]
-    title = text_of(scope.css("h2.set-font, h2[class*='set-line-emploi']")[:1]) or text_of(scope.css("h1, h2")[:1])
+    """An offer's detail page -> raw posting record (labels and section titles, never positions).
+
+    Read on the plain lxml tree (`parsers.csp_page.html_root`, the tree parsel builds) with the
+    queries parsel would run, without a Selector per element found."""
+    page = html_root(html)
+    scope = (find(page, "#contenuOffre, div.contenu-offre, div.fiche-offre, main")[:1] or [page])[0]
+    title = text_of(find(scope, "h2.set-font, h2[class*='set-line-emploi']")[:1]) or text_of(find(scope, "h1, h2")[:1])
     if not title:
         raise ParseError(url, "title", "no offer title (h2) on the page")
     text = " ".join(texts(scope))
     number = OFFER_NO_RE.search(text)
     record: dict = {"source": SOURCE, "url": strip_tracking(url), "title": title, "versant": VERSANT,
                     "reference": number.group(1) if number else None}
-    published = PUBLISHED_RE.search(text_of(scope.css(".set-color-green")) or "") or PUBLISHED_RE.search(text)
+    published = PUBLISHED_RE.search(text_of(find(scope, ".set-color-green")) or "") or PUBLISHED_RE.search(text)
     record["published"] = published.group(1) if published else None
-    for item in scope.css("div.offre-item"):
-        if _TEXT(item.root) and not _VALUE(item.root):
+    for item in find(scope, "div.offre-item"):
+        if _TEXT(item) and not _VALUE(item):
             continue  # a long text: read below by its section title
         name, value, node = label_value(item)
         key = LABEL_KEYS.get(name or "")
         if key is None or node is None or record.get(key):
             continue
         if key == "employer":
-            link = node.css("strong a, a")[:1]
-            record["employer"] = text_of(node.css("strong")[:1]) or text_of(link) or value
-            employer_id = EMPLOYER_ID_RE.search(link.attrib.get("href", "")) if link else None
+            link = find(node, "strong a, a")[:1]
+            record["employer"] = text_of(find(node, "strong")[:1]) or text_of(link) or value
+            employer_id = EMPLOYER_ID_RE.search(link[0].get("href", "")) if link else None
             if employer_id:
                 record["employer_id"] = employer_id.group(1)
         elif key in URL_KEYS:
-            record[key] = http_url(node.css("a::attr(href)").get() or value, url)
+            record[key] = http_url(next(iter(find(node, "a::attr(href)")), None) or value, url)
         elif key == "grades":
             record[key] = list_value(node)
         else:
             record[key] = value
     sections: dict[str, str] = {}
-    for block in scope.css("div.offre-item-text"):
+    for block in find(scope, "div.offre-item-text"):
         heading = section_title(block)
         key = SECTION_KEYS.get(fold_label(heading)) if heading else None
         html_text = inner_html(block)
