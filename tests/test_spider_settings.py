@@ -31,3 +31,38 @@ def test_backoff_grows_and_honours_retry_after():
     response = Response("https://x.fr", status=429, headers={"Retry-After": "30"})
     assert 24 <= middleware.delay_for(Request("https://x.fr", meta={"retry_times": 1}), response) <= 36
     assert middleware.delay_for(Request("https://x.fr", meta={"retry_times": 12})) <= 72
+
+
+def test_no_console_into_a_crawl():
+    """Neither the telnet console nor Scrapy's RemoteControl (which runs the Python code it is sent
+    over a local port) is built, on a machine crawl or a Scrapyd node; RemoteControl's module
+    is not even imported."""
+    from scrapy.utils.conf import build_component_list
+
+    from spiders import node_settings
+
+    node = Settings()
+    node.setmodule(node_settings)
+    for settings in (Settings(crawl_settings("https://choisirleservicepublic.gouv.fr", "x.db")), node):
+        enabled = build_component_list(settings.getwithbase("EXTENSIONS"))
+        assert not [e for e in enabled if "remote_control" in str(e) or "telnet" in str(e)]
+        assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
+        assert "scrapy.extensions.corestats.CoreStats" in [str(e) for e in enabled]  # the others stay
+    assert "spiders.node_summary.NodeRunSummary" in [str(e) for e in build_component_list(node.getwithbase("EXTENSIONS"))]
+
+
+def test_the_consoles_are_not_imported_when_the_extensions_are_built():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from scrapy.settings import Settings\n"
+            "from scrapy.utils.misc import load_object\n"
+            "from spiders.settings import crawl_settings\n"
+            "settings = Settings(crawl_settings('https://choisirleservicepublic.gouv.fr', 'x.db'))\n"
+            "for path in settings.get_component_priority_dict_with_base('EXTENSIONS'):\n"
+            "    load_object(path)\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'scrapy.extensions.remote', "
+            "'scrapy.extensions.telnet'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
