@@ -4,7 +4,9 @@ cost of an unchanged second crawl (incremental) against the first, measured in t
 Baselines: the lxml tree alone and the CSP parser on CSP replica pages (parse), a plain
 sequential fetch of the same pages (crawl), the first crawl (second crawl). Targets: a page
 parsed in no more time than a CSP page; the unchanged second crawl fetches no detail page
-and takes at most a third of the first.
+and takes at most a third of the first. On a shared machine one run moves by a third from
+the next: the parse timings are alternated, best of ROUNDS, and the crawls are the medians
+of CRAWLS first crawls (each into its own database) and of their second crawls.
 """
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from statistics import median
 import urllib.request
 from pathlib import Path
+from statistics import median
 
 from parsel import Selector
 
@@ -80,14 +82,13 @@ def run() -> list[str]:
                 took, code = crawl(f"{tmp}/bench{n}.db", base)
                 firsts.append(took)
                 codes.append(code)
-                details = sum(n for p, n in server.requests.items() if p.startswith("/offre/"))
+                details = sum(count for p, count in server.requests.items() if p.startswith("/offre/"))
                 took, code = crawl(f"{tmp}/bench{n}.db", base)
                 seconds.append(took)
                 codes.append(code)
-                again += sum(n for p, n in server.requests.items() if p.startswith("/offre/")) - details
+                again += sum(count for p, count in server.requests.items() if p.startswith("/offre/")) - details
             first, second = median(firsts), median(seconds)
-            code1 = code2 = next((c for c in codes if c != 0), 0)
-        status = "ok" if code1 == code2 == 0 else f"exit codes {code1}, {code2}"
+        status = "ok" if not any(codes) else f"exit codes {', '.join(map(str, codes))}"
         lines.append(f"first crawl of {len(a7)} A7 offers ({len(listing_paths) + len(offer_paths)} pages) into SQLite, "
                      f"offers rebuilt: {first:.1f} s, {len(a7) / first:,.0f} offers/s ({status}); baseline plain "
                      f"sequential fetch {fetch_time:.1f} s ({first / fetch_time:.1f}x a bare fetch)")
