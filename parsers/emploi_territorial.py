@@ -17,7 +17,7 @@ from lxml import etree
 from parsel import Selector
 
 from parsers.csp import ParseError, clean, fold_label
-from parsers.csp_page import css, html_root, xpath
+from parsers.csp_page import css, has_class, html_root, xpath
 
 __all__ = ["PARSER_VERSION", "SOURCE", "ParseError", "parse_listing", "parse_offer", "parse_rss", "strip_tracking"]
 
@@ -129,34 +129,78 @@ def http_url(href: str | None, base: str) -> str | None:
     return absolute if urlsplit(absolute).scheme in ("http", "https") else None
 
 
-def _first(row, *queries: str):
-    """The first element the first matching query finds (lxml), or None."""
-    for query in queries:
-        found = find(row, query)
-        if found:
-            return found[0]
-    return None
+def _ancestors(element, row) -> list:
+    """The element's ancestors up to `row` included (nearest first)."""
+    found, parent = [], element.getparent()
+    while parent is not None:
+        found.append(parent)
+        if parent is row:
+            break
+        parent = parent.getparent()
+    return found
+
+
+def _in_employer_value(link, row) -> bool:
+    """CSS `.detail-offre-collectivite .valeur a`, read from `row`: a `.valeur` above the link, and
+    a `.detail-offre-collectivite` above it (or `row` itself)."""
+    above = _ancestors(link, row)
+    valeur = next((k for k, e in enumerate(above) if has_class(e.get("class"), "valeur")), None)
+    return valeur is not None and any(has_class(e.get("class"), "detail-offre-collectivite") for e in above[valeur + 1:])
+
+
+def row_elements(row) -> dict:
+    """What `parse_row` reads in a row, in one walk of its elements (document order, the row
+    included): the first of each of its CSS queries, and all the badges and tooltips. The same
+    elements as the queries (`find`), without an XPath evaluation each (they cost most of a listing)."""
+    first: dict = dict.fromkeys(("link", "link_any", "employer", "employer_any", "area", "kind", "number"))
+    badges, tooltips = [], []
+    for element in row.iter(etree.Element):
+        value, tag = element.get("class"), element.tag
+        tooltip = element.get("data-tooltip")
+        if tooltip is not None:
+            tooltips.append(tooltip)
+        if tag == "a":
+            href = element.get("href")
+            if first["link"] is None and has_class(value, "lien-details-offre"):
+                first["link"] = element
+            if href is not None:
+                if first["link_any"] is None and "/offre/" in href:
+                    first["link_any"] = element
+                if first["employer_any"] is None and "search-col=" in href:
+                    first["employer_any"] = element
+            if first["employer"] is None and _in_employer_value(element, row):
+                first["employer"] = element
+        elif tag == "span" and value is not None:
+            if has_class(value, "badge"):
+                badges.append(element)
+            if first["kind"] is None and has_class(value, "badge-light"):
+                first["kind"] = element
+            if first["area"] is None and has_class(value, "text-secondary") and element is not row:
+                parent = element.getparent()
+                if parent is not None and has_class(parent.get("class"), "detail-offre-collectivite"):
+                    first["area"] = element
+        if first["number"] is None and has_class(value, "numOf"):
+            first["number"] = element
+    return {**first, "badges": badges, "tooltips": tooltips}
 
 
 def parse_row(row, url: str) -> dict | None:
     """One listing row `tr[id^=O]`: the first occurrence of each field (rows render twice)."""
     reference = clean(row.attrib.get("id"))
-    link = _first(row, "a.lien-details-offre", "a[href*='/offre/']")
+    found = row_elements(row)
+    link = found["link"] if found["link"] is not None else found["link_any"]
     if not reference or link is None or not link.attrib.get("href"):
         return None
-    employer_link = _first(row, ".detail-offre-collectivite .valeur a", "a[href*='search-col=']")
+    employer_link = found["employer"] if found["employer"] is not None else found["employer_any"]
     employer_id = EMPLOYER_ID_RE.search(employer_link.attrib.get("href", "")) if employer_link is not None else None
-    area = _first(row, ".detail-offre-collectivite > span.text-secondary")
-    badges = find(row, "span.badge")
+    area, badges, kind, tooltips = found["area"], found["badges"], found["kind"], found["tooltips"]
     categories = [b.attrib["title"].strip() for b in badges
                   if CATEGORY_RE.search(b.attrib.get("title", ""))]
     filiere = next((FILIERE_RE.match(b.attrib["title"]).group(1).strip() for b in badges
                     if FILIERE_RE.match(b.attrib.get("title", ""))), None)
-    kind = _first(row, "span.badge-light")
-    tooltips = find(row, "[data-tooltip]::attr(data-tooltip)")
     published = next((m.group(1) for t in tooltips if (m := PUBLISHED_RE.search(t))), None)
     deadline = next((m.group(1) for t in tooltips if (m := LIMIT_RE.search(t))), None)
-    number = text_of(find(row, ".numOf")[:1])
+    number = text_of([found["number"]]) if found["number"] is not None else None
     return {
         "source": SOURCE,
         "url": strip_tracking(urljoin(url, link.attrib["href"].strip())),
