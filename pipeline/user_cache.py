@@ -2,7 +2,7 @@
 
 Some values cost a short command more to build than to read back: the geography's
 indexes (about 0.3 s from the COG files), the export contract compiled to Python code
-(about 0.05 s). Each file is named by its kind and a digest of everything the value is
+(about 0.05 s), the classifier's matcher plan (0.05 s). Each file is named by its kind and a digest of everything the value is
 made of (files, code, package versions, the Python that wrote it: `marshal`'s format is
 its own), so a change to any of them builds and keeps a new file. The cache is an
 optimisation only: when it cannot be read or written the value is built as before.
