@@ -99,17 +99,22 @@ def find(node, query: str) -> list:
     return _compiled(query)(getattr(node, "root", node))
 
 
+def find_first(node, query: str):
+    """The first result of `find`, or None (parsel's `.css(query).get()`, unserialised)."""
+    found = find(node, query)
+    return found[0] if found else None
+
+
 def text_of(nodes) -> str | None:
     """Text of the (parsel) nodes, whitespace folded."""
     return clean(" ".join(t for n in nodes for t in texts(n)))
 
 
-def inner_html(node) -> str | None:
-    """The HTML inside a node (a Selector or an lxml element; children only), trimmed: what
-    parsel's `node()` gives, serialised."""
+def inner_html(element) -> str | None:
+    """The HTML inside an lxml element (children only), trimmed: what parsel's `node()` gives, serialised."""
     parts = [child if isinstance(child, str)
              else etree.tostring(child, method="html", encoding="unicode", with_tail=False)
-             for child in _CHILD_NODES(getattr(node, "root", node))]
+             for child in _CHILD_NODES(element)]
     return "".join(parts).strip() or None
 
 
@@ -219,8 +224,8 @@ def parse_row(row, url: str) -> dict | None:
 
 
 def listing_total(page) -> int | None:
-    """The result count the page states (`#nb-offres` value, or "N résultats"); `page`: a Selector or an lxml element."""
-    value = next(iter(find(page, "#nb-offres::attr(value)")), None)
+    """The result count the page states (`#nb-offres` value, or "N résultats")."""
+    value = find_first(page, "#nb-offres::attr(value)")
     if value and value.strip().isdigit():
         return int(value.strip())
     text = text_of(find(page, "#NbTotalOffre, .nb-resultats")) or ""
@@ -311,7 +316,7 @@ def parse_offer(html: str, url: str) -> dict:
             if employer_id:
                 record["employer_id"] = employer_id.group(1)
         elif key in URL_KEYS:
-            record[key] = http_url(next(iter(find(node, "a::attr(href)")), None) or value, url)
+            record[key] = http_url(find_first(node, "a::attr(href)") or value, url)
         elif key == "grades":
             record[key] = list_value(node)
         else:

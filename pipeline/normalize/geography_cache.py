@@ -9,7 +9,7 @@ from __future__ import annotations
 import pathlib
 
 from pipeline import user_cache
-from pipeline.user_cache import KEEP, cache_dir  # noqa: F401  (the cache's place and size, for callers)
+from pipeline.user_cache import KEEP  # noqa: F401  (how many files are kept, for callers)
 
 KIND = "geography"
 
