@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import re
-from typing import BinaryIO, Iterator
+from array import array
+from typing import BinaryIO, Iterator, NamedTuple
 
 from xxhash import xxh3_64_intdigest
 
@@ -38,9 +39,10 @@ def digest_text(digest: int) -> str:
     return f"{digest:016x}"
 
 
-def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+def read_records(stream: BinaryIO, max_lines: int | None = None) -> Iterator[tuple[int, bytes]]:
     """(first line, bytes) of each record of a binary CSV stream, the header first: lines are
-    joined while a quoted cell is open (an odd count of quotes so far)."""
+    joined while a quoted cell is open (an odd count of quotes so far), `max_lines` at most."""
+    limit = MAX_LINES if max_lines is None else max_lines
     number, start, parts, quotes = 0, 1, [], 0
     for raw in stream:
         number += 1
@@ -50,8 +52,8 @@ def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
             if not quotes & 1:
                 yield start, b"".join(parts)
                 parts = []
-            elif len(parts) > MAX_LINES:
-                raise RecordTooLong(f"line {start}: a quoted cell open for more than {MAX_LINES:,} lines")
+            elif len(parts) > limit:
+                raise RecordTooLong(f"line {start}: a quoted cell open for more than {limit:,} lines")
             continue
         quotes = raw.count(b'"')
         if quotes & 1:
@@ -60,6 +62,66 @@ def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
             yield number, raw
     if parts:
         yield start, b"".join(parts)
+
+
+class RecordBatch(NamedTuple):
+    """Records of a stretch of the file: `pending` (line, bytes, digest) to be read, and the
+    records settled by their digest alone (`settled_digests`, at `settled_lines`)."""
+
+    pending: list[tuple[int, bytes, int]]
+    settled_digests: array
+    settled_lines: array
+
+
+def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096,
+                   max_lines: int | None = None) -> Iterator[RecordBatch]:
+    """The records of `read_records`, digested, in batches of `size` records: one whose digest
+    is in `settles` is settled, and its digest taken out of `settles` (so a copy of it is
+    read); the others wait to be read. The first batch holds the header alone, never settled.
+
+    The loop of `read_records` is written out here: it runs for every record of the file."""
+    limit = MAX_LINES if max_lines is None else max_lines
+    pending: list[tuple[int, bytes, int]] = []
+    digests, lines = array("Q"), array("Q")
+    number, start, parts, quotes, count, header = 0, 1, [], 0, 0, True
+    for raw in stream:
+        number += 1
+        if parts:  # inside a record whose quoted cell is open
+            parts.append(raw)
+            quotes += raw.count(b'"')
+            if quotes & 1:
+                if len(parts) > limit:
+                    raise RecordTooLong(f"line {start}: a quoted cell open for more than {limit:,} lines")
+                continue
+            data, line, parts = b"".join(parts), start, []
+        else:
+            quotes = raw.count(b'"')
+            if quotes & 1:
+                start, parts = number, [raw]
+                continue
+            data, line = raw, number  # a record on one line: most of them
+        digest = xxh3_64_intdigest(data)
+        if header:
+            header = False
+            yield RecordBatch([(line, data, digest)], array("Q"), array("Q"))
+        elif digest in settles:
+            settles.remove(digest)
+            digests.append(digest)
+            lines.append(line)
+        else:
+            pending.append((line, data, digest))
+        count += 1
+        if count > size:
+            yield RecordBatch(pending, digests, lines)
+            pending, digests, lines, count = [], array("Q"), array("Q"), 0
+    if parts:  # a quoted cell still open at the end: the rest of the file is one record
+        data = b"".join(parts)
+        pending.append((start, data, xxh3_64_intdigest(data)))
+        if header:
+            yield RecordBatch(pending, digests, lines)
+            return
+    if pending or digests:
+        yield RecordBatch(pending, digests, lines)
 
 
 def record_cells(data: bytes) -> list[str] | None:

@@ -19,7 +19,8 @@ from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
                                   publication_window, read_cells, row_width_error)
-from parsers.csv_records import RecordTooLong, digest_text, read_records, record_cells, record_digest
+from parsers import csv_records
+from parsers.csv_records import RecordTooLong, digest_text, record_batches, record_cells
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.file_source import FileSource, StreamBroken
@@ -31,6 +32,8 @@ BATCH_SIZE = 500
 WIDTH = len(COLUMNS)
 REFERENCE = COLUMNS.index("Référence")
 PENDING = 1000  # rows read before their verdicts are asked for together
+CUT_BATCH = 4096  # records cut between two looks at what was settled
+SETTLED = "settled"  # in a batch's records, for bytes: a settled row to take after all
 
 
 @dataclass
@@ -112,48 +115,60 @@ class Misquoted(ValueError):
 
 def read_records_of(path: Path | FileSource, today: date, known: set[str], previous: Verdicts, fetched_at: str,
                     progress: Callable[[int], None] | None = None) -> FileReading:
-    """`read_file` by records (`parsers.csv_records.read_records`); Misquoted on a stray quote.
+    """`read_file` by records (`parsers.csv_records.record_batches`); Misquoted on a stray quote.
 
-    The loop itself settles the rows found unchanged by their digest (not digital, of no
-    stored offer, their reference not read yet in this file: see `Latest`); the others wait
-    in `pending`, PENDING at most, until their verdicts are asked for together (`take_pending`)."""
+    The cut settles the rows found unchanged by their digest (not digital, of no stored
+    offer: `Verdicts.settles`); one whose reference was read already in this file (it claims
+    the digest: see `Latest`) is taken after all, at its line. The others wait in `pending`,
+    PENDING at most, until their verdicts are asked for together (`take_pending`)."""
     source = FileSource.of(path)
     reading, latest, name, pending = FileReading(), Latest(previous), source.name, []
     known = known if isinstance(known, Known) else Known(known)
-    settles, settled, claimed, report = previous.settles, latest.settled, latest.claimed, 20_000
+    settled, claimed, report = latest.settled, latest.claimed, 20_000
     wait = PENDING if previous.any else 1  # before a first accepted file there is no verdict to wait for
-    with source.open_stream() as stream:
-        records = read_records(stream)
+    with source.open_stream() as stream:  # settles copied: the cut takes out the digests it settles
+        batches = record_batches(stream, set(previous.settles), CUT_BATCH, csv_records.MAX_LINES)
         try:
-            first = next(records, None)
+            first = next(batches, None)
             if first is None:
                 raise ValueError("empty file: no header")
-            header = record_cells(first[1])
+            header = record_cells(first.pending[0][1])
             if header is None:
                 raise Misquoted("the header")
             problem = header_problem(header)
             if problem:
                 raise ValueError(f"not the open-data file's header: {problem}")
-            for line, data in records:
-                if progress and reading.rows + len(latest.settled) >= report:  # every 20,000 rows
+            for batch in batches:
+                items = batch.pending
+                if batch.settled_digests:
+                    hits = () if claimed.keys().isdisjoint(batch.settled_digests) else \
+                        claimed.keys() & set(batch.settled_digests)
+                    if hits:  # of a reference read before: taken at its line, as `take_pending` takes it
+                        items = sorted(items + [(line, SETTLED, digest) for digest, line in
+                                                zip(batch.settled_digests, batch.settled_lines) if digest in hits])
+                        settled.update((d, line) for d, line in zip(batch.settled_digests, batch.settled_lines)
+                                       if d not in hits)
+                    else:
+                        settled.update(zip(batch.settled_digests, batch.settled_lines))
+                for line, data, digest in items:
+                    if data is SETTLED:
+                        pending.append(settled_row(line, claimed[digest], digest))
+                        continue
+                    cells = record_cells(data)
+                    if cells is None:
+                        raise Misquoted(f"line {line}")
+                    if len(cells) != WIDTH:
+                        if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
+                            continue
+                        pending.append(row_width_error(line, cells))
+                    else:
+                        pending.append(Row(line, cells, digest_text(digest)))
+                    if len(pending) >= wait:
+                        take_pending(reading, pending, today, known, latest, fetched_at, name)
+                        pending = []
+                if progress and reading.rows + len(pending) + len(settled) >= report:  # every 20,000 rows
                     progress(report)
                     report += 20_000
-                digest = record_digest(data)
-                if digest in settles and digest not in settled and digest not in claimed:  # see `Latest`
-                    settled[digest] = line  # `take`'s settled case: no decoding, no parse; its verdict stays as stored
-                    continue
-                cells = record_cells(data)
-                if cells is None:
-                    raise Misquoted(f"line {line}")
-                if len(cells) != WIDTH:
-                    if len(cells) <= 1 and not "".join(cells).strip():  # a blank line
-                        continue
-                    pending.append(row_width_error(line, cells))
-                else:
-                    pending.append(Row(line, cells, digest_text(digest)))
-                if len(pending) >= wait:
-                    take_pending(reading, pending, today, known, latest, fetched_at, name)
-                    pending = []
         except RecordTooLong as exc:
             raise Misquoted(str(exc)) from None
     take_pending(reading, pending, today, known, latest, fetched_at, name)
@@ -161,6 +176,13 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     reading.rows += len(latest.settled)
     reading.variants, reading.references = latest.variants, latest.references()
     return reading
+
+
+def settled_row(line: int, reference: str, digest: int) -> Row:
+    """A settled row taken after all: its reference alone (its verdict says the rest)."""
+    cells = [""] * WIDTH
+    cells[REFERENCE] = reference
+    return Row(line, cells, digest_text(digest))
 
 
 def take_pending(reading: FileReading, pending: list[Row | RowError], today: date, known: Known,
@@ -195,9 +217,7 @@ def take_pending(reading: FileReading, pending: list[Row | RowError], today: dat
         digest = int(before[0], 16)
         if digest in claimed and settled.get(digest, 0) > item.line:  # settled too early: taken at its line
             line = settled.pop(digest)
-            cells = [""] * WIDTH
-            cells[REFERENCE] = item["Référence"].strip()
-            heapq.heappush(queue, (line, next(order), Row(line, cells, before[0])))
+            heapq.heappush(queue, (line, next(order), settled_row(line, item["Référence"].strip(), digest)))
 
 
 def read_plain(path: Path, today: date, known: set[str], previous: Verdicts, fetched_at: str,

@@ -129,20 +129,20 @@ class Verdicts:
 class Latest:
     """The publication start of the latest variant of each reference met in a file.
 
-    A row is settled by its digest alone when the digest is in `verdicts.settles`, not in
-    `settled` yet and not `claimed` (the last winner of a reference already read): it is
-    then the last accepted file's winner of its reference, which is not decoded unless
-    another row of the same reference is read: after it, `keep` takes the settled row's
-    start first; before it (the rows read wait for their verdicts, so a row may be settled
-    before an earlier row of its reference claims it), the reader takes the settled row
-    after all, at its line (`pipeline.opendata.take_pending`). So the outcome is that of
+    A row is settled by its digest alone when the digest is in `verdicts.settles` and met
+    for the first time: it is then the last accepted file's winner of its reference, which
+    is not decoded unless another row of the same reference is read (that row `claimed` the
+    digest): after it, `keep` takes the settled row's start first; before it (the rows read
+    wait for their verdicts, so a row may be settled before an earlier row of its reference
+    claims it) or once it was claimed, the reader takes the settled row after all, at its
+    line (`pipeline.opendata.take_pending`, `read_records_of`). So the outcome is that of
     reading every row in order: the latest publication start wins, the later row on a tie."""
 
     def __init__(self, verdicts: Verdicts) -> None:
         self.verdicts = verdicts
         self.starts: dict[str, int] = {}
         self.settled: dict[int, int] = {}  # digest -> line of the rows settled unread
-        self.claimed: set[int] = set()   # digests of the last winners of the references read
+        self.claimed: dict[int, str] = {}  # digest -> reference of the last winners of the references read
         self._taken = 0                  # settled rows whose reference was read after all
         self.variants = 0                # rows of a reference met before
 
@@ -150,7 +150,7 @@ class Latest:
         """Whether a read row of `reference` (at `line`) starting at `rank` is its latest variant so far."""
         if before is not None:
             digest = int(before[0], 16)
-            self.claimed.add(digest)
+            self.claimed[digest] = reference
             if self.settled.get(digest, line) < line and reference not in self.starts:
                 self.starts[reference] = before[2]
                 self._taken += 1

@@ -127,10 +127,12 @@ def download(resource: dict, folder: Path, max_bytes: int, progress: Callable[[i
             digest = hasher(resource.get("checksum"))  # of the file as it is written
             if done and digest is not None:
                 hash_file(partial, digest)  # resumed: what is on disk first
+            buffer = memoryview(bytearray(CHUNK))  # one buffer for every chunk: no fresh megabyte to fault in each time
             with open(partial, "ab" if done else "wb") as out:
                 try:
-                    while chunk := response.read(CHUNK):
-                        done += len(chunk)
+                    while count := response.readinto(buffer):
+                        chunk = buffer[:count]
+                        done += count
                         if done > max_bytes:
                             raise OpenDataRefused(f"the file is larger than the cap of {max_bytes:,} bytes")
                         out.write(chunk)

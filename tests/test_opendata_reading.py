@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from parsers.csp_opendata import COLUMNS
-from parsers.csv_records import read_records, record_cells
+from parsers.csv_records import read_records, record_batches, record_cells, record_digest
 from pipeline import opendata
 from pipeline.opendata import Known, Misquoted, read_file, read_plain, read_records_of
 from pipeline.opendata_verdicts import Verdicts
@@ -41,6 +41,25 @@ def test_records_are_csv_rows_with_their_line_numbers():
     assert record_cells(b'ab"c;"d\r\n') is None  # a stray quote: the bounds cannot be trusted
 
 
+@pytest.mark.parametrize("size", [1, 2, 4096])
+def test_record_batches_cut_the_records_read_records_cuts_and_settle_each_digest_once(size):
+    text = 'h1;h2\r\n"a\r\nb";"c ""d"""\r\nx;y\r\n\r\ne;\r\nx;y\r\n"open\r\nto the end'.encode()
+    records = list(read_records(io.BytesIO(text)))
+    assert records[-1] == (8, b'"open\r\nto the end')  # a cell left open: the rest is one record
+    settles = {record_digest(b"x;y\r\n"), record_digest(b"h1;h2\r\n")}
+    batches = list(record_batches(io.BytesIO(text), settles, size))
+    assert batches[0].pending == [(1, b"h1;h2\r\n", record_digest(b"h1;h2\r\n"))]  # the header: never settled
+    assert all(len(b.pending) + len(b.settled_digests) <= size + 1 for b in batches[1:])
+    pending = [(line, data) for b in batches for line, data, _ in b.pending]
+    settled = [(line, digest) for b in batches for digest, line in zip(b.settled_digests, b.settled_lines)]
+    assert settled == [(4, record_digest(b"x;y\r\n"))]  # the second copy, line 7, is read
+    assert sorted(pending + [(4, b"x;y\r\n")]) == records
+    assert settles == {record_digest(b"h1;h2\r\n")}  # the digest settled is taken out
+    assert list(record_batches(io.BytesIO(b""), set())) == []
+    only = list(record_batches(io.BytesIO(b'"h1;h2'), set()))  # a header left open
+    assert [b.pending for b in only] == [[(1, b'"h1;h2', record_digest(b'"h1;h2'))]]
+
+
 def test_by_records_and_by_the_csv_module_agree(tmp_path):
     weeks = [OpenDataWeek(rows=4000, seed=11, week=w, added=200, digital=0.08, today=TODAY) for w in (0, 1)]
     paths = [tmp_path / f"w{w}.csv" for w in (0, 1)]
@@ -58,9 +77,11 @@ def test_by_records_and_by_the_csv_module_agree(tmp_path):
     assert week.rows == 4200
 
 
-@pytest.mark.parametrize("pending", [1000, 7])
-def test_second_rows_of_a_reference_read_by_records_give_what_the_csv_module_gives(tmp_path, monkeypatch, pending):
+@pytest.mark.parametrize("pending,cut", [(1000, 4096), (7, 4096), (7, 5), (1, 1)])
+def test_second_rows_of_a_reference_read_by_records_give_what_the_csv_module_gives(tmp_path, monkeypatch, pending,
+                                                                                  cut):
     monkeypatch.setattr(opendata, "PENDING", pending)
+    monkeypatch.setattr(opendata, "CUT_BATCH", cut)  # small batches: a settled row met after a claim of its digest
     weeks = [OpenDataWeek(rows=3000, seed=12, week=w, added=150, digital=0.1, today=TODAY, repeats=0.08) for w in (0, 1)]
     paths = [tmp_path / f"w{w}.csv" for w in (0, 1)]
     metas = [spec.write(path) for spec, path in zip(weeks, paths)]
@@ -124,11 +145,13 @@ def with_start(row: dict, day: str, title: str | None = None) -> dict:
 
 
 @pytest.mark.parametrize("pending", [1000, 1])  # rows waiting for their verdicts: all of them, or each alone
+@pytest.mark.parametrize("cut", [4096, 1])  # records cut between two looks at what was settled
 @pytest.mark.parametrize("where", ["before", "after"])
 @pytest.mark.parametrize("day", ["01/01/2020", "SAME", "01/01/2099"])
 def test_a_settled_row_and_another_variant_of_its_reference_give_what_reading_every_row_gives(tmp_path, monkeypatch,
-                                                                                             where, day, pending):
+                                                                                             where, day, pending, cut):
     monkeypatch.setattr(opendata, "PENDING", pending)
+    monkeypatch.setattr(opendata, "CUT_BATCH", cut)
     rows = list(OpenDataWeek(rows=40, seed=5, today=TODAY, digital=0.0).iter_rows())
     first = tmp_path / "first.csv"
     first.write_text(csv_text(rows, csv.QUOTE_ALL), encoding="utf-8")
