@@ -66,3 +66,29 @@ def test_the_consoles_are_not_imported_when_the_extensions_are_built():
             "'scrapy.extensions.telnet'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_with_cookies_off_their_middleware_is_neither_built_nor_imported_and_an_override_keeps_it():
+    import subprocess
+    import sys
+
+    from scrapy.utils.conf import build_component_list
+
+    cookies = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+    off = Settings(crawl_settings("https://choisirleservicepublic.gouv.fr", "x.db"))
+    built = [str(m) for m in build_component_list(off.getwithbase("DOWNLOADER_MIDDLEWARES"))]
+    assert cookies not in built and "scrapy.downloadermiddlewares.redirect.RedirectMiddleware" in built
+    assert "spiders.retry.BackoffRetryMiddleware" in built  # the project's own stay
+    for value in (True, "True", "1"):
+        on = Settings(crawl_settings("https://choisirleservicepublic.gouv.fr", "x.db", {"COOKIES_ENABLED": value}))
+        assert cookies in [str(m) for m in build_component_list(on.getwithbase("DOWNLOADER_MIDDLEWARES"))]
+    code = ("import sys\n"
+            "from scrapy.settings import Settings\n"
+            "from scrapy.utils.misc import load_object\n"
+            "from spiders.settings import crawl_settings\n"
+            "settings = Settings(crawl_settings('https://choisirleservicepublic.gouv.fr', 'x.db'))\n"
+            "for path in settings.get_component_priority_dict_with_base('DOWNLOADER_MIDDLEWARES'):\n"
+            "    load_object(path)\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('tldextract', 'scrapy.downloadermiddlewares.cookies'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
