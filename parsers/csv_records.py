@@ -39,10 +39,9 @@ def digest_text(digest: int) -> str:
     return f"{digest:016x}"
 
 
-def read_records(stream: BinaryIO, max_lines: int | None = None) -> Iterator[tuple[int, bytes]]:
+def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     """(first line, bytes) of each record of a binary CSV stream, the header first: lines are
-    joined while a quoted cell is open (an odd count of quotes so far), `max_lines` at most."""
-    limit = MAX_LINES if max_lines is None else max_lines
+    joined while a quoted cell is open (an odd count of quotes so far)."""
     number, start, parts, quotes = 0, 1, [], 0
     for raw in stream:
         number += 1
@@ -52,8 +51,8 @@ def read_records(stream: BinaryIO, max_lines: int | None = None) -> Iterator[tup
             if not quotes & 1:
                 yield start, b"".join(parts)
                 parts = []
-            elif len(parts) > limit:
-                raise RecordTooLong(f"line {start}: a quoted cell open for more than {limit:,} lines")
+            elif len(parts) > MAX_LINES:
+                raise RecordTooLong(f"line {start}: a quoted cell open for more than {MAX_LINES:,} lines")
             continue
         quotes = raw.count(b'"')
         if quotes & 1:
@@ -73,14 +72,13 @@ class RecordBatch(NamedTuple):
     settled_lines: array
 
 
-def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096,
-                   max_lines: int | None = None) -> Iterator[RecordBatch]:
+def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096) -> Iterator[RecordBatch]:
     """The records of `read_records`, digested, in batches of `size` records: one whose digest
     is in `settles` is settled, and its digest taken out of `settles` (so a copy of it is
     read); the others wait to be read. The first batch holds the header alone, never settled.
 
     The loop of `read_records` is written out here: it runs for every record of the file."""
-    limit = MAX_LINES if max_lines is None else max_lines
+    limit = MAX_LINES
     pending: list[tuple[int, bytes, int]] = []
     digests, lines = array("Q"), array("Q")
     number, start, parts, quotes, count, header = 0, 1, [], 0, 0, True
@@ -111,7 +109,7 @@ def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096,
         else:
             pending.append((line, data, digest))
         count += 1
-        if count > size:
+        if count >= size:
             yield RecordBatch(pending, digests, lines)
             pending, digests, lines, count = [], array("Q"), array("Q"), 0
     if parts:  # a quoted cell still open at the end: the rest of the file is one record

@@ -19,7 +19,6 @@ from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
                                   publication_window, read_cells, row_width_error)
-from parsers import csv_records
 from parsers.csv_records import RecordTooLong, digest_text, record_batches, record_cells
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
@@ -127,7 +126,7 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     settled, claimed, report = latest.settled, latest.claimed, 20_000
     wait = PENDING if previous.any else 1  # before a first accepted file there is no verdict to wait for
     with source.open_stream() as stream:  # settles copied: the cut takes out the digests it settles
-        batches = record_batches(stream, set(previous.settles), CUT_BATCH, csv_records.MAX_LINES)
+        batches = record_batches(stream, set(previous.settles), CUT_BATCH)
         try:
             first = next(batches, None)
             if first is None:
