@@ -51,7 +51,9 @@ def test_no_console_into_a_crawl():
     assert "spiders.node_summary.NodeRunSummary" in [str(e) for e in build_component_list(node.getwithbase("EXTENSIONS"))]
 
 
-def test_the_consoles_are_not_imported_when_the_extensions_are_built():
+def imported_once_built(components: str, prefixes: tuple[str, ...]) -> list[str]:
+    """The modules starting with `prefixes` that a fresh interpreter has imported once it has
+    loaded every one of a crawl's `components` (EXTENSIONS, DOWNLOADER_MIDDLEWARES)."""
     import subprocess
     import sys
 
@@ -60,18 +62,18 @@ def test_the_consoles_are_not_imported_when_the_extensions_are_built():
             "from scrapy.utils.misc import load_object\n"
             "from spiders.settings import crawl_settings\n"
             "settings = Settings(crawl_settings('https://choisirleservicepublic.gouv.fr', 'x.db'))\n"
-            "for path in settings.get_component_priority_dict_with_base('EXTENSIONS'):\n"
+            f"for path in settings.get_component_priority_dict_with_base({components!r}):\n"
             "    load_object(path)\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('aiohttp', 'scrapy.extensions.remote', "
-            "'scrapy.extensions.telnet'))))\n")
+            f"print('\\n'.join(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    return done.stdout.split()
+
+
+def test_the_consoles_are_not_imported_when_the_extensions_are_built():
+    assert imported_once_built("EXTENSIONS", ("aiohttp", "scrapy.extensions.remote", "scrapy.extensions.telnet")) == []
 
 
 def test_with_cookies_off_their_middleware_is_neither_built_nor_imported_and_an_override_keeps_it():
-    import subprocess
-    import sys
-
     from scrapy.utils.conf import build_component_list
 
     cookies = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
@@ -82,13 +84,6 @@ def test_with_cookies_off_their_middleware_is_neither_built_nor_imported_and_an_
     for value in (True, "True", "1"):
         on = Settings(crawl_settings("https://choisirleservicepublic.gouv.fr", "x.db", {"COOKIES_ENABLED": value}))
         assert cookies in [str(m) for m in build_component_list(on.getwithbase("DOWNLOADER_MIDDLEWARES"))]
-    code = ("import sys\n"
-            "from scrapy.settings import Settings\n"
-            "from scrapy.utils.misc import load_object\n"
-            "from spiders.settings import crawl_settings\n"
-            "settings = Settings(crawl_settings('https://choisirleservicepublic.gouv.fr', 'x.db'))\n"
-            "for path in settings.get_component_priority_dict_with_base('DOWNLOADER_MIDDLEWARES'):\n"
-            "    load_object(path)\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('tldextract', 'scrapy.downloadermiddlewares.cookies'))))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert imported_once_built("DOWNLOADER_MIDDLEWARES", ("tldextract", "scrapy.downloadermiddlewares.cookies")) == []
+    loaded = imported_once_built("DOWNLOADER_MIDDLEWARES", ("scrapy.downloadermiddlewares",))
+    assert "scrapy.downloadermiddlewares.redirect" in loaded
