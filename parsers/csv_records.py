@@ -39,30 +39,6 @@ def digest_text(digest: int) -> str:
     return f"{digest:016x}"
 
 
-def read_records(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """(first line, bytes) of each record of a binary CSV stream, the header first: lines are
-    joined while a quoted cell is open (an odd count of quotes so far)."""
-    number, start, parts, quotes = 0, 1, [], 0
-    for raw in stream:
-        number += 1
-        if parts:  # inside a record whose quoted cell is open
-            parts.append(raw)
-            quotes += raw.count(b'"')
-            if not quotes & 1:
-                yield start, b"".join(parts)
-                parts = []
-            elif len(parts) > MAX_LINES:
-                raise RecordTooLong(f"line {start}: a quoted cell open for more than {MAX_LINES:,} lines")
-            continue
-        quotes = raw.count(b'"')
-        if quotes & 1:
-            start, parts = number, [raw]
-        else:  # a record on one line: most of them
-            yield number, raw
-    if parts:
-        yield start, b"".join(parts)
-
-
 class RecordBatch(NamedTuple):
     """Records of a stretch of the file: `pending` (line, bytes, digest) to be read, and the
     records settled by their digest alone (`settled_digests`, at `settled_lines`)."""
@@ -73,11 +49,11 @@ class RecordBatch(NamedTuple):
 
 
 def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096) -> Iterator[RecordBatch]:
-    """The records of `read_records`, digested, in batches of `size` records: one whose digest
-    is in `settles` is settled, and its digest taken out of `settles` (so a copy of it is
-    read); the others wait to be read. The first batch holds the header alone, never settled.
-
-    The loop of `read_records` is written out here: it runs for every record of the file."""
+    """(first line, bytes, digest) of each record of a binary CSV stream, in batches of `size`
+    records: lines are joined while a quoted cell is open (an odd count of quotes so far).
+    A record whose digest is in `settles` is settled, and its digest taken out of `settles`
+    (so a copy of it is read); the others wait to be read. The first batch holds the header
+    alone, never settled. One loop for all of it: it runs for every record of the file."""
     limit = MAX_LINES
     pending: list[tuple[int, bytes, int]] = []
     digests, lines = array("Q"), array("Q")

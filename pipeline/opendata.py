@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
                                   publication_window, read_cells, row_width_error)
-from parsers.csv_records import RecordTooLong, digest_text, record_batches, record_cells
+from parsers.csv_records import RecordBatch, RecordTooLong, digest_text, record_batches, record_cells
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.file_source import FileSource, StreamBroken
@@ -138,18 +138,7 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
             if problem:
                 raise ValueError(f"not the open-data file's header: {problem}")
             for batch in batches:
-                items = batch.pending
-                if batch.settled_digests:
-                    hits = () if claimed.keys().isdisjoint(batch.settled_digests) else \
-                        claimed.keys() & set(batch.settled_digests)
-                    if hits:  # of a reference read before: taken at its line, as `take_pending` takes it
-                        items = sorted(items + [(line, SETTLED, digest) for digest, line in
-                                                zip(batch.settled_digests, batch.settled_lines) if digest in hits])
-                        settled.update((d, line) for d, line in zip(batch.settled_digests, batch.settled_lines)
-                                       if d not in hits)
-                    else:
-                        settled.update(zip(batch.settled_digests, batch.settled_lines))
-                for line, data, digest in items:
+                for line, data, digest in settle_batch(batch, settled, claimed):
                     if data is SETTLED:
                         pending.append(settled_row(line, claimed[digest], digest))
                         continue
@@ -175,6 +164,23 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     reading.rows += len(latest.settled)
     reading.variants, reading.references = latest.variants, latest.references()
     return reading
+
+
+def settle_batch(batch: RecordBatch, settled: dict[int, int], claimed: dict[int, str]) -> list[tuple]:
+    """Note the batch's settled rows in `settled`; its records to read, in file order, with
+    (line, SETTLED, digest) for a settled row whose digest a row read before claimed: that one
+    is taken after all, at its line, as `take_pending` takes one settled too early."""
+    pairs = zip(batch.settled_digests, batch.settled_lines)
+    if claimed.keys().isdisjoint(batch.settled_digests):
+        settled.update(pairs)
+        return batch.pending
+    taken = []
+    for digest, line in pairs:
+        if digest in claimed:
+            taken.append((line, SETTLED, digest))
+        else:
+            settled[digest] = line
+    return sorted(batch.pending + taken)
 
 
 def settled_row(line: int, reference: str, digest: int) -> Row:

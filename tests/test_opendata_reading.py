@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from parsers.csp_opendata import COLUMNS
-from parsers.csv_records import read_records, record_batches, record_cells, record_digest
+from parsers.csv_records import record_batches, record_cells, record_digest
 from pipeline import opendata
 from pipeline.opendata import Known, Misquoted, read_file, read_plain, read_records_of
 from pipeline.opendata_verdicts import Verdicts
@@ -32,9 +32,14 @@ def same_reading(a, b) -> None:
     assert a.errors == b.errors
 
 
+def records_of(text: bytes) -> list[tuple[int, bytes]]:
+    """(first line, bytes) of every record, none settled."""
+    return [(line, data) for batch in record_batches(io.BytesIO(text), set()) for line, data, _ in batch.pending]
+
+
 def test_records_are_csv_rows_with_their_line_numbers():
     text = 'h1;h2\r\n"a\r\nb";"c ""d"""\r\n\r\ne;\r\n'.encode()
-    records = list(read_records(io.BytesIO(text)))
+    records = records_of(text)
     assert [line for line, _ in records] == [1, 2, 4, 5]
     assert [record_cells(data) for _, data in records] == [["h1", "h2"], ["a\r\nb", 'c "d"'], [], ["e", ""]]
     assert record_cells("\ufeff".encode() + b'"h1";"h2"\r\n') == ["h1", "h2"]
@@ -42,9 +47,10 @@ def test_records_are_csv_rows_with_their_line_numbers():
 
 
 @pytest.mark.parametrize("size", [1, 2, 4096])
-def test_record_batches_cut_the_records_read_records_cuts_and_settle_each_digest_once(size):
+def test_record_batches_settle_each_digest_once_and_cut_the_same_records_in_batches_of_any_size(size):
     text = 'h1;h2\r\n"a\r\nb";"c ""d"""\r\nx;y\r\n\r\ne;\r\nx;y\r\n"open\r\nto the end'.encode()
-    records = list(read_records(io.BytesIO(text)))
+    records = records_of(text)
+    assert [line for line, _ in records] == [1, 2, 4, 5, 6, 7, 8]
     assert records[-1] == (8, b'"open\r\nto the end')  # a cell left open: the rest is one record
     settles = {record_digest(b"x;y\r\n"), record_digest(b"h1;h2\r\n")}
     batches = list(record_batches(io.BytesIO(text), settles, size))
