@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from array import array
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import BinaryIO, Container, Iterator
 
 from xxhash import xxh3_64_intdigest
 
@@ -39,24 +38,19 @@ def digest_text(digest: int) -> str:
     return f"{digest:016x}"
 
 
-class RecordBatch(NamedTuple):
-    """Records of a stretch of the file: `pending` (line, bytes, digest) to be read, and the
-    records settled by their digest alone (`settled_digests`, at `settled_lines`)."""
-
-    pending: list[tuple[int, bytes, int]]
-    settled_digests: array
-    settled_lines: array
-
-
-def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096) -> Iterator[RecordBatch]:
-    """(first line, bytes, digest) of each record of a binary CSV stream, in batches of `size`
-    records: lines are joined while a quoted cell is open (an odd count of quotes so far).
-    A record whose digest is in `settles` is settled, and its digest taken out of `settles`
-    (so a copy of it is read); the others wait to be read. The first batch holds the header
-    alone, never settled. One loop for all of it: it runs for every record of the file."""
+def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096,
+                   settled: dict[int, int] | None = None,
+                   read_anyway: Container[int] = ()) -> Iterator[list[tuple[int, bytes, int]]]:
+    """(first line, bytes, digest) of the records of a binary CSV stream to be read, in batches
+    cut from `size` records each: lines are joined while a quoted cell is open (an odd count
+    of quotes so far). A record whose digest is in `settles` is settled: its digest is taken
+    out of `settles` (so a copy of it is read) and noted in `settled` (digest -> line), unless
+    `read_anyway` holds it (then it is read). The first batch holds the header alone, never
+    settled. One loop for all of it: it runs for every record of the file, and a generator
+    (the caller may change `read_anyway` between two batches)."""
     limit = MAX_LINES
+    settled = {} if settled is None else settled
     pending: list[tuple[int, bytes, int]] = []
-    digests, lines = array("Q"), array("Q")
     number, start, parts, quotes, count, header = 0, 1, [], 0, 0, True
     for raw in stream:
         number += 1
@@ -77,25 +71,28 @@ def record_batches(stream: BinaryIO, settles: set[int], size: int = 4096) -> Ite
         digest = xxh3_64_intdigest(data)
         if header:
             header = False
-            yield RecordBatch([(line, data, digest)], array("Q"), array("Q"))
-        elif digest in settles:
+            yield [(line, data, digest)]
+            continue
+        if digest in settles:
             settles.remove(digest)
-            digests.append(digest)
-            lines.append(line)
+            if digest not in read_anyway:
+                settled[digest] = line
+            else:
+                pending.append((line, data, digest))
         else:
             pending.append((line, data, digest))
         count += 1
         if count >= size:
-            yield RecordBatch(pending, digests, lines)
-            pending, digests, lines, count = [], array("Q"), array("Q"), 0
+            yield pending
+            pending, count = [], 0
     if parts:  # a quoted cell still open at the end: the rest of the file is one record
         data = b"".join(parts)
         pending.append((start, data, xxh3_64_intdigest(data)))
         if header:
-            yield RecordBatch(pending, digests, lines)
+            yield pending
             return
-    if pending or digests:
-        yield RecordBatch(pending, digests, lines)
+    if pending or count:
+        yield pending
 
 
 def record_cells(data: bytes) -> list[str] | None:

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from parsers.csp_opendata import (COLUMNS, PARSER_VERSION, SOURCE, Row, RowError, header_problem, parse_row,
                                   publication_window, read_cells, row_width_error)
-from parsers.csv_records import RecordBatch, RecordTooLong, digest_text, record_batches, record_cells
+from parsers.csv_records import RecordTooLong, digest_text, record_batches, record_cells
 from pipeline.classify import classify
 from pipeline.detail_queue import QueueChange, update_queue
 from pipeline.file_source import FileSource, StreamBroken
@@ -32,7 +32,6 @@ WIDTH = len(COLUMNS)
 REFERENCE = COLUMNS.index("Référence")
 PENDING = 1000  # rows read before their verdicts are asked for together
 CUT_BATCH = 4096  # records cut between two looks at what was settled
-SETTLED = "settled"  # in a batch's records, for bytes: a settled row to take after all
 
 
 @dataclass
@@ -118,7 +117,7 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
 
     The cut settles the rows found unchanged by their digest (not digital, of no stored
     offer: `Verdicts.settles`); one whose reference was read already in this file (it claims
-    the digest: see `Latest`) is taken after all, at its line. The others wait in `pending`,
+    the digest: see `Latest`) is read after all. The others wait in `pending`,
     PENDING at most, until their verdicts are asked for together (`take_pending`)."""
     source = FileSource.of(path)
     reading, latest, name, pending = FileReading(), Latest(previous), source.name, []
@@ -126,22 +125,19 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     settled, claimed, report = latest.settled, latest.claimed, 20_000
     wait = PENDING if previous.any else 1  # before a first accepted file there is no verdict to wait for
     with source.open_stream() as stream:  # settles copied: the cut takes out the digests it settles
-        batches = record_batches(stream, set(previous.settles), CUT_BATCH)
+        batches = record_batches(stream, set(previous.settles), CUT_BATCH, settled, claimed)
         try:
             first = next(batches, None)
             if first is None:
                 raise ValueError("empty file: no header")
-            header = record_cells(first.pending[0][1])
+            header = record_cells(first[0][1])
             if header is None:
                 raise Misquoted("the header")
             problem = header_problem(header)
             if problem:
                 raise ValueError(f"not the open-data file's header: {problem}")
             for batch in batches:
-                for line, data, digest in settle_batch(batch, settled, claimed):
-                    if data is SETTLED:
-                        pending.append(settled_row(line, claimed[digest], digest))
-                        continue
+                for line, data, digest in batch:
                     cells = record_cells(data)
                     if cells is None:
                         raise Misquoted(f"line {line}")
@@ -164,23 +160,6 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     reading.rows += len(latest.settled)
     reading.variants, reading.references = latest.variants, latest.references()
     return reading
-
-
-def settle_batch(batch: RecordBatch, settled: dict[int, int], claimed: dict[int, str]) -> list[tuple]:
-    """Note the batch's settled rows in `settled`; its records to read, in file order, with
-    (line, SETTLED, digest) for a settled row whose digest a row read before claimed: that one
-    is taken after all, at its line, as `take_pending` takes one settled too early."""
-    pairs = zip(batch.settled_digests, batch.settled_lines)
-    if claimed.keys().isdisjoint(batch.settled_digests):
-        settled.update(pairs)
-        return batch.pending
-    taken = []
-    for digest, line in pairs:
-        if digest in claimed:
-            taken.append((line, SETTLED, digest))
-        else:
-            settled[digest] = line
-    return sorted(batch.pending + taken)
 
 
 def settled_row(line: int, reference: str, digest: int) -> Row:

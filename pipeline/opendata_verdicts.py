@@ -132,17 +132,18 @@ class Latest:
     A row is settled by its digest alone when the digest is in `verdicts.settles` and met
     for the first time: it is then the last accepted file's winner of its reference, which
     is not decoded unless another row of the same reference is read (that row `claimed` the
-    digest): after it, `keep` takes the settled row's start first; before it (the rows read
-    wait for their verdicts, so a row may be settled before an earlier row of its reference
-    claims it) or once it was claimed, the reader takes the settled row after all, at its
-    line (`pipeline.opendata.take_pending`, `read_records_of`). So the outcome is that of
+    digest): after it, `keep` takes the settled row's start first; once the digest is claimed,
+    the cut reads a row of it like any other (`parsers.csv_records.record_batches`,
+    `read_anyway`); a row settled before an earlier row of its reference claimed it (the rows
+    read wait for their verdicts) is taken after all, at its line
+    (`pipeline.opendata.take_pending`). So the outcome is that of
     reading every row in order: the latest publication start wins, the later row on a tie."""
 
     def __init__(self, verdicts: Verdicts) -> None:
         self.verdicts = verdicts
         self.starts: dict[str, int] = {}
         self.settled: dict[int, int] = {}  # digest -> line of the rows settled unread
-        self.claimed: dict[int, str] = {}  # digest -> reference of the last winners of the references read
+        self.claimed: set[int] = set()  # digests of the last winners of the references read
         self._taken = 0                  # settled rows whose reference was read after all
         self.variants = 0                # rows of a reference met before
 
@@ -150,7 +151,7 @@ class Latest:
         """Whether a read row of `reference` (at `line`) starting at `rank` is its latest variant so far."""
         if before is not None:
             digest = int(before[0], 16)
-            self.claimed[digest] = reference
+            self.claimed.add(digest)
             if self.settled.get(digest, line) < line and reference not in self.starts:
                 self.starts[reference] = before[2]
                 self._taken += 1

@@ -34,7 +34,7 @@ def same_reading(a, b) -> None:
 
 def records_of(text: bytes) -> list[tuple[int, bytes]]:
     """(first line, bytes) of every record, none settled."""
-    return [(line, data) for batch in record_batches(io.BytesIO(text), set()) for line, data, _ in batch.pending]
+    return [(line, data) for batch in record_batches(io.BytesIO(text), set()) for line, data, _ in batch]
 
 
 def test_records_are_csv_rows_with_their_line_numbers():
@@ -47,23 +47,24 @@ def test_records_are_csv_rows_with_their_line_numbers():
 
 
 @pytest.mark.parametrize("size", [1, 2, 4096])
-def test_record_batches_settle_each_digest_once_and_cut_the_same_records_in_batches_of_any_size(size):
+def test_record_batches_settle_each_digest_once_unless_read_anyway_in_batches_of_any_size(size):
     text = 'h1;h2\r\n"a\r\nb";"c ""d"""\r\nx;y\r\n\r\ne;\r\nx;y\r\n"open\r\nto the end'.encode()
     records = records_of(text)
     assert [line for line, _ in records] == [1, 2, 4, 5, 6, 7, 8]
     assert records[-1] == (8, b'"open\r\nto the end')  # a cell left open: the rest is one record
-    settles = {record_digest(b"x;y\r\n"), record_digest(b"h1;h2\r\n")}
-    batches = list(record_batches(io.BytesIO(text), settles, size))
-    assert batches[0].pending == [(1, b"h1;h2\r\n", record_digest(b"h1;h2\r\n"))]  # the header: never settled
-    assert all(len(b.pending) + len(b.settled_digests) <= size for b in batches[1:])
-    pending = [(line, data) for b in batches for line, data, _ in b.pending]
-    settled = [(line, digest) for b in batches for digest, line in zip(b.settled_digests, b.settled_lines)]
-    assert settled == [(4, record_digest(b"x;y\r\n"))]  # the second copy, line 7, is read
-    assert sorted(pending + [(4, b"x;y\r\n")]) == records
-    assert settles == {record_digest(b"h1;h2\r\n")}  # the digest settled is taken out
+    settles = {record_digest(b"x;y\r\n"), record_digest(b"h1;h2\r\n"), record_digest(b"e;\r\n")}
+    settled, read_anyway = {}, {record_digest(b"e;\r\n")}
+    batches = list(record_batches(io.BytesIO(text), settles, size, settled, read_anyway))
+    assert batches[0] == [(1, b"h1;h2\r\n", record_digest(b"h1;h2\r\n"))]  # the header: never settled
+    assert all(len(batch) <= size for batch in batches[1:])
+    assert len(batches) == 1 + -(-6 // size)  # the 6 records after the header, `size` at a time
+    pending = [(line, data) for batch in batches for line, data, _ in batch]
+    assert settled == {record_digest(b"x;y\r\n"): 4}  # the second copy, line 7, is read
+    assert sorted(pending + [(4, b"x;y\r\n")]) == records  # and the one to read anyway, line 6
+    assert settles == {record_digest(b"h1;h2\r\n")}  # the digests met are taken out
     assert list(record_batches(io.BytesIO(b""), set())) == []
     only = list(record_batches(io.BytesIO(b'"h1;h2'), set()))  # a header left open
-    assert [b.pending for b in only] == [[(1, b'"h1;h2', record_digest(b'"h1;h2'))]]
+    assert only == [[(1, b'"h1;h2', record_digest(b'"h1;h2'))]]
 
 
 def test_by_records_and_by_the_csv_module_agree(tmp_path):
