@@ -270,3 +270,29 @@ def test_explain_by_url_and_posting_id(result):
     assert by_id["matched_by"] == "posting_id"
     assert any(r["code"] == "title_conflict" and not r["same_cluster"] for r in by_id["rejected"])
     json.dumps(by_id)  # plain data, ready for the CLI
+
+
+def test_dedupe_leaves_the_garbage_collector_as_it_found_it_and_its_objects_unscanned():
+    import gc
+
+    postings = [P(f"p{k}", reference=f"R{k % 40}") for k in range(200)]
+    assert gc.isenabled()
+    gc.collect()
+    young = gc.get_count()[0]
+    result = dedupe(postings)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.get_count()[0] <= young + 5  # what it made went to the oldest generation, not left to be scanned
+    assert any(result.clusters[0] is o for o in gc.get_objects(generation=2))
+    gc.disable()
+    try:
+        assert len(dedupe(postings).clusters) == len(result.clusters)
+        assert not gc.isenabled()  # off stays off
+    finally:
+        gc.enable()
+    gc.freeze()  # a program that froze its objects (before forking, say) keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        dedupe(postings)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

