@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 
 import click
@@ -54,9 +55,30 @@ def parse_settings(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def run_line(run: dict) -> str:
-    return (f"Run {run['id']}: {run['pages']} listing pages, {run['offers_seen']} offers seen, "
-            f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
-            f"{run['offers_reopened']} reopened, {run['errors']} errors ({run['finish_reason']})")
+    counts = {k: run.get(k) or 0 for k in ("offers_seen", "offers_new", "offers_updated", "offers_closed",
+                                            "offers_reopened", "errors")}  # null: a refused run changed nothing
+    return (f"Run {run['id']}: {what_was_read(run)}, {counts['offers_seen']} offers seen, "
+            f"{counts['offers_new']} new, {counts['offers_updated']} updated, {counts['offers_closed']} closed, "
+            f"{counts['offers_reopened']} reopened, {counts['errors']} errors ({run['finish_reason']})")
+
+
+def what_was_read(run: dict) -> str:
+    """The run's input in words: its listing pages, or the open-data file it read (or found unchanged)."""
+    stats = run.get("stats") or {}
+    if isinstance(stats, str):
+        try:
+            stats = json.loads(stats)
+        except ValueError:
+            stats = {}
+    file = (stats.get("opendata/resource") or stats.get("opendata/candidate")) if isinstance(stats, dict) else None
+    if not isinstance(file, dict) or not file.get("title"):
+        return f"{run['pages']} listing pages"
+    rows = file.get("rows") if isinstance(file.get("rows"), int) else 0
+    if run.get("finish_reason") == "unchanged":
+        return f"file {file['title']} unchanged (nothing downloaded)"
+    if run.get("finish_reason") == "refused":
+        return f"file {file['title']} refused" + (f" after {rows:,} rows" if rows else "")
+    return f"file {file['title']}, {rows:,} rows ({file.get('digital_open') or 0:,} digital and open)"
 
 
 @click.command(cls=CrawlCommand)
@@ -117,18 +139,33 @@ def crawl(ctx: click.Context, source: str, base_url: str | None, max_pages: int 
         output.json(record)
     elif not record["unreachable"]:  # else the error line says it all
         output.echo(run_line(run))
-    report_verdict(output, record)
+    report_verdict(output, record, run)
 
 
-def report_verdict(output: Output, record: dict) -> None:
+def report_verdict(output: Output, record: dict, run: dict | None = None) -> None:
     """Warnings, then the exit code the run deserves: 5 unreachable, 3 unhealthy, else 0."""
     for warning in record["health_warnings"]:
         output.warn(warning)
     if record["unreachable"]:
         output.fail(f"source unreachable: {record['unreachable']}", EXIT_UNREACHABLE)
     if not record["healthy"]:
-        output.fail(f"crawl looks unhealthy, no offer closed: {'; '.join(record['health_notes'])} "
-                    f"(if the site really changed: offres accept {record['id']} --reason TEXT)", EXIT_UNHEALTHY)
+        output.fail(f"crawl looks unhealthy, no offer closed: {'; '.join(record['health_notes'])}"
+                    f"{accept_hint(record, run or {})}", EXIT_UNHEALTHY)
+
+
+def accept_hint(record: dict, run: dict) -> str:
+    """How the operator may accept the run, when `offres accept` can: a complete crawl, or an
+    open-data file refused for its size or rows only (read whole, kept)."""
+    if record["complete"]:
+        return f" (if the site really changed: offres accept {record['id']} --reason TEXT)"
+    stats = run.get("stats") or {}
+    if isinstance(stats, str):
+        stats = json.loads(stats or "{}")
+    candidate = stats.get("opendata/candidate") if isinstance(stats, dict) else None
+    if record["finish_reason"] == "refused" and isinstance(candidate, dict) and candidate.get("read_whole"):
+        return (f" (if the file really is this small, a new year's file say: "
+                f"offres accept {record['id']} --reason TEXT)")
+    return ""
 
 
 @click.command()
@@ -146,7 +183,10 @@ def accept(ctx: click.Context, run_id: int, reason: str, by: str | None, dry_run
     and what it would have done happens now: its versions are used, the offers it
     no longer saw are closed, the offers are rebuilt. Who, when and why are kept and
     shown by `stats` and `changes --run RUN`. Only the latest crawl of a source,
-    complete (listing read to its end), can be accepted.
+    complete (listing read to its end), can be accepted; for csp-opendata, a file
+    refused for its size or rows (an archive, a partial file, or a new year's file):
+    its kept file is read again with no size floor and becomes the file the next
+    week is compared with.
 
     Example: offres accept 12 --dry-run --reason "the board withdrew 200 offers (confirmed)" --by "A. Martin"
     """

@@ -3,7 +3,8 @@
 The run becomes the health baseline of its source (`store.last_healthy_run`), and what a
 healthy run would have done happens now: its versions are promoted, the postings it did
 not see are gone, the offers are rebuilt (their events carry the run's id). Who accepted
-it, when and why are kept in the run's row.
+it, when and why are kept in the run's row. An open-data file refused for its size is read
+again and stored instead (`pipeline.opendata_accept`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from parsers.csp_opendata import SOURCE as OPENDATA_SOURCE
 from pipeline.lifecycle import RebuildStats, rebuild_offers
 from pipeline.store import mark_gone, promote_run, utcnow, write_transaction
 
@@ -29,7 +31,8 @@ class Acceptance:
 
 
 def check_acceptable(db: Database, run_id: int) -> dict:
-    """The run's row, if it is a finished, complete, unhealthy, unaccepted latest crawl of its source."""
+    """The run's row, if it is a finished, complete (or an open-data file refused, its file kept),
+    unhealthy, unaccepted latest crawl of its source."""
     run = next(db.query("select * from runs where id = ?", [run_id]), None)
     if run is None:
         raise AcceptRefused(f"no run {run_id}")
@@ -41,7 +44,14 @@ def check_acceptable(db: Database, run_id: int) -> dict:
         raise AcceptRefused(f"run {run_id} is healthy: there is nothing to accept")
     if not run["finished_at"]:
         raise AcceptRefused(f"run {run_id} has not finished")
-    if not run["complete"] or run.get("unreachable"):
+    if refused_file_run(run):  # the open-data file its size refused: its kept file is what is accepted
+        from pipeline.opendata_accept import FileNotAcceptable, refused_file
+
+        try:
+            refused_file(run)
+        except FileNotAcceptable as exc:
+            raise AcceptRefused(str(exc)) from None
+    elif not run["complete"] or run.get("unreachable"):
         raise AcceptRefused(f"run {run_id} did not crawl its listing to the end ({run['health_notes']}): "
                             "accepting it would close offers it never saw")
     latest = next(db.query("select max(id) as id from runs where kind = 'crawl' and source = ?", [run["source"]]))
@@ -49,6 +59,11 @@ def check_acceptable(db: Database, run_id: int) -> dict:
         raise AcceptRefused(f"run {run_id} is not the latest crawl of {run['source']} (run {latest['id']} is): "
                             "accept the latest one")
     return run
+
+
+def refused_file_run(run: dict) -> bool:
+    """Whether the run is an open-data file refused by its checks (`pipeline.opendata_accept`)."""
+    return run["source"] == OPENDATA_SOURCE and run["finish_reason"] == "refused"
 
 
 def accept_run(db: Database, run_id: int, reason: str, by: str) -> Acceptance:
@@ -61,12 +76,22 @@ def accept_run(db: Database, run_id: int, reason: str, by: str) -> Acceptance:
         run = check_acceptable(db, run_id)
         db.table("runs").update(run_id, {"accepted_at": utcnow(), "accepted_by": by.strip(),
                                          "accepted_reason": reason.strip()})
-        promote_run(db, run_id)
-        seen = {r["id"] for r in db.query("select id from postings where source = ? and last_run_id = ?",
-                                          [run["source"], run_id])}
-        gone = mark_gone(db, run["source"], seen, run["started_at"])
-        rebuilt = rebuild_offers(db, run_id=run_id)
+        if refused_file_run(run):
+            from pipeline.opendata_accept import FileNotAcceptable, accept_refused_file
+
+            try:
+                seen_count, rebuilt = accept_refused_file(db, run)
+            except FileNotAcceptable as exc:
+                raise AcceptRefused(str(exc)) from None
+            run["offers_seen"], gone = seen_count, 0  # a late source's file closes nothing by its absence
+        else:
+            promote_run(db, run_id)
+            seen = {r["id"] for r in db.query("select id from postings where source = ? and last_run_id = ?",
+                                              [run["source"], run_id])}
+            gone = mark_gone(db, run["source"], seen, run["started_at"])
+            rebuilt = rebuild_offers(db, run_id=run_id)
         db.table("runs").update(run_id, {
+            "offers_seen": run["offers_seen"],
             "offers_new": (run["offers_new"] or 0) + rebuilt.new,
             "offers_updated": (run["offers_updated"] or 0) + rebuilt.updated,
             "offers_closed": (run["offers_closed"] or 0) + rebuilt.closed,

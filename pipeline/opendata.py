@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -61,6 +62,7 @@ class FileReading:
     # reference -> (digest, digital, rank) of the rows read (not those settled: their stored verdict stands)
     digests: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     digital_open: dict[str, tuple[str, int]] = field(default_factory=dict)  # reference -> (digest, rank)
+    whole: bool = False          # read to its end (a file refused on its size or rows only was)
 
     def error(self, name: str, error: RowError) -> None:
         """Note a row that cannot be read, by file name, line and column."""
@@ -158,7 +160,7 @@ def read_records_of(path: Path | FileSource, today: date, known: set[str], previ
     take_pending(reading, pending, today, known, latest, fetched_at, name)
     reading.settled += len(latest.settled)
     reading.rows += len(latest.settled)
-    reading.variants, reading.references = latest.variants, latest.references()
+    reading.variants, reading.references, reading.whole = latest.variants, latest.references(), True
     return reading
 
 
@@ -218,7 +220,7 @@ def read_plain(path: Path, today: date, known: set[str], previous: Verdicts, fet
                 continue
             reading.count_row(progress)
             take(reading, Row(*item), today, known, latest, fetched_at, name)
-    reading.variants, reading.references = latest.variants, latest.references()
+    reading.variants, reading.references, reading.whole = latest.variants, latest.references(), True
     return reading
 
 
@@ -334,3 +336,24 @@ def ingest_file(db: Database, run_id: int, path: Path | FileSource, today: date,
     store_reading(db, run_id, reading, previous)
     reading.queue = update_queue(db, reading.digital_open, fetched)
     return True, [], reading
+
+
+def file_summary(resource: dict, path: Path | None, reading: FileReading) -> dict:
+    """What a run keeps of a file it read (`runs.stats`: `opendata/resource` once accepted,
+    `opendata/candidate` when refused): the API's resource, the file kept, the counts."""
+    return {**resource, "file": str(path) if path else None,
+            "bytes": path.stat().st_size if path else resource.get("filesize"),
+            "rows": reading.rows, "references": reading.references, "variants": reading.variants,
+            "open_rows": reading.open_rows, "digital_open": len(reading.digital_open),
+            "classified": reading.classified, "settled": reading.settled, "selected": len(reading.selected),
+            "unchanged": len(reading.unchanged), "errors": len(reading.errors), "queued": reading.queue.queued,
+            "queue_retired": reading.queue.retired, "queue_waiting": reading.queue.waiting,
+            "read_whole": reading.whole}
+
+
+def last_accepted(db: Database) -> dict | None:
+    """The resource and counts of the last accepted file: a healthy run of the source, or one the
+    operator accepted (`offres accept`)."""
+    row = next(db.query("select stats from runs where source = ? and (healthy = 1 or accepted_at is not null) "
+                        "and stats like '%opendata/resource%' order by id desc limit 1", [SOURCE]), None)
+    return json.loads(row["stats"])["opendata/resource"] if row else None

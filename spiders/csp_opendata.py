@@ -184,13 +184,6 @@ def verify_checksum(path: Path, checksum: dict | None) -> None:
     check_digest(path, digest, checksum)
 
 
-def last_accepted(db, source: str) -> dict | None:
-    """The resource and counts of the last accepted file (a healthy run of the source)."""
-    row = next(db.query("select stats from runs where source = ? and healthy = 1 and stats like '%opendata/resource%' "
-                        "order by id desc limit 1", [source]), None)
-    return json.loads(row["stats"])["opendata/resource"] if row else None
-
-
 def run_opendata(db_path: str, base_url: str | None = None, settings: dict | None = None,
                  today=None, progress: Callable[[str], None] | None = None) -> dict:
     """One run of the source: dataset, resource, download unless unchanged, checks, ingest, rebuild.
@@ -201,7 +194,7 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
 
     from parsers.csp_opendata import PARSER_VERSION, SOURCE
     from pipeline.lifecycle import rebuild_offers
-    from pipeline.opendata import FileChecks, ingest_file
+    from pipeline.opendata import FileChecks, file_summary, ingest_file, last_accepted
     from pipeline.store import finish_run, open_db, start_run
 
     settings = settings or {}
@@ -213,7 +206,7 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
                         float(settings.get("OPENDATA_MIN_RATIO", FileChecks.min_ratio)))
     folder = Path(settings.get("OPENDATA_DIR") or Path(db_path).resolve().parent / "opendata")
     run_id = start_run(db, "crawl", SOURCE, base_url=base_url, parser_version=PARSER_VERSION)
-    last = last_accepted(db, SOURCE)
+    last = last_accepted(db)
 
     def refuse(notes: list[str], reason: str = "refused", extra: dict | None = None) -> dict:
         return finish_run(db, run_id, complete=0, healthy=0, finish_reason=reason, health_notes="; ".join(notes),
@@ -235,11 +228,6 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
                           offers_new=0, offers_updated=0, offers_closed=0, offers_reopened=0,
                           health_notes=f"resource unchanged since {last.get('last_modified')}: nothing downloaded",
                           stats=json.dumps({"opendata/resource": last, "opendata/downloaded_bytes": 0}))
-    declared = info["filesize"] or 0
-    floor = checks.min_ratio * last["bytes"] if last and last.get("bytes") else checks.min_bytes
-    if declared and declared < floor:
-        return refuse([f"the dataset declares {declared:,} bytes for {info['title']}, less than {int(floor):,}: "
-                       "an archive or a partial file, not the weekly file"], extra={"opendata/candidate": info})
     if progress:  # the download's thread and the reading both report: one line at a time
         progress = one_at_a_time(progress)
     show = (lambda done, total: progress(f"  downloaded {done / 1e6:.1f} of {(total or 0) / 1e6:.1f} MB")) \
@@ -259,13 +247,7 @@ def run_opendata(db_path: str, base_url: str | None = None, settings: dict | Non
     finally:
         fetch.cancel()  # a file refused on its header is not downloaded to its end
     path = fetch.finished_file()  # None for a file refused before its end
-    summary = {**info, "file": str(path) if path else None, "bytes": path.stat().st_size if path else info["filesize"],
-               "rows": reading.rows,
-               "references": reading.references, "variants": reading.variants, "open_rows": reading.open_rows,
-               "digital_open": len(reading.digital_open), "classified": reading.classified, "settled": reading.settled,
-               "selected": len(reading.selected), "unchanged": len(reading.unchanged), "errors": len(reading.errors),
-               "queued": reading.queue.queued, "queue_retired": reading.queue.retired,
-               "queue_waiting": reading.queue.waiting}
+    summary = file_summary(info, path, reading)
     if not accepted:
         return refuse(problems, extra={"opendata/candidate": summary})
     rebuilt = rebuild_offers(db, run_id=run_id)

@@ -58,14 +58,14 @@ class BackgroundDownload:
             self._changed.notify_all()
 
     def _note(self, path: Path, written: int) -> None:
-        if self._cancelled:
-            raise Cancelled("the file was refused while it downloaded")
         with self._changed:
             if path != self._path or written < self._written:
                 self._restarted = self._path is not None  # another file, or the same one begun again
                 self._path = path
             self._written = written
             self._changed.notify_all()
+        if self._cancelled:  # after the path is known: `_run` removes the file, even at its first chunk
+            raise Cancelled("the file was refused while it downloaded")
 
     def wait_for(self, position: int) -> tuple[Path | None, int]:
         """(file, bytes readable in it) once more than `position` bytes are written; once the
@@ -123,7 +123,11 @@ class GrowingFile(io.RawIOBase):
         if self._file is None:
             if path is None:
                 return 0
-            self._file = open(path, "rb", buffering=0)  # an open file stays readable once renamed
+            try:
+                self._file = open(path, "rb", buffering=0)  # an open file stays readable once renamed
+            except FileNotFoundError:  # renamed to its final name since `wait_for`: the download is over
+                path, written = self._download.complete(), -1
+                self._file = open(path, "rb", buffering=0)
         if written < 0:  # the download is over: the file is whole
             count = self._file.readinto(buffer)
         else:

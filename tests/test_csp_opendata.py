@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -114,6 +115,8 @@ def test_weekly_files_unchanged_weeks_and_changes(tmp_path, weeks):
         replica.publish(*weeks[0], week=0)
         first = crawl(db, replica)
         assert first.returncode == 0, first.stderr
+        assert re.search(r"Run 1: file offres-datagouv-\d{8}\.csv, 6,000 rows \([\d,]+ digital and open\), \d+ offers seen",
+                         first.stdout), first.stdout  # the file read, not "0 listing pages"
         found = offers(db)
         assert found and all(json.loads(o["sources"])[0]["source"] == "csp-opendata" for o in found.values())
         assert all(o["digital"] for o in found.values() if o["status"] == "open")
@@ -121,6 +124,7 @@ def test_weekly_files_unchanged_weeks_and_changes(tmp_path, weeks):
 
         again = crawl(db, replica)
         assert again.returncode == 0 and "(unchanged)" in again.stdout
+        assert re.search(r"Run 2: file offres-datagouv-\d{8}\.csv unchanged \(nothing downloaded\)", again.stdout)
         assert replica.state.bytes_sent == sent and offers(db) == found
 
         replica.publish(*weeks[1], week=1)
@@ -174,6 +178,9 @@ def test_a_wrong_file_is_refused_and_changes_nothing(tmp_path, weeks, fault):
     runs = list(Database(db).query("select healthy, health_notes from runs order by id"))
     assert runs[-1]["healthy"] == 0 and runs[-1]["health_notes"]
     assert "Traceback" not in refused.stderr
+    assert re.search(r"Run 2: file offres-datagouv-\d{8}\.csv refused", refused.stdout), refused.stdout
+    acceptable = fault in ("archive", "truncated")  # too small: perhaps a new year's file, read whole and kept
+    assert ("offres accept 2 --reason TEXT" in refused.stderr) == acceptable
 
 
 def publish_text(replica: DataGouvReplica, path: Path, text: str, week: int) -> None:

@@ -119,3 +119,49 @@ def test_progress_from_the_download_and_the_reading_comes_a_line_at_a_time():
     for thread in threads:
         thread.join()
     assert all(out[k + 1] == "\n" and out[k] != "\n" for k in range(0, len(out), 2)) and len(out) == 300
+
+
+def test_a_file_renamed_to_its_final_name_before_the_reader_opened_it_is_read_whole(tmp_path, monkeypatch):
+    """A small file: the download may end, and rename its `.part`, between the reader's
+    `wait_for` and its opening the file."""
+    part, final = tmp_path / "f.part", tmp_path / "f.csv"
+
+    def fetch(written):
+        part.write_bytes(DATA)
+        written(part, len(DATA))
+        part.rename(final)
+        return final
+
+    download = BackgroundDownload(fetch)
+    asked = download.wait_for
+
+    def late(position):  # the reader is told of the .part, then the download ends before it opens it
+        found = asked(position)
+        download._thread.join()
+        return found
+
+    monkeypatch.setattr(download, "wait_for", late)
+    download.start()
+    with download.open_stream() as stream:
+        assert stream.read() == DATA
+    assert download.complete() == final
+
+
+def test_a_download_cancelled_before_its_first_chunk_leaves_no_partial_file(tmp_path):
+    part, opened, cancelled = tmp_path / "f.part", threading.Event(), threading.Event()
+
+    def fetch(written):
+        with open(part, "wb") as out:
+            opened.set()
+            cancelled.wait()  # the reader gave up before a byte was reported
+            out.write(DATA[:100])
+            written(part, 100)
+        return part
+
+    download = BackgroundDownload(fetch).start()
+    opened.wait()
+    threading.Timer(0.05, cancelled.set).start()  # released while cancel() waits for the thread
+    download.cancel()
+    assert not part.exists()
+    with pytest.raises(Cancelled):
+        download.complete()
