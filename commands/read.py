@@ -65,9 +65,11 @@ def stats(ctx: click.Context, runs: int, as_json: bool, plot: str | None) -> Non
             say.echo(f"  {count:>6}  {value}")
     say.echo("\nLast runs:")
     for run in data.get("runs", []):
-        say.echo(f"  #{run['id']} {run['kind']} {run['source']} {run['started_at']}: {run['offers_seen']} seen, "
-                 f"{run['offers_new']} new, {run['offers_updated']} updated, {run['offers_closed']} closed, "
-                 f"{run['errors']} errors, {run_health(run)}")
+        n = {k: run.get(k) or 0 for k in ("offers_seen", "offers_new", "offers_updated", "offers_closed", "errors")}
+        unchanged = " (the same file as before: nothing downloaded)" if run.get("finish_reason") == "unchanged" else ""
+        say.echo(f"  #{run['id']} {run['kind']} {run['source']} {run['started_at']}: {n['offers_seen']} seen, "
+                 f"{n['offers_new']} new, {n['offers_updated']} updated, {n['offers_closed']} closed, "
+                 f"{n['errors']} errors, {run_health(run)}{unchanged}")
 
 
 def since_value(value: str | None) -> str | None:

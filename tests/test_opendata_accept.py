@@ -69,6 +69,9 @@ def test_a_new_year_file_refused_for_its_size_is_accepted_read_again_and_becomes
 
         again = crawl(db, replica)  # the same file: unchanged since the accepted one
         assert again.returncode == 0 and "unchanged (nothing downloaded)" in again.stdout
+        shown = offres(db, "stats", "--runs", "3").stdout
+        assert "#3 crawl csp-opendata" in shown and "(the same file as before: nothing downloaded)" in shown
+        assert "accepted by A. Martin" in shown and "None" not in shown
         replica.publish(*new_year(tmp_path, 2600), week=2)  # the year's file grows: compared with 2,400 rows
         assert crawl(db, replica).returncode == 0
         twice = offres(db, "accept", "2", "--reason", "again")
