@@ -88,10 +88,12 @@ def classify_input(line: str) -> tuple[str | None, dict]:
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
               show_default=True)
 def demo(count: int, seed: int, output_dir: Path) -> None:
-    """Run the whole pipeline offline on a local replica of the board.
+    """Run the whole pipeline offline on local replicas of the boards.
 
-    Starts the replica on 127.0.0.1, crawls it, exports, changes the replica
-    (offers added, edited, removed), crawls and exports again, and prints a summary.
+    Starts replicas of the board, of emploi-territorial.fr and of data.gouv.fr on
+    127.0.0.1, crawls both boards, reads the weekly open-data file, exports, changes
+    the replicas (offers added, edited, removed), crawls and exports again, and
+    prints a summary.
 
     Example: offres demo --offers 500 --output-dir /tmp/demo
     """

@@ -1,14 +1,17 @@
-"""`offres demo`: the whole pipeline, offline, against the local replica.
+"""`offres demo`: the whole pipeline, offline, against the local replicas.
 
-Two crawls with a change of the replica in between, so the demo shows offers
-appearing, being updated and being closed. Crawls run as child processes
-(Scrapy's reactor runs once per process); the replica serves from this one.
+Two crawls of both boards with a change of the replicas in between, so the demo shows
+offers appearing, being updated and being closed; between them, the board's weekly
+open-data file (a replica of data.gouv.fr) brings the digital offers filed outside the
+Numérique listing, whose board pages the second crawl fetches. Crawls run as child
+processes (Scrapy's reactor runs once per process); the replicas serve from this one.
 """
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -17,9 +20,13 @@ from pipeline.export import export_offers
 from pipeline.reports import EVENT_KINDS, database_stats, recorded_events
 from pipeline.store import open_db
 from replica import ReplicaServer, ReplicaSite, generate_offers
+from replica.datagouv import DataGouvReplica
+from replica.datagouv_rows import OpenDataWeek
+from replica.generator import filed_elsewhere
 from replica.territorial import TerritorialServer, TerritorialSite, generate_territorial
 
 PROJECT = Path(__file__).resolve().parent.parent
+WEEKLY_ROWS = 25_000  # the real file holds about 260,000; above the first file's floors (20,000 rows, 10 MB)
 
 
 def crawl(db_path: Path, base_url: str, echo: Callable[[str], None], source: str = "csp") -> int:
@@ -50,8 +57,15 @@ def export_formats(db, output_dir: Path) -> dict[str, str]:
     return written
 
 
+def queued_pages(db) -> list[tuple[str, str]]:
+    """(reference, title) of the digital offers the open-data file queued for their board pages."""
+    return [(r["reference"], r["title"]) for r in db.query(
+        "select q.reference, o.title from detail_queue q join offers o on o.reference = q.reference "
+        "order by q.reference")] if db.table("detail_queue").exists() else []
+
+
 def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[str], None] = print) -> dict:
-    """Replica -> crawl -> export -> change -> crawl -> export; returns the last stats."""
+    """Replicas -> crawl -> weekly file -> export -> change -> crawl -> export; returns the last stats."""
     output_dir = output_dir.resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
     db_path = output_dir / "demo.db"
@@ -61,16 +75,24 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
     # emploi-territorial.fr: the twins of CSP's territorial offers (same reference) and offers of its own
     et_site = TerritorialSite(generate_territorial(count // 5, seed, site.offers, today=now.date()),
                               today=now.date(), seed=seed)
-    with ReplicaServer(site) as server, TerritorialServer(et_site) as et_server:
-        echo(f"1. Local replica of choisirleservicepublic.gouv.fr at {server.base_url} ({count} offers, seed {seed})")
-        echo(f"   and of emploi-territorial.fr at {et_server.base_url} ({len(et_site.offers)} offers)")
+    with ReplicaServer(site) as server, TerritorialServer(et_site) as et_server, \
+            tempfile.TemporaryDirectory(prefix="offres-demo-") as files, DataGouvReplica(Path(files)) as data:
+        weekly = Path(files) / "weekly.csv"
+        data.publish(weekly, OpenDataWeek(rows=WEEKLY_ROWS, seed=seed, today=now.date()).write(weekly))
+        echo(f"1. Local replica of choisirleservicepublic.gouv.fr at {server.base_url} ({count} offers, seed {seed}),")
+        echo(f"   of emploi-territorial.fr at {et_server.base_url} ({len(et_site.offers)} offers)")
+        echo(f"   and of data.gouv.fr at {data.base_url} (the board's weekly file: {WEEKLY_ROWS:,} rows)")
         echo("2. First crawl of both boards")
         crawl(db_path, server.base_url, echo)
         crawl(db_path, et_server.base_url, echo, "emploi-territorial")
+        echo("3. The board's weekly open-data file: every offer, the classifier finds the digital ones")
+        crawl(db_path, data.base_url, echo, "csp-opendata")
         db = open_db(db_path)
+        queued = queued_pages(db)
+        echo(f"   {len(queued)} digital offers filed outside the Numérique listing: their board pages queued")
         first = export_offers(db, output_dir / "offres.json")
         export_offers(db, output_dir / "offres-all.json", include_all=True)
-        echo(f"3. Exported {first['count']} open digital offers to {output_dir / 'offres.json'}")
+        echo(f"4. Exported {first['count']} open digital offers to {output_dir / 'offres.json'}")
         offers = site.offers
         removed = [o.reference for o in offers[-4:]]
         edited = [o.reference for o in offers[5:8]]
@@ -83,17 +105,23 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
         for reference in et_only[-2:]:
             et_site.remove(reference)
         added += et_site.add_generated(3)
-        echo(f"4. Replicas changed: {len(added)} offers added, {len(edited)} edited, "
-             f"{len(removed) + len(et_only[-2:])} removed")
-        echo("5. Second crawl of both boards")
-        before = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        templates = generate_offers(len(queued), seed + 1, now=now)  # their pages, filed under other domains
+        site.add([filed_elsewhere(t, reference, title, deadline=None)  # open, as the file says
+                  for t, (reference, title) in zip(templates, queued)])
+        echo(f"5. Replicas changed: {len(added)} offers added, {len(edited)} edited, "
+             f"{len(removed) + len(et_only[-2:])} removed; the board answers the {len(queued)} queued pages")
+        echo("6. Second crawl of both boards (the queued pages too)")
+        last_run = db.execute("select max(id) from runs").fetchone()[0]
         crawl(db_path, server.base_url, echo)
         crawl(db_path, et_server.base_url, echo, "emploi-territorial")
     db = open_db(db_path)
     second = export_offers(db, output_dir / "offres.json")
     export_offers(db, output_dir / "offres-all.json", include_all=True)
-    events = recorded_events(db, run_id=next(db.query("select max(id) as id from runs"))["id"])
-    echo(f"6. Exported {second['count']} open digital offers; changes of the second crawl: "
+    events = [e for (run_id,) in db.execute("select id from runs where id > ?", [last_run]).fetchall()
+              for e in recorded_events(db, run_id=run_id)]  # both boards' second crawls
+    fetched = db.execute("select count(*) from detail_queue where outcome = 'fetched'").fetchone()[0]
+    echo(f"   {fetched} board pages of offers outside the listing fetched (source csp-unlisted)")
+    echo(f"7. Exported {second['count']} open digital offers; changes of the second crawl: "
          + ", ".join(f"{sum(e['kind'] == kind for e in events)} {kind}" for kind in EVENT_KINDS))
     formats = export_formats(db, output_dir)
     echo("   Also written: " + ", ".join(Path(p).name for p in formats.values()))

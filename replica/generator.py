@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import unicodedata
@@ -164,6 +165,15 @@ class _Refs:
 def html_entities(text: str) -> str:
     """Encode non-ASCII characters as named entities, like the site's accordions."""
     return "".join(f"&{codepoint2name[ord(c)]};" if ord(c) in codepoint2name and ord(c) > 127 else c for c in text)
+
+
+def filed_elsewhere(template: Offer, reference: str, title: str, domain: str = "Finances publiques",
+                    **changes: object) -> Offer:
+    """The board's offer `reference` filed under another domain than Numérique, shaped like
+    `template` (with `changes`): its page answers (short form included), the Numérique listing
+    does not show it."""
+    return dataclasses.replace(template, reference=reference, title=title, slug=f"offre-{reference.lower()}",
+                               domain=domain, **changes)
 
 
 def generate_offers(n: int, seed: int, now: datetime | None = None, *, start: int = 0) -> list[Offer]:

@@ -3,7 +3,6 @@ budget, kept open by nothing but their own evidence (pipeline/detail_queue.py,
 spiders/csp_unlisted.py)."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pipeline.detail_queue import MAX_ATTEMPTS, due, ensure_table, record_outcom
 from pipeline.offer_merge import merged_fields
 from pipeline.store import ensure_schema
 from replica import ReplicaServer, ReplicaSite, generate_offers
+from replica.generator import filed_elsewhere
 from replica.datagouv import DataGouvReplica
 from replica.datagouv_rows import OpenDataWeek
 
@@ -86,12 +86,6 @@ def test_the_file_window_ends_a_page_read_outside_the_listing():
     assert listed["deadline"] is None  # the listing's own page: the late file decides nothing
 
 
-def unlisted_offer(template, reference: str, title: str):
-    """A board offer filed under another domain than Numérique (its page answers, no listing shows it)."""
-    return dataclasses.replace(template, reference=reference, title=title, slug=f"offre-{reference.lower()}",
-                               domain="Finances publiques")
-
-
 def test_digital_offers_outside_the_listing_get_their_pages(tmp_path):
     db = tmp_path / "o.db"
     week = OpenDataWeek(rows=3000, seed=8, digital=0.06, today=TODAY)
@@ -106,7 +100,7 @@ def test_digital_offers_outside_the_listing_get_their_pages(tmp_path):
     assert len(queued) >= 8
     listed = generate_offers(40, seed=3, now=NOW)
     templates = generate_offers(len(queued), seed=4, now=NOW)
-    outside = [unlisted_offer(t, ref, title) for t, (ref, title) in zip(templates, queued)]
+    outside = [filed_elsewhere(t, ref, title) for t, (ref, title) in zip(templates, queued)]
     site = ReplicaSite(listed + outside[1:], today=TODAY, seed=3)  # the first one is no longer on the board
 
     with ReplicaServer(site) as board:
