@@ -90,10 +90,10 @@ def classify_input(line: str) -> tuple[str | None, dict]:
 def demo(count: int, seed: int, output_dir: Path) -> None:
     """Run the whole pipeline offline on local replicas of the boards.
 
-    Starts replicas of the board, of emploi-territorial.fr and of data.gouv.fr on
-    127.0.0.1, crawls both boards, reads the weekly open-data file, exports, changes
-    the replicas (offers added, edited, removed), crawls and exports again, and
-    prints a summary.
+    Starts replicas of the board, of emploi-territorial.fr and of data.gouv.fr, and a
+    fake France Travail API, on 127.0.0.1; crawls both boards and France Travail, reads
+    the weekly open-data file, exports, changes the replicas (offers added, edited,
+    removed), crawls and exports again, and prints a summary.
 
     Example: offres demo --offers 500 --output-dir /tmp/demo
     """

@@ -9,6 +9,8 @@ processes (Scrapy's reactor runs once per process); the replicas serve from this
 from __future__ import annotations
 
 import json
+import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -22,22 +24,35 @@ from pipeline.store import open_db
 from replica import ReplicaServer, ReplicaSite, generate_offers
 from replica.datagouv import DataGouvReplica
 from replica.datagouv_rows import OpenDataWeek
+from replica.francetravail import FakeConfig, FakeFranceTravail
+from replica.francetravail_data import generate as generate_francetravail, relay_of_csp
 from replica.generator import filed_elsewhere
 from replica.territorial import TerritorialServer, TerritorialSite, generate_territorial
 
 PROJECT = Path(__file__).resolve().parent.parent
 WEEKLY_ROWS = 25_000  # the real file holds about 260,000; above the first file's floors (20,000 rows, 10 MB)
+BOARD = "https://choisirleservicepublic.gouv.fr"  # the address France Travail's relays give
+FAKE = FakeConfig(max_rps=20)  # France Travail's fake: its own credentials (no secret), a fast pace
+FRANCETRAVAIL = {"FRANCETRAVAIL_CLIENT_ID": FAKE.client_id, "FRANCETRAVAIL_CLIENT_SECRET": FAKE.client_secret}
 
 
-def crawl(db_path: Path, base_url: str, echo: Callable[[str], None], source: str = "csp") -> int:
-    """One `offres crawl SOURCE --base-url` in a child process; returns its exit code."""
-    command = [sys.executable, "-m", "cli", "--db", str(db_path), "crawl", source, "--base-url", base_url]
-    completed = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True)
+def crawl(db_path: Path, base_url: str, echo: Callable[[str], None], source: str = "csp",
+          *settings: str, env: dict[str, str] | None = None) -> int:
+    """One `offres crawl SOURCE --base-url [-s ...]` in a child process; returns its exit code."""
+    command = [sys.executable, "-m", "cli", "--db", str(db_path), "crawl", source, "--base-url", base_url, *settings]
+    completed = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True,
+                               env={**os.environ, **env} if env else None)
     for line in completed.stdout.splitlines():
         echo(f"  {line}")
     if completed.returncode not in (0, 3):
         raise RuntimeError(f"crawl failed (exit {completed.returncode}):\n{completed.stderr[-3000:]}")
     return completed.returncode
+
+
+def francetravail(db_path: Path, fake: FakeFranceTravail, echo: Callable[[str], None]) -> int:
+    """A crawl of the fake France Travail API, with the fake's credentials in the child's environment."""
+    return crawl(db_path, fake.base_url, echo, "francetravail", "-s", f"FRANCETRAVAIL_MAX_RPS={FAKE.max_rps - 5}",
+                 "-s", f"FRANCETRAVAIL_RESULT_CAP={FAKE.cap}", env=FRANCETRAVAIL)
 
 
 def fresh_database(path: Path) -> None:
@@ -75,16 +90,22 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
     # emploi-territorial.fr: the twins of CSP's territorial offers (same reference) and offers of its own
     et_site = TerritorialSite(generate_territorial(count // 5, seed, site.offers, today=now.date()),
                               today=now.date(), seed=seed)
-    with ReplicaServer(site) as server, TerritorialServer(et_site) as et_server, \
+    rng = random.Random(seed)  # France Travail: public and private employers' offers, three relaying the board's
+    relayed = [relay_of_csp(90_000 + n, rng, o.reference, f"{BOARD}{o.path}", o.title, now=now)
+               for n, o in enumerate(site.offers[10:13])]
+    fake = FakeFranceTravail(generate_francetravail(count, seed, now=now) + relayed, FAKE)
+    with ReplicaServer(site) as server, TerritorialServer(et_site) as et_server, fake, \
             tempfile.TemporaryDirectory(prefix="offres-demo-") as files, DataGouvReplica(Path(files)) as data:
         weekly = Path(files) / "weekly.csv"
         data.publish(weekly, OpenDataWeek(rows=WEEKLY_ROWS, seed=seed, today=now.date()).write(weekly))
-        echo(f"1. Local replica of choisirleservicepublic.gouv.fr at {server.base_url} ({count} offers, seed {seed}),")
+        echo(f"1. Local replicas of choisirleservicepublic.gouv.fr at {server.base_url} ({count} offers, seed {seed}),")
         echo(f"   of emploi-territorial.fr at {et_server.base_url} ({len(et_site.offers)} offers)")
-        echo(f"   and of data.gouv.fr at {data.base_url} (the board's weekly file: {WEEKLY_ROWS:,} rows)")
-        echo("2. First crawl of both boards")
+        echo(f"   of data.gouv.fr at {data.base_url} (the board's weekly file: {WEEKLY_ROWS:,} rows)")
+        echo(f"   and a fake France Travail API at {fake.base_url} ({len(fake.offers())} offers, public and private)")
+        echo("2. First crawl of both boards and of France Travail (its public employers' offers)")
         crawl(db_path, server.base_url, echo)
         crawl(db_path, et_server.base_url, echo, "emploi-territorial")
+        francetravail(db_path, fake, echo)
         echo("3. The board's weekly open-data file: every offer, the classifier finds the digital ones")
         crawl(db_path, data.base_url, echo, "csp-opendata")
         db = open_db(db_path)
@@ -110,10 +131,11 @@ def run_demo(output_dir: Path, count: int = 250, seed: int = 1, echo: Callable[[
                   for t, (reference, title) in zip(templates, queued)])
         echo(f"5. Replicas changed: {len(added)} offers added, {len(edited)} edited, "
              f"{len(removed) + len(et_only[-2:])} removed; the board answers the {len(queued)} queued pages")
-        echo("6. Second crawl of both boards (the queued pages too)")
+        echo("6. Second crawl of both boards (the queued pages too) and of France Travail")
         last_run = db.execute("select max(id) from runs").fetchone()[0]
         crawl(db_path, server.base_url, echo)
         crawl(db_path, et_server.base_url, echo, "emploi-territorial")
+        francetravail(db_path, fake, echo)
     db = open_db(db_path)
     second = export_offers(db, output_dir / "offres.json")
     export_offers(db, output_dir / "offres-all.json", include_all=True)
