@@ -1,10 +1,11 @@
 """`offres demo`: the whole pipeline, offline, against the local replicas.
 
-Two crawls of both boards with a change of the replicas in between, so the demo shows
-offers appearing, being updated and being closed; between them, the board's weekly
-open-data file (a replica of data.gouv.fr) brings the digital offers filed outside the
-Numérique listing, whose board pages the second crawl fetches. Crawls run as child
-processes (Scrapy's reactor runs once per process); the replicas serve from this one.
+Two crawls of both boards and of France Travail (a fake of its API) with a change of the
+replicas in between, so the demo shows offers appearing, being updated and being closed;
+between them, the board's weekly open-data file (a replica of data.gouv.fr) brings the
+digital offers filed outside the Numérique listing, whose board pages the second crawl
+fetches. Crawls run as child processes (Scrapy's reactor runs once per process); the
+replicas serve from this one.
 """
 from __future__ import annotations
 
