@@ -63,7 +63,8 @@ def run_line(run: dict) -> str:
 
 
 def what_was_read(run: dict) -> str:
-    """The run's input in words: its listing pages, or the open-data file it read (or found unchanged)."""
+    """The run's input in words: its listing pages (France Travail: pages of search results), or
+    the open-data file it read (or found unchanged)."""
     stats = run.get("stats") or {}
     if isinstance(stats, str):
         try:
@@ -72,7 +73,7 @@ def what_was_read(run: dict) -> str:
             stats = {}
     file = (stats.get("opendata/resource") or stats.get("opendata/candidate")) if isinstance(stats, dict) else None
     if not isinstance(file, dict) or not file.get("title"):
-        return f"{run['pages']} listing pages"
+        return f"{run['pages']} {'search result' if run.get('source') == 'francetravail' else 'listing'} pages"
     rows = file.get("rows") if isinstance(file.get("rows"), int) else 0
     if run.get("finish_reason") == "unchanged":
         return f"file {file['title']} unchanged (nothing downloaded)"

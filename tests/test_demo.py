@@ -14,6 +14,8 @@ def test_the_demo_runs_every_source_and_shows_what_each_step_changed(tmp_path):
     summary = run_demo(tmp_path / "out", count=80, seed=2, echo=lines.append)
     text = "\n".join(lines)
     assert re.search(r"Run 4: file offres-datagouv-\d{8}\.csv, 25,000 rows \([\d,]+ digital and open\)", text), text
+    assert re.search(r"Run 1: \d+ listing pages, 80 offers seen", text), text  # the board's 80 offers
+    assert re.search(r"Run 3: \d+ search result pages, \d+ offers seen", text), text  # France Travail's API
     queued = int(re.search(r"(\d+) digital offers filed outside the Numérique listing", text).group(1))
     fetched = int(re.search(r"(\d+) board pages of offers outside the listing fetched", text).group(1))
     assert queued > 0 and 0 < fetched <= min(queued, 100)  # the crawl's budget: 100 pages a run
