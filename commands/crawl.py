@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import os
 
 import click
@@ -65,13 +64,10 @@ def run_line(run: dict) -> str:
 def what_was_read(run: dict) -> str:
     """The run's input in words: its listing pages (France Travail: pages of search results), or
     the open-data file it read (or found unchanged)."""
-    stats = run.get("stats") or {}
-    if isinstance(stats, str):
-        try:
-            stats = json.loads(stats)
-        except ValueError:
-            stats = {}
-    file = (stats.get("opendata/resource") or stats.get("opendata/candidate")) if isinstance(stats, dict) else None
+    from pipeline.reports import run_stats
+
+    stats = run_stats(run)
+    file = stats.get("opendata/resource") or stats.get("opendata/candidate")
     if not isinstance(file, dict) or not file.get("title"):
         return f"{run['pages']} {'search result' if run.get('source') == 'francetravail' else 'listing'} pages"
     rows = file.get("rows") if isinstance(file.get("rows"), int) else 0
@@ -156,16 +152,19 @@ def report_verdict(output: Output, record: dict, run: dict | None = None) -> Non
 
 def accept_hint(record: dict, run: dict) -> str:
     """How the operator may accept the run, when `offres accept` can: a complete crawl, or an
-    open-data file refused for its size or rows only (read whole, kept)."""
+    open-data file refused for its size or rows only (the check `offres accept` makes)."""
     if record["complete"]:
         return f" (if the site really changed: offres accept {record['id']} --reason TEXT)"
-    stats = run.get("stats") or {}
-    if isinstance(stats, str):
-        stats = json.loads(stats or "{}")
-    candidate = stats.get("opendata/candidate") if isinstance(stats, dict) else None
-    if record["finish_reason"] == "refused" and isinstance(candidate, dict) and candidate.get("read_whole"):
-        return (f" (if the file really is this small, a new year's file say: "
-                f"offres accept {record['id']} --reason TEXT)")
+    from pipeline.accept import refused_file_run
+
+    if run and refused_file_run(run):
+        from pipeline.opendata_accept import FileNotAcceptable, refused_file
+
+        try:
+            refused_file(run)
+        except FileNotAcceptable:
+            return ""
+        return f" (if the file really is this small, a new year's file say: offres accept {record['id']} --reason TEXT)"
     return ""
 
 

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from parsers.csp_opendata import SOURCE
 from pipeline.lifecycle import RebuildStats, rebuild_offers
 from pipeline.opendata import FileChecks, file_summary, ingest_file, last_accepted
+from pipeline.reports import run_stats
 
 ANY_SIZE = FileChecks(min_bytes=0, min_rows=0, min_ratio=0.0)
 
@@ -27,12 +28,11 @@ class FileNotAcceptable(ValueError):
     """The refused run has no file that accepting could take (named in the message)."""
 
 
-def refused_file(run: dict) -> Path:
-    """The file a refused run of the source kept; FileNotAcceptable when there is none."""
-    try:
-        candidate = json.loads(run.get("stats") or "{}").get("opendata/candidate") or {}
-    except ValueError:
-        candidate = {}
+def refused_file(run: dict) -> tuple[Path, dict]:
+    """The file a refused run of the source kept, and what the run noted of it (`opendata/candidate`);
+    FileNotAcceptable when there is none."""
+    candidate = run_stats(run).get("opendata/candidate")
+    candidate = candidate if isinstance(candidate, dict) else {}
     name = candidate.get("title") or "its file"
     if not candidate.get("file") or not candidate.get("read_whole"):
         raise FileNotAcceptable(f"run {run['id']} refused {name} before it was read whole "
@@ -40,15 +40,14 @@ def refused_file(run: dict) -> Path:
     path = Path(candidate["file"])
     if not path.is_file():
         raise FileNotAcceptable(f"run {run['id']} kept {name} at {path}, which is no longer there")
-    return path
+    return path, candidate
 
 
 def accept_refused_file(db: Database, run: dict, today: date | None = None) -> tuple[int, RebuildStats]:
     """Read the refused run's file again with no size floor and store it as accepted, inside the
     caller's transaction; returns (offers seen, the rebuild). FileNotAcceptable when the file is
     refused for another reason than its size (header, format, encoding)."""
-    path = refused_file(run)
-    candidate = json.loads(run["stats"])["opendata/candidate"]
+    path, candidate = refused_file(run)
     run_id = run["id"]
     db.execute("delete from errors where run_id = ? and source = ?", [run_id, SOURCE])  # recorded again below
     accepted, problems, reading = ingest_file(db, run_id, path, today or date.today(), last_accepted(db), ANY_SIZE)

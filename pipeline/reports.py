@@ -59,6 +59,17 @@ RUN_KEYS = ("id", "kind", "source", "started_at", "finished_at", "base_url", "pa
             "health_notes", "health_warnings", "unreachable", "accepted_at", "accepted_by", "accepted_reason")
 
 
+def run_stats(run: dict) -> dict:
+    """A run's kept stats (`runs.stats`) as a dict, whether the row holds them as JSON text or decoded."""
+    stats = run.get("stats") or {}
+    if isinstance(stats, str):
+        try:
+            stats = json.loads(stats)
+        except ValueError:
+            return {}
+    return stats if isinstance(stats, dict) else {}
+
+
 def run_record(row: dict) -> dict:
     """A `runs` row for people and programs: flags as booleans, notes as lists (a column an
     older database lacks is null)."""

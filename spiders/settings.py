@@ -104,7 +104,9 @@ def crawl_settings(base_url: str | None, db_path: str, overrides: dict | None = 
     # health thresholds (pipeline.health.THRESHOLD_SETTINGS) from the environment; -s wins
     settings.update({k: v for k, v in os.environ.items() if k.startswith("OFFRES_HEALTH_")})
     settings.update(overrides or {})
-    if str(settings.get("COOKIES_ENABLED", True)).lower() in ("false", "0", "none", ""):
+    from scrapy.settings import BaseSettings
+
+    if not BaseSettings(settings).getbool("COOKIES_ENABLED", True):  # Scrapy's own reading of the value
         settings["DOWNLOADER_MIDDLEWARES_BASE"] = middlewares_base(COOKIES)
     return settings
 
