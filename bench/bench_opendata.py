@@ -13,7 +13,6 @@ the next, and its speed drifts over a minute.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,26 +28,23 @@ from replica.datagouv_rows import OpenDataWeek
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def cpu_seconds() -> float:
-    """User and system CPU seconds of the children that have ended."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def timed_crawl(db: Path, base_url: str) -> tuple[float, float, str, float]:
-    """(seconds, peak RSS in MB of the child, last line of its output, CPU seconds of the child) of one run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    cpu = cpu_seconds()
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cli", "--db", str(db), "crawl", "csp-opendata", "--base-url",
-                           base_url], cwd=PROJECT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    cpu = cpu_seconds() - cpu
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    line = (done.stdout.strip().splitlines() or [done.stderr.strip()[-200:]])[-1]
-    if done.returncode != 0:
-        line = f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
-    return seconds, max(peak, before) / 1024, line, cpu
+    """(seconds, peak RSS in MB, last line of its output, CPU seconds) of one run, the child's own
+    (`os.wait4`: RUSAGE_CHILDREN would give the largest peak of every child so far)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, "-m", "cli", "--db", str(db), "crawl", "csp-opendata",
+                                  "--base-url", base_url], cwd=PROJECT, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().strip(), err.read().strip()
+    line = (stdout.splitlines() or [stderr[-200:]])[-1]
+    if child.returncode != 0:
+        line = f"exit {child.returncode}: {stderr[-300:]}"
+    return seconds, usage.ru_maxrss / 1024, line, usage.ru_utime + usage.ru_stime
 
 
 def spread(runs: list[tuple]) -> str:
