@@ -29,7 +29,7 @@ def explain_offer(db: Database, needle: str, now: datetime | None = None) -> dic
         row = rows_by_id.get(posting["posting_id"]) or {}
         posting.update(last_seen_at=row.get("last_seen_at"), gone_at=row.get("gone_at"), source=row.get("source"),
                        deadline=row.get("deadline"))
-        kept_by = ((row.get("record") or {}).get("extra") or {}).get("public_employer")
+        kept_by = row.get("public_employer")
         if kept_by:  # a source that filters employers (francetravail): the rule that kept it
             posting["kept_by"] = kept_by
     summary = {k: offer.get(k) for k in OFFER_KEYS} if offer else None

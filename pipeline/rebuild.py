@@ -36,6 +36,7 @@ from pipeline.sources import CURATED_SOURCE, OFFICIAL_SOURCE
 from pipeline.store import chunks, last_healthy_run, marks, record_errors, write_transaction
 
 STATE_TABLE = "rebuild_state"
+SCAN_SHARE = 4  # a scope of at least a quarter of the postings reads the key tables whole (`components`)
 BATCH_POSTINGS = 3000  # postings deduplicated at once (whole groups; a larger group is its own batch)
 KIND_ORDER = {"new": 0, "updated": 1, "closed": 2, "reopened": 3, "merged": 4}
 HTML_FIELDS = ("missions_html", "profile_html", "about_html")
@@ -96,7 +97,8 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         else:
             touched |= time_dependent(db, today, board_crawl != state.get("board_crawl"))
             scope = closure(db, touched, seeds)
-        groups = components(db, scope)
+        stored = db.execute(f"select count(*) from {store_n.TABLE}").fetchone()[0]
+        groups = components(db, scope, scan=len(scope) * SCAN_SHARE >= stored)
         say(f"deduplicating {len(scope)} postings in {len(groups)} groups")
         events: list[dict] = []
         built: set[str] = set()
@@ -209,8 +211,11 @@ def time_dependent(db: Database, today: str, board_changed: bool) -> set[str]:
     return ids
 
 
-def _offers_of(db: Database, ids: Iterable[str]) -> dict[str, str]:
-    """posting id -> previous offer id (from `merges`)."""
+def _offers_of(db: Database, ids: Iterable[str], scan: bool = False) -> dict[str, str]:
+    """posting id -> previous offer id (from `merges`); `scan` as in `normalized.keys_of`."""
+    if scan:
+        wanted = ids if isinstance(ids, (set, frozenset, dict)) else set(ids)
+        return {pid: offer for pid, offer in db.execute("select posting_id, offer_id from merges") if pid in wanted}
     out: dict[str, str] = {}
     for batch in chunks(ids):
         out.update(db.execute(f"select posting_id, offer_id from merges where posting_id in ({marks(len(batch))})",
@@ -251,8 +256,9 @@ def closure(db: Database, touched: set[str], seeds: set[tuple[str, str]]) -> set
     return ids
 
 
-def components(db: Database, scope: set[str]) -> list[list[str]]:
-    """`scope` cut into groups linked by shared index keys or previous offers (union-find)."""
+def components(db: Database, scope: set[str], scan: bool = False) -> list[list[str]]:
+    """`scope` cut into groups linked by shared index keys or previous offers (union-find);
+    `scan` (the scope is most of the postings) as in `normalized.keys_of`."""
     parent: dict[str, str] = {pid: pid for pid in scope}
 
     def find(x: str) -> str:
@@ -262,8 +268,8 @@ def components(db: Database, scope: set[str]) -> list[list[str]]:
         return x
 
     first: dict[tuple[str, str], str] = {}
-    links = [(key, pid) for pid, keys in store_n.keys_of(db, scope).items() for key in keys]
-    links += [(("offer", offer), pid) for pid, offer in _offers_of(db, scope).items()]
+    links = [(key, pid) for pid, keys in store_n.keys_of(db, scope, scan).items() for key in keys]
+    links += [(("offer", offer), pid) for pid, offer in _offers_of(db, scope, scan).items()]
     for key, pid in links:
         other = first.setdefault(key, pid)
         if other != pid:
