@@ -37,6 +37,7 @@ from pipeline.store import chunks, last_healthy_run, marks, record_errors, write
 
 STATE_TABLE = "rebuild_state"
 SCAN_SHARE = 4  # a scope of at least a quarter of the postings reads the key tables whole (`components`)
+SCAN_MIN = 2000  # ... when it holds at least this many (a smaller one is not worth counting the table for)
 BATCH_POSTINGS = 3000  # postings deduplicated at once (whole groups; a larger group is its own batch)
 KIND_ORDER = {"new": 0, "updated": 1, "closed": 2, "reopened": 3, "merged": 4}
 HTML_FIELDS = ("missions_html", "profile_html", "about_html")
@@ -97,8 +98,7 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         else:
             touched |= time_dependent(db, today, board_crawl != state.get("board_crawl"))
             scope = closure(db, touched, seeds)
-        stored = db.execute(f"select count(*) from {store_n.TABLE}").fetchone()[0]
-        groups = components(db, scope, scan=len(scope) * SCAN_SHARE >= stored)
+        groups = components(db, scope, scan=full or _large(db, scope))
         say(f"deduplicating {len(scope)} postings in {len(groups)} groups")
         events: list[dict] = []
         built: set[str] = set()
@@ -211,6 +211,13 @@ def time_dependent(db: Database, today: str, board_changed: bool) -> set[str]:
     return ids
 
 
+def _large(db: Database, scope: set[str]) -> bool:
+    """Whether `scope` is at least SCAN_MIN postings and a 1/SCAN_SHARE of those stored."""
+    if len(scope) < SCAN_MIN:
+        return False
+    return len(scope) * SCAN_SHARE >= db.execute(f"select count(*) from {store_n.TABLE}").fetchone()[0]
+
+
 def _offers_of(db: Database, ids: Iterable[str], scan: bool = False) -> dict[str, str]:
     """posting id -> previous offer id (from `merges`); `scan` as in `normalized.keys_of`."""
     if scan:
@@ -258,7 +265,7 @@ def closure(db: Database, touched: set[str], seeds: set[tuple[str, str]]) -> set
 
 def components(db: Database, scope: set[str], scan: bool = False) -> list[list[str]]:
     """`scope` cut into groups linked by shared index keys or previous offers (union-find);
-    `scan` (the scope is most of the postings) as in `normalized.keys_of`."""
+    `scan` (a large share of the postings) as in `normalized.keys_of`; the groups are the same."""
     parent: dict[str, str] = {pid: pid for pid in scope}
 
     def find(x: str) -> str:

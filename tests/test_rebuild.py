@@ -178,3 +178,19 @@ def test_an_offer_split_by_an_edit_is_rebuilt_whole_even_across_batches():
     twin.rebuild(2)
     incremental, full = (twin.tables(db) for db in twin.dbs)
     assert incremental == full and len(full["offers"]) == 2
+
+
+def test_groups_are_the_same_whether_the_key_tables_are_scanned_or_looked_up():
+    db = open_db(":memory:")
+    run = start_run(db, "crawl", "csp")
+    records = [make({"source": SOURCES[k % 5], "reference": REFERENCES[k % 6], "title": TITLES[k % 5],
+                     "employer": EMPLOYERS[k % 4], "location": LOCATIONS[k % 3], "missions_html": TEXTS[k % 4],
+                     "deadline": None, "published": "02/10/2026", "url_variant": k % 3}, k, START) for k in range(60)]
+    write_raw_postings(db, [RawPosting.from_dict(r) for r in records], run)
+    rebuild_offers(db, now=START)
+    ids = sorted(r[0] for r in db.execute("select posting_id from normalized"))
+    for scope in (set(ids), set(ids[::3]), set(ids[:5]) | {"gone-posting"}):
+        looked_up = rebuild.components(db, scope)
+        assert rebuild.components(db, scope, scan=True) == looked_up
+        assert sorted(p for group in looked_up for p in group) == sorted(scope)
+    assert len(rebuild.components(db, set(ids))) < len(ids)  # shared keys do link postings
