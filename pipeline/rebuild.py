@@ -106,7 +106,7 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
             built |= rebuild_batch(db, batch, today, board_crawl, stamp, run_id, stats, events, reuse_html)
         if full:
             events.extend(drop_orphans(db, built, run_id, stamp))
-        seen_again(db, tracked and not full)
+        seen_again(db, tracked and not full, offers=not full)  # a full rebuild built every offer just now
         db.execute(f"delete from {store_n.DIRTY}")
         events.sort(key=lambda e: (e["offer_id"], KIND_ORDER[e["kind"]]))
         insert_rows(db, "events", events)
@@ -439,15 +439,18 @@ def drop_orphans(db: Database, built: set[str], run_id: int | None, stamp: str) 
     return merge_events(orphans, {}, [], [], run_id, stamp)
 
 
-def seen_again(db: Database, tracked: bool = False) -> None:
+def seen_again(db: Database, tracked: bool = False, offers: bool = True) -> None:
     """Postings seen again since the last rebuild (nothing else changed): their offers'
-    `last_seen_at` is the latest of their postings'. `tracked` as in `refresh`."""
+    `last_seen_at` is the latest of their postings'. `tracked` as in `refresh`; `offers` False
+    after a full rebuild, which built every offer from its postings' times (only the stored
+    normalised rows are brought up to date)."""
     written = _written("p.id", tracked)
-    db.execute(
-        "update offers set last_seen_at = (select max(p.last_seen_at) from merges m join postings p "
-        "on p.id = m.posting_id where m.offer_id = offers.id) where id in (select m.offer_id from merges m "
-        "join postings p on p.id = m.posting_id join normalized n on n.posting_id = p.id "
-        "where n.last_seen_at is not p.last_seen_at" + written + ")")
+    if offers:
+        db.execute(
+            "update offers set last_seen_at = (select max(p.last_seen_at) from merges m join postings p "
+            "on p.id = m.posting_id where m.offer_id = offers.id) where id in (select m.offer_id from merges m "
+            "join postings p on p.id = m.posting_id join normalized n on n.posting_id = p.id "
+            "where n.last_seen_at is not p.last_seen_at" + written + ")")
     db.execute(
         "update normalized set last_seen_at = (select p.last_seen_at from postings p where p.id = posting_id) "
         "where posting_id in (select n.posting_id from normalized n join postings p on p.id = n.posting_id "
