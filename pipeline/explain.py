@@ -9,7 +9,7 @@ from pipeline import normalized as store_n
 from pipeline.dedupe import Posting, dedupe, explain, reference_key
 from pipeline.lifecycle import NOT_ON_BOARD
 from pipeline.sources import BOARD_SOURCES, OFFICIAL_SOURCE
-from pipeline.rebuild import closure
+from pipeline.rebuild_groups import closure
 from pipeline.reports import find_offer
 from pipeline.urls import canonical_url
 

@@ -33,11 +33,10 @@ from pipeline.dedupe import Posting, dedupe
 from pipeline.lifecycle import (HASHED_FIELDS, JSON_FIELDS, PARIS, RebuildStats, build_offer_row, merge_events, offer_events,
                                 parse_time)
 from pipeline.sources import CURATED_SOURCE, OFFICIAL_SOURCE
+from pipeline.rebuild_groups import closure, components, large, members_of, offers_of
 from pipeline.store import chunks, last_healthy_run, marks, record_errors, write_transaction
 
 STATE_TABLE = "rebuild_state"
-SCAN_SHARE = 4  # a scope of at least a quarter of the postings reads the key tables whole (`components`)
-SCAN_MIN = 2000  # ... when it holds at least this many (a smaller one is not worth counting the table for)
 BATCH_POSTINGS = 3000  # postings deduplicated at once (whole groups; a larger group is its own batch)
 KIND_ORDER = {"new": 0, "updated": 1, "closed": 2, "reopened": 3, "merged": 4}
 HTML_FIELDS = ("missions_html", "profile_html", "about_html")
@@ -81,7 +80,7 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
     with write_transaction(db):
         store_n.ensure_table(db)
         # The export's entries: the offers written get theirs. Imported here, not above: a reader of this
-        # module's helpers (explain's `closure`) does not load the export's schema validators.
+        # module's helpers does not load the export's schema validators.
         from pipeline.export.prebuilt import ensure as ensure_entries, refresh_entries
 
         ensure_entries(db)
@@ -98,7 +97,7 @@ def rebuild(db: Database, now: datetime | None = None, run_id: int | None = None
         else:
             touched |= time_dependent(db, today, board_crawl != state.get("board_crawl"))
             scope = closure(db, touched, seeds)
-        groups = components(db, scope, scan=full or _large(db, scope))
+        groups = components(db, scope, scan=full or large(db, scope))
         say(f"deduplicating {len(scope)} postings in {len(groups)} groups")
         events: list[dict] = []
         built: set[str] = set()
@@ -211,84 +210,6 @@ def time_dependent(db: Database, today: str, board_changed: bool) -> set[str]:
     return ids
 
 
-def _large(db: Database, scope: set[str]) -> bool:
-    """Whether `scope` is at least SCAN_MIN postings and a 1/SCAN_SHARE of those stored."""
-    if len(scope) < SCAN_MIN:
-        return False
-    return len(scope) * SCAN_SHARE >= db.execute(f"select count(*) from {store_n.TABLE}").fetchone()[0]
-
-
-def _offers_of(db: Database, ids: Iterable[str], scan: bool = False) -> dict[str, str]:
-    """posting id -> previous offer id (from `merges`); `scan` as in `normalized.keys_of`."""
-    if scan:
-        wanted = ids if isinstance(ids, (set, frozenset, dict)) else set(ids)
-        return {pid: offer for pid, offer in db.execute("select posting_id, offer_id from merges") if pid in wanted}
-    out: dict[str, str] = {}
-    for batch in chunks(ids):
-        out.update(db.execute(f"select posting_id, offer_id from merges where posting_id in ({marks(len(batch))})",
-                              batch).fetchall())
-    return out
-
-
-def _members_of(db: Database, offer_ids: Iterable[str]) -> dict[str, str]:
-    """posting id -> offer id of every posting of these previous offers."""
-    out: dict[str, str] = {}
-    for batch in chunks(offer_ids):
-        out.update(db.execute(f"select posting_id, offer_id from merges where offer_id in ({marks(len(batch))})",
-                              batch).fetchall())
-    return out
-
-
-def closure(db: Database, touched: set[str], seeds: set[tuple[str, str]]) -> set[str]:
-    """Every posting linked to `touched` (or to the previous keys `seeds`) through shared index
-    keys or a shared previous offer, transitively."""
-    ids = set(touched)
-    known_keys: set[tuple[str, str]] = set()
-    known_offers: set[str] = set()
-    pending = set(seeds)
-    frontier = set(touched)
-    while frontier or pending:
-        for keys in store_n.keys_of(db, frontier).values():
-            pending.update(keys)
-        offers = set(_offers_of(db, frontier).values()) - known_offers
-        known_offers |= offers
-        pending -= known_keys
-        known_keys |= pending
-        found = set(_members_of(db, offers))
-        for col in store_n.KEY_COLUMNS:
-            found |= store_n.sharing(db, col, sorted(v for c, v in pending if c == col))
-        pending = set()
-        frontier = found - ids
-        ids |= frontier
-    return ids
-
-
-def components(db: Database, scope: set[str], scan: bool = False) -> list[list[str]]:
-    """`scope` cut into groups linked by shared index keys or previous offers (union-find);
-    `scan` (a large share of the postings) as in `normalized.keys_of`; the groups are the same."""
-    parent: dict[str, str] = {pid: pid for pid in scope}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    first: dict[tuple[str, str], str] = {}
-    links = [(key, pid) for pid, keys in store_n.keys_of(db, scope, scan).items() for key in keys]
-    links += [(("offer", offer), pid) for pid, offer in _offers_of(db, scope, scan).items()]
-    for key, pid in links:
-        other = first.setdefault(key, pid)
-        if other != pid:
-            a, b = find(other), find(pid)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    groups: dict[str, list[str]] = {}
-    for pid in sorted(scope):
-        groups.setdefault(find(pid), []).append(pid)
-    return list(groups.values())
-
-
 def batches(groups: list[list[str]], size: int | None = None) -> Iterable[list[str]]:
     """Whole groups packed into batches of about `size` postings (default `BATCH_POSTINGS`)."""
     size = size or BATCH_POSTINGS
@@ -312,7 +233,7 @@ def rebuild_batch(db: Database, ids: list[str], today: str, board_crawl: str | N
         fields_by_id[row["id"]] = fields
     result = dedupe(Posting.from_offer_fields(pid, rows_by_id[pid]["source"], rows_by_id[pid]["first_seen_at"], f)
                     for pid, f in fields_by_id.items())
-    previous_members = _members_of(db, set(_offers_of(db, ids).values()))
+    previous_members = members_of(db, set(offers_of(db, ids).values()))
     old_ids = set(previous_members.values())
     new_ids = {c.cluster_id for c in result.clusters}
     previous: dict[str, dict] = {}

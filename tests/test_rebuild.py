@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pipeline.rebuild as rebuild
+import pipeline.rebuild_groups as groups
 from pipeline.lifecycle import rebuild_offers
 from pipeline.record import RawPosting
 from pipeline.store import open_db, start_run, write_raw_postings, write_transaction
@@ -190,7 +191,7 @@ def test_groups_are_the_same_whether_the_key_tables_are_scanned_or_looked_up():
     rebuild_offers(db, now=START)
     ids = sorted(r[0] for r in db.execute("select posting_id from normalized"))
     for scope in (set(ids), set(ids[::3]), set(ids[:5]) | {"gone-posting"}):
-        looked_up = rebuild.components(db, scope)
-        assert rebuild.components(db, scope, scan=True) == looked_up
+        looked_up = groups.components(db, scope)
+        assert groups.components(db, scope, scan=True) == looked_up
         assert sorted(p for group in looked_up for p in group) == sorted(scope)
-    assert len(rebuild.components(db, set(ids))) < len(ids)  # shared keys do link postings
+    assert len(groups.components(db, set(ids))) < len(ids)  # shared keys do link postings
